@@ -1,0 +1,1 @@
+"""Parts shared by the Salesforce and Jira emulators: TLS, process model, admin surface, faults."""

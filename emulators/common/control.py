@@ -1,0 +1,198 @@
+"""The admin surface shared by both emulators: call counters, latency, fault injection.
+
+Everything under `/__emulator/` is for tests, the demo and the benchmarks; no real client uses
+that prefix. Calls to it are neither counted, delayed nor faulted.
+
+Fault rules (PUT /__emulator/faults):
+    {"seed": 7, "rules": [{"fault": "503", "probability": 0.5, "path": "/query", "method": "GET",
+                           "times": 3, "delay_s": 5.0}]}
+`fault` is one of the names in the emulator's fault table (for example 503, 500, 429,
+request_limit, expired_session) plus the two transport faults every emulator has:
+`reset` (the TCP connection is reset before any response) and `slow` (the response is held back
+for `delay_s` seconds, longer than the client timeout). `path` is a regular expression searched in
+the request path, `times` caps how often the rule fires (default unlimited).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import socket
+import struct
+import threading
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+TRANSPORT_FAULTS = ("reset", "slow")
+ADMIN_PREFIX = "/__emulator"
+
+FaultResponder = Callable[[Request], Response]
+
+
+@dataclass
+class FaultRule:
+    fault: str
+    probability: float = 1.0
+    path: str = ""
+    method: str = ""
+    times: int | None = None
+    delay_s: float = 30.0
+    fired: int = 0
+
+    def applies(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method:
+            return False
+        if self.times is not None and self.fired >= self.times:
+            return False
+        return not self.path or re.search(self.path, path) is not None
+
+
+@dataclass
+class Control:
+    """Mutable emulator-wide test controls. One instance per emulator process."""
+
+    fault_table: dict[str, FaultResponder]
+    calls: Counter[str] = field(default_factory=Counter)
+    latency_ms: float = 0.0
+    rules: list[FaultRule] = field(default_factory=list)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    faults_fired: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def set_faults(self, body: dict[str, Any]) -> None:
+        rules = []
+        allowed = sorted([*self.fault_table, *TRANSPORT_FAULTS])
+        for raw in body.get("rules", []):
+            if raw.get("fault") not in allowed:
+                raise ValueError(f"unknown fault {raw.get('fault')!r}; allowed: {', '.join(allowed)}")
+            rules.append(FaultRule(**{k: v for k, v in raw.items() if k != "fired"}))
+        self.rules = rules
+        self.rng = random.Random(body.get("seed", 0))
+
+    def pick_fault(self, method: str, path: str) -> FaultRule | None:
+        for rule in self.rules:
+            if rule.applies(method, path) and self.rng.random() < rule.probability:
+                rule.fired += 1
+                self.faults_fired[rule.fault] += 1
+                return rule
+        return None
+
+
+def endpoint_key(routes: list[BaseRoute], scope: Scope) -> str:
+    """`METHOD /route/{template}`: counters group calls by the route, not by the concrete id."""
+    method = scope.get("method", "GET")
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL and isinstance(route, Route):
+            return f"{method} {route.path}"
+    return f"{method} <unrouted>"
+
+
+def _reset_connection(receive: Receive) -> None:
+    # The ASGI receive callable is bound to uvicorn's request cycle, which holds the transport.
+    transport = receive.__self__.transport  # type: ignore[attr-defined]
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+        raw = socket.socket(fileno=sock.fileno())
+        try:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        finally:
+            raw.detach()
+    transport.abort()
+
+
+class ControlMiddleware:
+    """Outermost ASGI layer: counts, delays and faults every non-admin call."""
+
+    def __init__(self, app: ASGIApp, control: Control, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.control = control
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        control = self.control
+        with control.lock:
+            control.calls[endpoint_key(self.routes, scope)] += 1
+            rule = control.pick_fault(scope["method"], scope["path"])
+        if control.latency_ms:
+            await asyncio.sleep(control.latency_ms / 1000)
+        if rule is None:
+            await self.app(scope, receive, send)
+        elif rule.fault == "reset":
+            _reset_connection(receive)
+        elif rule.fault == "slow":
+            await asyncio.sleep(rule.delay_s)
+            await self.app(scope, receive, send)
+        else:
+            response = control.fault_table[rule.fault](Request(scope, receive))
+            await response(scope, receive, send)
+
+
+AdminHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]] | dict[str, Any]]
+
+
+def admin_routes(control: Control, handlers: dict[str, AdminHandler]) -> list[Route]:
+    """Routes under /__emulator/. `handlers` adds emulator-specific POST/PUT actions
+    (reset, seed, config, ...), each taking the JSON body and returning a JSON-able dict."""
+
+    async def calls(request: Request) -> Response:
+        if request.method == "DELETE":
+            control.calls.clear()
+            control.faults_fired.clear()
+            return JSONResponse({"total": 0, "by_endpoint": {}})
+        by_endpoint = dict(sorted(control.calls.items()))
+        return JSONResponse({"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint,
+                             "faults_fired": dict(control.faults_fired)})
+
+    async def latency(request: Request) -> Response:
+        if request.method == "PUT":
+            control.latency_ms = float((await request.json()).get("ms", 0))
+        return JSONResponse({"ms": control.latency_ms})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            control.set_faults({})
+        elif request.method == "PUT":
+            try:
+                control.set_faults(await request.json())
+            except (ValueError, TypeError) as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"rules": [r.__dict__ for r in control.rules]})
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    def action(handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            raw = await request.body()
+            try:
+                result = handler(json.loads(raw) if raw else {})
+                if asyncio.iscoroutine(result):
+                    result = await result
+            except (ValueError, KeyError, TypeError) as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            return JSONResponse(result)
+
+        return run
+
+    routes = [
+        Route(f"{ADMIN_PREFIX}/health", health, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/calls", calls, methods=["GET", "DELETE"]),
+        Route(f"{ADMIN_PREFIX}/latency", latency, methods=["GET", "PUT"]),
+        Route(f"{ADMIN_PREFIX}/faults", faults, methods=["GET", "PUT", "DELETE"]),
+    ]
+    routes += [Route(f"{ADMIN_PREFIX}/{name}", action(h), methods=["POST", "PUT"]) for name, h in handlers.items()]
+    return routes
