@@ -1,0 +1,63 @@
+"""API-call accounting: how many calls each endpoint took, for run reports and budgets.
+
+Endpoints are counted as `METHOD /path/with/{id}` so that a thousand issue updates are one line,
+not a thousand. Every attempt counts (a retried call costs API quota twice).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+# Path segments that identify one record rather than an endpoint.
+_ID_SEGMENTS = (
+    (re.compile(r"^[A-Z][A-Z0-9_]*-\d+$"), "{key}"),                # Jira issue key SUP-12
+    (re.compile(r"^\d+$"), "{id}"),                                  # Jira numeric id
+    (re.compile(r"^[a-zA-Z0-9]{15,18}-\d+$"), "{locator}"),          # SOQL query locator
+    (re.compile(r"^(?=[a-zA-Z0-9]*\d)[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$"), "{id}"),  # Salesforce id
+)
+_VERSIONED = frozenset({"api", "agile", "auth"})
+
+
+def endpoint_of(method: str, url: str) -> str:
+    """`GET https://x/rest/api/3/issue/SUP-1/transitions?a=b` -> `GET /rest/api/3/issue/{key}/transitions`."""
+    parts: list[str] = []
+    for segment in urlsplit(url).path.split("/"):
+        if parts and parts[-1] in _VERSIONED:  # /rest/api/3 is a version, not an id
+            parts.append(segment)
+            continue
+        for pattern, placeholder in _ID_SEGMENTS:
+            if pattern.match(segment):
+                segment = placeholder
+                break
+        parts.append(segment)
+    return f"{method.upper()} {'/'.join(parts) or '/'}"
+
+
+@dataclass
+class CallCounter:
+    """Counts attempts per endpoint, retries, and transport errors."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def record(self, method: str, url: str, status: int | None) -> str:
+        key = endpoint_of(method, url)
+        self.calls[key] += 1
+        self.statuses[status if status is not None else 0] += 1
+        return key
+
+    def record_retry(self, key: str) -> None:
+        self.retries[key] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def snapshot(self) -> dict[str, object]:
+        """A JSON-able summary for reports and XCom (no secrets: paths without query strings)."""
+        return {"total": self.total, "by_endpoint": dict(sorted(self.calls.items())),
+                "retries": dict(sorted(self.retries.items()))}
