@@ -1,0 +1,87 @@
+"""DataFrame <-> rows: validate caller frames once, vectorized, and build typed frames from results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from sfjira.exceptions import StateStoreError
+
+
+def bad_input(message: str, fix: str, record: Any = None) -> StateStoreError:
+    return StateStoreError(message, code="STATE_INPUT_INVALID", fix=fix, record=record)
+
+
+def prepare(df: pd.DataFrame, what: str, *, required: Sequence[str], optional: Mapping[str, Any] | None = None,
+            fill: Mapping[str, Any] | None = None, not_null: Sequence[str] = ()) -> pd.DataFrame:
+    """The frame reduced to the store's columns: `fill` supplies columns the caller left out (a value
+    for every row), `optional` defaults missing columns and nulls. Extra columns are ignored, so a
+    plan frame can be passed as it is."""
+    if not isinstance(df, pd.DataFrame):
+        raise bad_input(f"{what}: expected a pandas DataFrame, got {type(df).__name__}",
+                        fix="pass a DataFrame with columns " + ", ".join(required))
+    optional = dict(optional or {})
+    out = pd.DataFrame(index=df.index)
+    for column in (*required, *optional):
+        if column in df.columns:
+            out[column] = df[column].astype(object)
+        elif fill and fill.get(column) is not None:
+            out[column] = fill[column]
+    missing = [c for c in required if c not in out.columns]
+    if missing:
+        raise bad_input(f"{what}: missing column(s) {', '.join(missing)}",
+                        fix=f"required columns: {', '.join(required)}; optional: {', '.join(optional) or '-'}")
+    out = out.astype(object).where(out.notna(), None)
+    for column, default in optional.items():
+        if column not in out.columns:
+            out[column] = default
+        elif default is not None:
+            out[column] = out[column].where(out[column].notna(), default)
+    _check_not_null(out, what, list(not_null) or list(required))
+    return out.reset_index(drop=True)
+
+
+def _check_not_null(df: pd.DataFrame, what: str, columns: list[str]) -> None:
+    nulls = df[columns].isna()
+    if nulls.to_numpy().any():
+        bad = nulls.any(axis=1)
+        cols = [c for c in columns if nulls[c].any()]
+        raise bad_input(f"{what}: {int(bad.sum())} row(s) have no value in {', '.join(cols)}",
+                        fix="fill these columns for every row", record=df.loc[bad].head(5).to_dict("records"))
+
+
+def check_vocab(df: pd.DataFrame, column: str, allowed: Iterable[str], what: str) -> None:
+    allowed = tuple(allowed)
+    bad = ~df[column].isin(allowed)
+    if bad.any():
+        values = sorted({str(v) for v in df.loc[bad, column]})
+        raise bad_input(f"{what}: unknown {column} value(s) {', '.join(values)}",
+                        fix=f"allowed {column} values: {', '.join(allowed)}")
+
+
+def check_value(value: Any, allowed: Iterable[str], name: str) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise bad_input(f"unknown {name} {value!r}", fix=f"allowed {name} values: {', '.join(allowed)}")
+
+
+def records(df: pd.DataFrame, **constants: Any) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values (None for missing), ready for executemany. `constants` are
+    added to every row after the conversion (cheaper than boxing a constant column row by row)."""
+    rows = df.to_dict("records")
+    return [{**row, **constants} for row in rows] if constants else rows
+
+
+def to_frame(result: sa.CursorResult[Any], *, datetimes: Sequence[str] = ()) -> pd.DataFrame:
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in datetimes:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def batches(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]

@@ -1,0 +1,62 @@
+"""The ledger: one append-only row per decision or write, with before- and after-images.
+
+Values are stored exactly as the caller passes them (JSON): the caller masks PII first. Rows are
+never updated or deleted, and `seq` orders them, so a rollback of a run can replay its rows in
+reverse, writing `before` back (a `create` is undone by deleting the record, a `delete` by
+re-creating it from `before`, which then holds the whole record as a dict)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from sfjira.exceptions import StateStoreError
+from sfjira.state.frames import batches, check_vocab, prepare, records, to_frame
+from sfjira.state.schema import ledger, runs
+from sfjira.state.types import utcnow
+from sfjira.state.upsert import insert_rows
+from sfjira.state.vocab import LEDGER_ACTIONS, SIDES
+
+LEDGER_COLUMNS = ("seq", "run_id", "mapping", "at", "side", "action", "sf_id", "jira_key", "field", "before",
+                  "after", "reason")
+_OPTIONAL = {"sf_id": None, "jira_key": None, "field": None, "before": None, "after": None, "reason": None}
+_WHAT = "ledger"
+
+
+def append(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: str | None) -> int:
+    frame = prepare(df, _WHAT, required=("run_id", "mapping", "side", "action"), optional=_OPTIONAL,
+                    fill={"run_id": run_id, "mapping": mapping})
+    check_vocab(frame, "side", SIDES, _WHAT)
+    check_vocab(frame, "action", LEDGER_ACTIONS, _WHAT)
+    no_record = frame["sf_id"].isna() & frame["jira_key"].isna()
+    if no_record.any():
+        raise StateStoreError(f"{_WHAT}: {int(no_record.sum())} row(s) name no record",
+                              code="STATE_INPUT_INVALID", fix="give each ledger row an sf_id, a jira_key or both",
+                              record=frame.loc[no_record].head(5).to_dict("records"))
+    require_runs(conn, frame["run_id"].unique())
+    return insert_rows(conn, ledger, records(frame, at=utcnow()))
+
+
+def read(conn: sa.Connection, *, run_id: str | None, mapping: str | None, sf_id: str | None,
+         jira_key: str | None) -> pd.DataFrame:
+    if run_id is None and mapping is None:
+        raise StateStoreError("ledger query needs a run_id or a mapping", code="STATE_INPUT_INVALID",
+                              fix="pass run_id=... or mapping=...")
+    query = sa.select(*(ledger.c[c] for c in LEDGER_COLUMNS))
+    for column, value in (("run_id", run_id), ("mapping", mapping), ("sf_id", sf_id), ("jira_key", jira_key)):
+        if value is not None:
+            query = query.where(ledger.c[column] == value)
+    return to_frame(conn.execute(query.order_by(ledger.c.seq)), datetimes=("at",))
+
+
+def require_runs(conn: sa.Connection, run_ids: Iterable[str]) -> None:
+    wanted = set(run_ids)
+    known: set[str] = set()
+    for batch in batches(sorted(wanted), 500):
+        known.update(conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id.in_(batch))).scalars())
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise StateStoreError(f"unknown run(s) {', '.join(unknown[:5])}", code="STATE_RUN_UNKNOWN",
+                              fix="call StateStore.begin_run(mapping, airflow_run_id, ...) before writing for a run")

@@ -1,0 +1,64 @@
+"""Dead letters: records a side refused, upserted by (mapping, side, record id, code).
+
+A record that keeps failing the same way keeps one row whose `attempts` grows; failing again
+re-opens a resolved row. Payloads pass through `scrub` so credential-like keys are never stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from sfjira.state.frames import batches, check_value, check_vocab, prepare, records, to_frame
+from sfjira.state.schema import rejects
+from sfjira.state.scrub import scrub
+from sfjira.state.types import utcnow
+from sfjira.state.upsert import upsert
+from sfjira.state.vocab import SIDES
+
+REJECT_COLUMNS = ("id", "side", "record_id", "code", "field", "message", "fix", "payload", "first_run",
+                  "last_run", "first_seen", "last_seen", "attempts", "resolved", "resolved_at")
+_KEY = ["mapping", "side", "record_id", "code"]
+_WHAT = "rejects"
+
+
+def save(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: str | None) -> int:
+    frame = prepare(df, _WHAT, required=("mapping", "side", "record_id", "code"),
+                    optional={"run_id": None, "field": None, "message": None, "fix": None, "payload": None},
+                    fill={"run_id": run_id, "mapping": mapping}, not_null=("mapping", "side", "record_id", "code"))
+    check_vocab(frame, "side", SIDES, _WHAT)
+    frame["payload"] = [scrub(p) for p in frame["payload"]]
+    # One statement may not touch a row twice (PostgreSQL refuses), so repeats in the frame are folded:
+    # the last one's text wins and every repeat counts as an attempt.
+    frame["attempts"] = frame.groupby(_KEY, sort=False)["code"].transform("size").astype(int)
+    frame = frame.drop_duplicates(subset=_KEY, keep="last")
+    now = utcnow()
+    frame = frame.assign(first_run=frame["run_id"]).rename(columns={"run_id": "last_run"})
+    rows = records(frame, first_seen=now, last_seen=now, resolved=False, resolved_at=None)
+    return upsert(conn, rejects, rows, keys=_KEY,
+                  update=("field", "message", "fix", "payload", "last_run", "last_seen", "resolved", "resolved_at"),
+                  extra=lambda stmt: {"attempts": rejects.c.attempts + stmt.excluded.attempts})
+
+
+def read(conn: sa.Connection, mapping: str, *, side: str | None, include_resolved: bool) -> pd.DataFrame:
+    query = sa.select(*(rejects.c[c] for c in REJECT_COLUMNS)).where(rejects.c.mapping == mapping)
+    if side is not None:
+        check_value(side, SIDES, "side")
+        query = query.where(rejects.c.side == side)
+    if not include_resolved:
+        query = query.where(rejects.c.resolved.is_(False))
+    query = query.order_by(rejects.c.id)
+    return to_frame(conn.execute(query), datetimes=("first_seen", "last_seen", "resolved_at"))
+
+
+def resolve(conn: sa.Connection, mapping: str, side: str, record_ids: Iterable[str], *, code: str | None) -> int:
+    check_value(side, SIDES, "side")
+    resolved = 0
+    for batch in batches(list(dict.fromkeys(record_ids)), 500):
+        query = rejects.update().where(rejects.c.mapping == mapping, rejects.c.side == side,
+                                       rejects.c.record_id.in_(batch), rejects.c.resolved.is_(False))
+        if code is not None:
+            query = query.where(rejects.c.code == code)
+        resolved += conn.execute(query.values(resolved=True, resolved_at=utcnow())).rowcount
+    return resolved

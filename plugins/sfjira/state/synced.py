@@ -1,0 +1,37 @@
+"""Last-synced values: per record and direction, the hashes of what the sync itself wrote.
+
+A change whose hash equals the stored one is the sync's own echo; a field whose hash differs on
+both sides since this point is a conflict."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from sfjira.state.frames import check_value, check_vocab, prepare, records, to_frame
+from sfjira.state.schema import synced_state
+from sfjira.state.types import utcnow
+from sfjira.state.upsert import upsert
+from sfjira.state.vocab import DIRECTIONS
+
+SYNCED_COLUMNS = ("sf_id", "direction", "hash", "field_hashes", "run_id", "synced_at")
+_WHAT = "synced state"
+
+
+def read(conn: sa.Connection, mapping: str, *, direction: str | None) -> pd.DataFrame:
+    query = sa.select(*(synced_state.c[c] for c in SYNCED_COLUMNS)).where(synced_state.c.mapping == mapping)
+    if direction is not None:
+        check_value(direction, DIRECTIONS, "direction")
+        query = query.where(synced_state.c.direction == direction)
+    query = query.order_by(synced_state.c.sf_id, synced_state.c.direction)
+    return to_frame(conn.execute(query), datetimes=("synced_at",))
+
+
+def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
+    frame = prepare(df, _WHAT, required=("sf_id", "direction", "hash"), optional={"field_hashes": None})
+    check_vocab(frame, "direction", DIRECTIONS, _WHAT)
+    # The last row for a record and direction is the latest write in the chunk.
+    frame = frame.drop_duplicates(subset=["sf_id", "direction"], keep="last")
+    rows = records(frame, mapping=mapping, run_id=run_id, synced_at=utcnow())
+    return upsert(conn, synced_state, rows, keys=("mapping", "sf_id", "direction"),
+                  update=("hash", "field_hashes", "run_id", "synced_at"))

@@ -1,0 +1,25 @@
+"""The closed vocabularies the state store accepts. Callers import these instead of spelling strings."""
+
+from __future__ import annotations
+
+SIDES = ("salesforce", "jira")
+"""A system the sync reads from or writes to."""
+
+DIRECTIONS = ("sf_to_jira", "jira_to_sf")
+"""Which way a record's values flowed when the sync wrote them (synced state is kept per direction)."""
+
+LINK_STATES = ("active", "deleted_sf", "deleted_jira")
+
+ORIGINS = SIDES
+"""Where a linked comment was first written by a person (the other side holds our copy)."""
+
+LEDGER_ACTIONS = (
+    "create", "update", "delete", "transition", "comment", "skip", "conflict", "reject", "heal",
+)
+
+RUN_KINDS = ("sync", "reconcile", "replay", "rollback")
+RUN_STATUSES = ("running", "success", "partial", "failed")
+FINISHED_STATUSES = ("success", "partial", "failed")
+
+INTENT_OPS = ("create", "update", "upsert", "delete", "transition", "comment")
+INTENT_STATUSES = ("pending", "completed", "abandoned")
