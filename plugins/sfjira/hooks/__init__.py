@@ -1,0 +1,1 @@
+"""Airflow hooks for the sync: `SalesforceSyncHook` and `JiraSyncHook` (import from their modules)."""
