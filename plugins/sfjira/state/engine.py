@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from sfjira.exceptions import StateStoreError
+from sfjira.state.errors import db_error
 from sfjira.state.types import json_dumps
 
 DEFAULT_CONN_ID = "sfjira_state"
@@ -123,8 +124,5 @@ def transaction(engine: sa.Engine, *, write: bool) -> Iterator[sa.Connection]:
             conn.execution_options(sfjira_write=write)
             with conn.begin():
                 yield conn
-    except sa.exc.OperationalError as err:
-        raise StateStoreError(
-            f"state store at {masked(engine.url)} failed: {err.orig}", code="STATE_UNAVAILABLE",
-            fix="check that the database in the `sfjira_state` connection is reachable and not locked "
-                "by a stuck process; the task can simply be retried") from err
+    except sa.exc.DBAPIError as err:
+        raise db_error(err, masked(engine.url)) from err

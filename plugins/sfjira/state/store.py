@@ -38,7 +38,6 @@ from sfjira.state.engine import (
     url_from_airflow,
 )
 from sfjira.state.intents import Intent
-from sfjira.state.upsert import constraint_errors
 
 
 class StateStore:
@@ -128,7 +127,7 @@ class StateStore:
     @contextmanager
     def _tx(self, *, write: bool) -> Iterator[sa.Connection]:
         self._ensure_ready()
-        with transaction(self.engine, write=write) as conn, constraint_errors():
+        with transaction(self.engine, write=write) as conn:
             yield conn
 
     # -- runs ---------------------------------------------------------------------------------------

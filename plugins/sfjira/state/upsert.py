@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sfjira.exceptions import StateStoreError
 from sfjira.state.frames import batches
 
 BATCH_ROWS = 2_000
@@ -45,37 +43,3 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     for batch in batches(rows, BATCH_ROWS):
         conn.execute(table.insert(), batch)
     return len(rows)
-
-
-# Constraint (PostgreSQL name / SQLite column list) -> (code, message, fix).
-_KNOWN: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("uq_sfjira_links_mapping_jira_key", "sfjira_links.jira_key"): (
-        "STATE_LINK_CONFLICT", "a Jira issue key is already linked to another Salesforce record",
-        "a Jira issue can be linked to one Salesforce record per mapping: find the duplicate Salesforce id "
-        "on the Jira issue, or remove the stale link with `python -m sfjira.state unlink`"),
-    ("uq_sfjira_links_mapping_jira_id", "sfjira_links.jira_id"): (
-        "STATE_LINK_CONFLICT", "a Jira issue id is already linked to another Salesforce record",
-        "a Jira issue can be linked to one Salesforce record per mapping: remove the stale link with "
-        "`python -m sfjira.state unlink`"),
-    ("uq_sfjira_comment_links_mapping_jira_comment_id", "sfjira_comment_links.jira_comment_id"): (
-        "STATE_LINK_CONFLICT", "a Jira comment is already linked to another Salesforce comment",
-        "a Jira comment mirrors one Salesforce comment per mapping: check the comment loader's idempotency key"),
-    ("fk_", "FOREIGN KEY"): (
-        "STATE_RUN_UNKNOWN", "a row refers to a run that the store does not know",
-        "call StateStore.begin_run(...) before writing ledger, intents or drift for the run"),
-}
-
-
-@contextmanager
-def constraint_errors() -> Iterator[None]:
-    """Turn IntegrityError into a StateStoreError that says which rule was broken and what to do."""
-    try:
-        yield
-    except sa.exc.IntegrityError as err:
-        detail = str(err.orig)
-        for (pg_name, sqlite_hint), (code, message, fix) in _KNOWN.items():
-            if pg_name in detail or sqlite_hint in detail:
-                raise StateStoreError(f"{message}: {detail.strip()}", code=code, fix=fix) from err
-        raise StateStoreError(f"state store constraint violated: {detail.strip()}", code="STATE_CONSTRAINT",
-                              fix="this is a bug in the caller's input; report it with the message above") \
-            from err
