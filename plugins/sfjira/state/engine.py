@@ -3,6 +3,7 @@
 SQLite is shared by several Airflow task processes, so it runs in WAL mode (readers never block the
 writer), with foreign keys on and a busy timeout; write transactions start with BEGIN IMMEDIATE so a
 writer waits for the lock up front instead of failing half-way when it upgrades a read lock.
+Statement parameters are hidden from SQLAlchemy's errors and logs: they can hold record values.
 """
 
 from __future__ import annotations
@@ -87,13 +88,13 @@ def create_state_engine(url: sa.URL, schema: str | None = None, echo: bool = Fal
         return _sqlite_engine(url, echo)
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     return sa.create_engine(url, echo=echo, json_serializer=json_dumps, pool_pre_ping=True,
-                            connect_args=connect_args)
+                            hide_parameters=True, connect_args=connect_args)
 
 
 def _sqlite_engine(url: sa.URL, echo: bool) -> sa.Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, echo=echo, json_serializer=json_dumps,
+    engine = sa.create_engine(url, echo=echo, json_serializer=json_dumps, hide_parameters=True,
                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
@@ -126,3 +127,8 @@ def transaction(engine: sa.Engine, *, write: bool) -> Iterator[sa.Connection]:
                 yield conn
     except sa.exc.DBAPIError as err:
         raise db_error(err, masked(engine.url)) from err
+    except sa.exc.StatementError as err:  # raised before the database saw it, e.g. a value JSON cannot hold
+        raise StateStoreError(f"a value could not be sent to the state store: {err.orig}",
+                              code="STATE_INPUT_INVALID",
+                              fix="pass JSON-compatible values (str, number, bool, None, list, dict, datetime)") \
+            from err
