@@ -1,0 +1,426 @@
+"""JiraSyncHook: Cloud and Data Center search, incremental extraction in the user's time zone,
+bulk create, workflow walking, comments and issue properties, over the shared retrying session.
+
+Connection (type `jira`): host = base URL (https://acme.atlassian.net or https://jira.acme.com).
+Extras:
+- `auth`: `basic` (default; login = email on Cloud or username on DC, password = API token or
+  password), `pat` (DC personal access token in password -> Bearer) or `oauth` (OAuth 2.0 access
+  token in password -> Bearer).
+- `deployment`: `cloud` | `datacenter` (default: read from /serverInfo `deploymentType`).
+- `ca_bundle` (PEM file pinned for every call) or the provider's `verify` (boolean or path).
+- `retry_max_attempts`, `retry_base_delay`, `retry_max_delay`, `retry_max_total`, `timeout`.
+Cloud uses REST v3 (ADF rich text, /search/jql with nextPageToken), Data Center REST v2
+(plain text, /search with startAt).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from airflow.providers.atlassian.jira.hooks.jira import JiraHook
+from airflow.providers.common.compat.sdk import BaseHook
+from atlassian import Jira
+
+from sfjira.exceptions import ApiError, AuthError
+from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
+from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame, text_to_adf
+from sfjira.hooks.jql import SfidLocation, changed_issues_jql, jql_string, minute_bounds, user_zone
+from sfjira.hooks.payload import jsonable
+from sfjira.hooks.results import WriteError, WriteResult
+from sfjira.hooks.workflow import WorkflowMap
+from sfjira.http import BearerAuth, CallCounter, ResilientSession, RetryPolicy, resolve_verify
+
+__all__ = ["JiraSyncHook", "adf_to_text", "issues_to_frame", "text_to_adf"]
+
+log = logging.getLogger(__name__)
+
+Page = list[dict[str, Any]]
+DEPLOYMENTS = ("cloud", "datacenter")
+AUTH_MODES = ("basic", "pat", "oauth")
+BULK_CREATE_MAX = 50  # Jira's limit for POST /issue/bulk
+RICH_TEXT_FIELDS = ("description", "environment")
+_STATUS_FIXES = {
+    400: "the request was refused as invalid: check field ids and values against createmeta()",
+    403: "grant the API user the project permission this call needs (browse, create, edit, transition)",
+    404: "the issue or resource does not exist or the API user cannot see it",
+    409: "a concurrent change conflicted: rerun the task",
+}
+
+
+def _messages(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "")[:300]
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    parts = [str(m) for m in body.get("errorMessages") or []]
+    parts += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()] if isinstance(body.get("errors"), dict) else []
+    return "; ".join(parts) or str(body.get("message") or response.reason)
+
+
+def _element_errors(error: Mapping[str, Any]) -> tuple[WriteError, ...]:
+    status = str(error.get("status") or 400)
+    details = error.get("elementErrors") or {}
+    found = [WriteError(status, str(message), (str(field),)) for field, message in (details.get("errors") or {}).items()]
+    found += [WriteError(status, str(message)) for message in details.get("errorMessages") or []]
+    return tuple(found) or (WriteError(status, "rejected without a reason"),)
+
+
+class JiraSyncHook(JiraHook):
+    """Jira for the sync: lazy, Cloud or Data Center, retrying, and counting its API calls.
+
+    :param jira_conn_id: Airflow connection of type `jira`.
+    :param deployment: `cloud` or `datacenter`; default from the connection extra, else detected.
+    :param proxies: requests proxies, as for the provider hook.
+    """
+
+    hook_name = "Jira (sfjira sync)"
+
+    def __init__(self, jira_conn_id: str = JiraHook.default_conn_name, *, deployment: str | None = None,
+                 proxies: Any | None = None) -> None:
+        # Not JiraHook.__init__: it opens the client right away (at DAG parse time). We connect lazily.
+        BaseHook.__init__(self)
+        if deployment is not None and deployment not in DEPLOYMENTS:
+            raise ValueError(f"deployment must be one of {', '.join(DEPLOYMENTS)}, got {deployment!r}")
+        self.jira_conn_id = jira_conn_id
+        self.proxies = proxies
+        self.api_root = "rest/api"
+        self.api_version: str | int = "2"
+        self.client: Jira | None = None
+        self.deployment = deployment
+        self.counter = CallCounter()
+        self._myself: dict[str, Any] | None = None
+        self._workflows: dict[tuple[str, str], WorkflowMap] = {}
+
+    # -- connection ------------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """HTTP calls made so far, per endpoint (`METHOD /path/{key}`)."""
+        return dict(self.counter.calls)
+
+    @property
+    def is_cloud(self) -> bool:
+        self.get_conn()
+        return self.deployment == "cloud"
+
+    def get_conn(self) -> Jira:
+        if self.client is not None:
+            return self.client
+        if not self.jira_conn_id:
+            raise AuthError("no jira_conn_id given", code="AUTH_CONFIG", fix="pass the id of a `jira` connection")
+        conn = self.get_connection(self.jira_conn_id)
+        extras = conn.extra_dejson
+        auth = str(extras.get("auth") or "basic").lower()
+        if auth not in AUTH_MODES:
+            raise AuthError(f"connection extra auth={auth!r} is not supported", code="AUTH_CONFIG",
+                            fix=f"use one of: {', '.join(AUTH_MODES)}")
+        deployment = self.deployment or extras.get("deployment")
+        if deployment is not None and deployment not in DEPLOYMENTS:
+            raise AuthError(f"connection extra deployment={deployment!r} is not supported", code="AUTH_CONFIG",
+                            fix=f"use one of: {', '.join(DEPLOYMENTS)}, or remove it to detect it")
+        http = ResilientSession(system="Jira", verify=resolve_verify(extras.get("ca_bundle"), extras.get("verify")),
+                                policy=RetryPolicy.from_extras(extras), counter=self.counter,
+                                timeout=(10.0, float(extras.get("timeout") or 120)))
+        if not conn.password:
+            raise AuthError("the Jira connection has no password/token", code="AUTH_CONFIG",
+                            fix="put the API token (Cloud), PAT or password (Data Center) in the password field")
+        http.auth = (conn.login or "", conn.password) if auth == "basic" else BearerAuth(conn.password)
+        url = _base_url(conn.host, conn.port, conn.schema)
+        self.deployment = deployment or self._detect_deployment(http, url)
+        self.api_version = "3" if self.deployment == "cloud" else "2"
+        self.client = Jira(url=url, session=http, cloud=self.deployment == "cloud", api_version=self.api_version,
+                           api_root=self.api_root, proxies=self.proxies, timeout=int(extras.get("timeout") or 120))
+        return self.client
+
+    @staticmethod
+    def _detect_deployment(http: requests.Session, url: str) -> str:
+        response = http.get(f"{url}/rest/api/2/serverInfo", headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            raise ApiError(f"Jira serverInfo answered HTTP {response.status_code}: {_messages(response)}",
+                           status=response.status_code, code="JIRA_UNREACHABLE",
+                           fix="check the connection host, or set extra deployment: cloud|datacenter")
+        return "cloud" if str(response.json().get("deploymentType", "")).lower() == "cloud" else "datacenter"
+
+    def _send(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
+              action: str = "") -> requests.Response:
+        """One REST call under rest/api/<2|3>/, through the atlassian client and our session."""
+        client = self.get_conn()
+        try:
+            return client.request(method, path=f"{self.api_root}/{self.api_version}/{path}",
+                                  params=dict(params) if params else None,
+                                  data=jsonable(body) if body is not None else None, advanced_mode=True)
+        except requests.RequestException as exc:
+            raise ApiError(f"Jira {action or path} failed: {type(exc).__name__} talking to Jira",
+                           code="CONNECTION_FAILED", fix="check the host and CA bundle; the call was already "
+                           "retried with backoff") from exc
+
+    def _api(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
+             action: str = "", missing_ok: bool = False) -> Any:
+        """JSON of a successful call (None when empty or, with `missing_ok`, on 404); ApiError otherwise."""
+        response = self._send(method, path, params=params, body=body, action=action)
+        if response.status_code < 300:
+            return response.json() if response.content else None
+        if missing_ok and response.status_code == 404:
+            return None
+        raise self._error(response, action or path)
+
+    @staticmethod
+    def _error(response: requests.Response, action: str) -> ApiError:
+        status = response.status_code
+        if status == 401:
+            return AuthError(f"Jira refused the credentials on {action}: {_messages(response)}", status=401,
+                             fix="check login and token, and that extra auth (basic|pat|oauth) matches the token kind")
+        return ApiError(f"Jira {action} failed: HTTP {status}: {_messages(response)}", status=status,
+                        code=f"JIRA_HTTP_{status}", fix=_STATUS_FIXES.get(status, "Jira is failing: rerun later"))
+
+    def _rich(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """v3 wants ADF for rich text: plain strings in description/environment are converted."""
+        if not self.is_cloud:
+            return dict(fields)
+        return {name: text_to_adf(value) if name in RICH_TEXT_FIELDS and isinstance(value, str) else value
+                for name, value in fields.items()}
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def myself(self) -> dict[str, Any]:
+        """The API user (accountId/name, timeZone, ...), fetched once."""
+        if self._myself is None:
+            self._myself = self._api("GET", "myself", action="myself")
+        return dict(self._myself or {})
+
+    def server_info(self) -> dict[str, Any]:
+        return self._api("GET", "serverInfo", action="serverInfo")
+
+    def fields(self) -> list[dict[str, Any]]:
+        """All fields (system and custom) with id, name, schema."""
+        return self._api("GET", "field", action="fields")
+
+    def createmeta(self, project: str, issuetype: str) -> dict[str, dict[str, Any]]:
+        """Create-screen fields of `issuetype` (name or id) in `project`: {field id: metadata}."""
+        types = self._api("GET", f"issue/createmeta/{quote(project)}/issuetypes", params={"maxResults": 200},
+                          action="createmeta issue types")
+        listed = types.get("issueTypes") or types.get("values") or types.get("createMetaIssueType") or []
+        match = [t for t in listed if issuetype in (t.get("id"), t.get("name"))
+                 or str(t.get("name", "")).casefold() == issuetype.casefold()]
+        if not match:
+            raise ApiError(f"issue type {issuetype!r} is not creatable in project {project}", code="JIRA_CREATEMETA",
+                           fix=f"use one of: {', '.join(sorted(str(t.get('name')) for t in listed))}")
+        fields: dict[str, dict[str, Any]] = {}
+        start = 0
+        while True:
+            page = self._api("GET", f"issue/createmeta/{quote(project)}/issuetypes/{match[0]['id']}",
+                             params={"startAt": start, "maxResults": 200}, action="createmeta fields")
+            items = page.get("fields") or page.get("values") or page.get("results") or []
+            fields.update({str(f.get("fieldId") or f.get("key")): f for f in items})
+            start += len(items)
+            if not items or start >= int(page.get("total", start)):
+                return fields
+
+    def search_pages(self, jql: str, fields: Sequence[str], page_size: int = 100,
+                     properties: Sequence[str] = ()) -> Iterator[Page]:
+        """Yield the issues matching `jql`, one page at a time, with exactly `fields` (and the
+        listed issue `properties`). Cloud: /search/jql + nextPageToken; Data Center: /search + startAt."""
+        if not fields:
+            raise ValueError("list the fields to return (e.g. ['summary', 'status', 'updated']): Cloud returns "
+                             "only ids otherwise")
+        if not 1 <= page_size <= 1000:
+            raise ValueError(f"page_size must be between 1 and 1000, got {page_size}")
+        params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}
+        if properties:
+            params["properties"] = ",".join(properties)
+        yield from (self._cloud_pages if self.is_cloud else self._dc_pages)(params)
+
+    def _cloud_pages(self, params: dict[str, Any]) -> Iterator[Page]:
+        while True:
+            page = self._api("GET", "search/jql", params=params, action="search")
+            if page.get("issues"):
+                yield page["issues"]
+            token = page.get("nextPageToken")
+            if page.get("isLast", not token) or not token:
+                return
+            params = {**params, "nextPageToken": token}
+
+    def _dc_pages(self, params: dict[str, Any]) -> Iterator[Page]:
+        start = 0
+        while True:
+            page = self._api("GET", "search", params={**params, "startAt": start}, action="search")
+            issues = page.get("issues") or []
+            if issues:
+                yield issues
+            start += len(issues)
+            if not issues or start >= int(page.get("total", 0)):
+                return
+
+    def changed_issues(self, project: str, issue_type: str | None, since: datetime, until: datetime,
+                       fields: Sequence[str], page_size: int = 100, properties: Sequence[str] = ("sfjira",)
+                       ) -> Iterator[Page]:
+        """Issues of `project` (and `issue_type`) with `since <= updated < until`.
+
+        JQL only knows minutes in the API user's zone, so the query window is widened to whole
+        minutes there and the pages are filtered on the exact `updated` instant.
+        """
+        lower, upper = minute_bounds(since, until, user_zone(self.myself().get("timeZone")))
+        jql = changed_issues_jql(project, issue_type, lower, upper)
+        wanted = list(dict.fromkeys([*fields, "updated"]))
+        for page in self.search_pages(jql, wanted, page_size, properties):
+            inside = [issue for issue in page if since <= _updated(issue) < until]
+            if inside:
+                yield inside
+
+    def find_by_sfids(self, sfids: Iterable[str], sfid_field_or_property: str, project: str | None = None,
+                      chunk_size: int = 100) -> dict[str, str]:
+        """{Salesforce id: issue key} for the ids that have an issue, looked up in bulk.
+
+        `sfid_field_or_property`: `customfield_10050` (or `cf[10050]`) or an issue property path
+        `sfjira.sfid`. If two issues carry one id, the first created wins and a warning names both.
+        """
+        where = SfidLocation.parse(sfid_field_or_property)
+        wanted = list(dict.fromkeys(s for s in sfids if s))
+        found: dict[str, str] = {}
+        for chunk in chunked(wanted, chunk_size):
+            jql = where.in_clause(chunk) + (f" AND project = {jql_string(project)}" if project else "")
+            fields = ["created", *([where.field_id] if where.field_id else [])]
+            props = [where.property_key] if where.property_key else []
+            for page in self.search_pages(f"{jql} ORDER BY created ASC, key ASC", fields, 100, props):
+                for issue in page:
+                    sfid = where.read(issue)
+                    if sfid in found:
+                        log.warning("Jira: Salesforce id %s is on both %s and %s; using %s", sfid, found[sfid],
+                                    issue["key"], found[sfid])
+                    elif sfid:
+                        found[sfid] = issue["key"]
+        return found
+
+    def comments(self, key: str) -> list[dict[str, Any]]:
+        """All comments of an issue, oldest first: id, author, body (plain text), created, updated."""
+        result: list[dict[str, Any]] = []
+        while True:
+            page = self._api("GET", f"issue/{key}/comment", params={"startAt": len(result), "maxResults": 100},
+                             action="comments")
+            batch = page.get("comments") or []
+            result += [{"id": c.get("id"), "author": _author(c.get("author")), "body": adf_to_text(c.get("body")),
+                        "created": c.get("created"), "updated": c.get("updated")} for c in batch]
+            if not batch or len(result) >= int(page.get("total", 0)):
+                return result
+
+    def get_property(self, key: str, property_key: str) -> Any:
+        """The value of an issue property, or None if the issue has none of that key."""
+        body = self._api("GET", f"issue/{key}/properties/{quote(property_key)}", action="get property",
+                         missing_ok=True)
+        return None if body is None else body.get("value")
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def bulk_create(self, issues: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Create issues 50 per request. Each item is `{"fields": {...}}` (optionally with "update"
+        and "properties") or just the fields mapping. One WriteResult per item, in input order, with
+        Jira's error for the ones it refused; never raises for a refused item."""
+        items = [(index, self._issue_payload(issue)) for index, issue in enumerate(issues)]
+        results: list[WriteResult] = []
+        for chunk in chunked(items, BULK_CREATE_MAX):
+            results += write_isolating(chunk, self._create_chunk)
+        return sorted(results, key=lambda r: r.index)
+
+    def _issue_payload(self, issue: Mapping[str, Any]) -> dict[str, Any]:
+        payload = dict(issue) if "fields" in issue else {"fields": dict(issue)}
+        payload["fields"] = self._rich(payload["fields"])
+        return payload
+
+    def _create_chunk(self, chunk: Sequence[tuple[int, dict[str, Any]]]) -> list[WriteResult]:
+        response = self._send("POST", "issue/bulk", body={"issueUpdates": [p for _, p in chunk]},
+                              action="bulk create")
+        body = response.json() if response.content else {}
+        per_element = isinstance(body, dict) and isinstance(body.get("errors"), list) and (
+            body["errors"] or body.get("issues"))
+        if response.status_code < 300 or (response.status_code == 400 and per_element):
+            return _bulk_results(chunk, body)
+        if response.status_code == 400:  # refused as a whole: find the bad element by halves
+            raise ChunkRejected("JIRA_HTTP_400", _messages(response))
+        raise self._error(response, "bulk create")
+
+    def update_fields(self, key: str, fields: Mapping[str, Any]) -> None:
+        """Set fields on one issue (rich text given as plain strings is converted on Cloud)."""
+        self._api("PUT", f"issue/{key}", body={"fields": self._rich(fields)}, action=f"update {key}")
+
+    def transition_to(self, key: str, target_status: str, max_steps: int = 12) -> list[str]:
+        """Move an issue to `target_status` through as many transitions as the workflow needs.
+        Returns the names of the transitions taken (empty if already there)."""
+        issue = self._api("GET", f"issue/{key}", params={"fields": "status,project,issuetype"}, action="get issue")
+        fields = issue["fields"]
+        workflow = self._workflows.setdefault((fields["project"]["key"], fields["issuetype"]["id"]), WorkflowMap())
+        current, taken = fields["status"]["name"], []
+        while current.casefold() != target_status.strip().casefold():
+            available = self._api("GET", f"issue/{key}/transitions", action="transitions").get("transitions", [])
+            workflow.learn(current, available)
+            step = workflow.next_step(current, target_status)
+            if step is None or len(taken) >= max_steps:
+                raise ApiError(f"{key}: status {target_status!r} cannot be reached from {current!r} "
+                               f"(statuses seen: {', '.join(workflow.known_statuses())})",
+                               code="TRANSITION_UNREACHABLE", record=key,
+                               fix="map the value to a status this workflow reaches, or add a transition to the "
+                                   "workflow (and check the API user may perform it)")
+            transition_id, name, current = step
+            self._api("POST", f"issue/{key}/transitions", body={"transition": {"id": transition_id}},
+                      action=f"transition {key}")
+            taken.append(name)
+        return taken
+
+    def add_comment(self, key: str, body: str) -> dict[str, Any]:
+        """Add a plain-text comment (ADF on Cloud); returns the comment's id and created time."""
+        payload = text_to_adf(body) if self.is_cloud else body
+        created = self._api("POST", f"issue/{key}/comment", body={"body": payload}, action="add comment")
+        return {"id": created.get("id"), "created": created.get("created")}
+
+    def set_property(self, key: str, property_key: str, value: Any) -> None:
+        self._api("PUT", f"issue/{key}/properties/{quote(property_key)}", body=value, action="set property")
+
+    def delete_issue(self, key: str) -> bool:
+        """Delete an issue and its subtasks; False if it was already gone (deleting is idempotent)."""
+        response = self._send("DELETE", f"issue/{key}", params={"deleteSubtasks": "true"}, action="delete issue")
+        if response.status_code in (204, 404):
+            return response.status_code == 204
+        raise self._error(response, f"delete {key}")
+
+
+def _base_url(host: str | None, port: int | None, schema: str | None) -> str:
+    if not host:
+        raise AuthError("the Jira connection has no host", code="AUTH_CONFIG",
+                        fix="set host to the base URL, e.g. https://acme.atlassian.net")
+    url = host.rstrip("/") if "://" in host else f"https://{host}"
+    if port and f":{port}" not in url.split("://", 1)[1]:
+        url = f"{url}:{port}"
+    return url
+
+
+def _updated(issue: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(str((issue.get("fields") or {})["updated"]))
+
+
+def _author(user: Any) -> str | None:
+    if not isinstance(user, Mapping):
+        return None
+    return user.get("accountId") or user.get("name") or user.get("key")
+
+
+def _bulk_results(chunk: Sequence[tuple[int, Any]], body: Mapping[str, Any]) -> list[WriteResult]:
+    failed = {int(e.get("failedElementNumber", -1)): e for e in body.get("errors") or []}
+    created = iter(body.get("issues") or [])
+    results = []
+    for position, (index, _) in enumerate(chunk):
+        if position in failed:
+            results.append(WriteResult(index=index, success=False, errors=_element_errors(failed[position])))
+            continue
+        issue = next(created, None)
+        if issue is None:
+            raise ApiError(f"Jira bulk create answered fewer issues than it accepted ({len(chunk)} sent)",
+                           code="UNEXPECTED_RESPONSE", fix="report this: the bulk API broke its contract")
+        results.append(WriteResult(index=index, success=True, id=str(issue.get("id")), key=issue.get("key"),
+                                   created=True))
+    return results
