@@ -1,0 +1,92 @@
+"""Where the store lives: Airflow connection or default SQLite file; URL handling; SQLite settings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sfjira.exceptions import StateStoreError
+from sfjira.state import StateStore
+from sfjira.state.engine import normalize_url
+
+from .conftest import _drop_schema
+
+
+def test_without_the_connection_the_default_sqlite_file_under_airflow_home_is_used(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.delenv("AIRFLOW_CONN_SFJIRA_STATE", raising=False)
+    with StateStore.from_airflow() as store:
+        assert store.url == f"sqlite:///{tmp_path / 'sfjira' / 'state.db'}"
+        store.begin_run("accounts", "manual__1")
+    assert (tmp_path / "sfjira" / "state.db").exists()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    with StateStore(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        store.migrate()
+        with store.engine.connect() as conn:
+            pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                       for name in ("journal_mode", "foreign_keys", "busy_timeout")}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000}
+    # WAL is a property of the file: any other process opening it sees it too
+    with sqlite3.connect(tmp_path / "state.db") as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_airflow_sqlite_connection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere" / "state.db"
+    monkeypatch.setenv("AIRFLOW_CONN_SFJIRA_STATE", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    with StateStore.from_airflow() as store:
+        store.migrate()
+    assert path.exists()
+
+
+def test_airflow_postgres_connection_with_schema_extra(monkeypatch: pytest.MonkeyPatch,
+                                                       pg_unreachable: str | None) -> None:
+    if pg_unreachable is not None:
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {pg_unreachable}")
+    schema = f"sfjira_conn_{uuid.uuid4().hex[:8]}"
+    # As Airflow writes it: postgres:// scheme, extras as query parameters
+    monkeypatch.setenv("AIRFLOW_CONN_SFJIRA_STATE",
+                       f"postgres://postgres@127.0.0.1:5432/test?state_schema={schema}&sslmode=disable")
+    try:
+        with StateStore.from_airflow() as store:
+            assert store.url == "postgresql+psycopg2://postgres@127.0.0.1:5432/test?sslmode=disable"
+            store.begin_run("accounts", "manual__1")
+            with store.engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT current_schema()")).scalar() == schema
+    finally:
+        _drop_schema(schema)
+
+
+def test_postgres_urls_get_the_psycopg2_driver_and_passwords_stay_hidden() -> None:
+    assert normalize_url("postgres://u:s3cret@db:5432/x").drivername == "postgresql+psycopg2"
+    assert normalize_url("postgresql://u@db/x").drivername == "postgresql+psycopg2"
+    store = StateStore("postgres://u:s3cret@db:5432/x")
+    assert "s3cret" not in repr(store) and "s3cret" not in store.url
+
+
+@pytest.mark.parametrize(("url", "kwargs", "words"), [
+    ("mysql://u@db/x", {}, "unsupported state store backend `mysql`"),
+    ("not a url", {}, "not a database URL"),
+    ("sqlite:///x.db", {"schema": "s"}, "a schema can only be set for PostgreSQL"),
+    ("postgresql://u@db/x", {"schema": "x; drop"}, "invalid schema name"),
+])
+def test_bad_configuration_is_refused_with_a_fix(url: str, kwargs: dict, words: str) -> None:
+    with pytest.raises(StateStoreError, match="STATE_URL_INVALID") as err:
+        StateStore(url, **kwargs).engine  # noqa: B018 - building the engine is the check
+    assert words in err.value.message and err.value.fix
+
+
+def test_unreachable_database_is_a_typed_error_without_the_password() -> None:
+    store = StateStore("postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2")
+    with pytest.raises(StateStoreError) as err:
+        store.links("accounts")
+    assert err.value.code == "STATE_UNAVAILABLE"
+    assert "retried" in err.value.fix and "s3cret" not in str(err.value)
