@@ -1,0 +1,59 @@
+"""Emulator-specific admin actions under /__emulator/ (reset, seed, config, time_travel, backdate).
+
+The shared ones (health, calls, latency, faults) come from emulators.common.control.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulators.common.control import AdminHandler
+from emulators.salesforce.api_query import Cursors
+from emulators.salesforce.ids import normalize
+from emulators.salesforce.oauth import TokenStore
+from emulators.salesforce.org import Org
+from emulators.salesforce.seed import seed
+from emulators.salesforce.timefmt import format_datetime, normalize_datetime
+
+_BACKDATABLE = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
+
+
+def admin_handlers(org: Org, tokens: TokenStore, cursors: Cursors) -> dict[str, AdminHandler]:
+    def reset(body: dict[str, Any]) -> dict[str, Any]:
+        """Empty org, default settings. Sessions stay valid unless {"tokens": true}."""
+        org.reset()
+        cursors.clear()
+        if body.get("tokens"):
+            tokens.clear()
+        return {"ok": True, "records": len(org.store.type_of)}
+
+    def config(body: dict[str, Any]) -> dict[str, Any]:
+        return org.configure(body) if body else org.config
+
+    def time_travel(body: dict[str, Any]) -> dict[str, Any]:
+        """{"offset_s": N} sets the clock offset; {"advance_s": N} adds to it. Write stamps never go back."""
+        if "offset_s" in body:
+            org.clock.offset_ms = int(float(body["offset_s"]) * 1000)
+        if "advance_s" in body:
+            org.clock.offset_ms += int(float(body["advance_s"]) * 1000)
+        org.remember_clock()
+        org.store.flush_meta()
+        return {"now": format_datetime(org.clock.now_ms()), "offset_s": org.clock.offset_ms / 1000}
+
+    def backdate(body: dict[str, Any]) -> dict[str, Any]:
+        """{"id": ..., "SystemModstamp": "2026-01-01T00:00:00Z", ...}: set system dates directly (a deleted
+        record's deletedDate is its SystemModstamp)."""
+        record_id = normalize(body.get("id"))
+        found = org.store.get(record_id) if record_id else None
+        if found is None:
+            raise ValueError(f"no record with id {body.get('id')!r}")
+        unknown = sorted(set(body) - {"id", *_BACKDATABLE})
+        if unknown:
+            raise ValueError(f"cannot backdate {unknown}; allowed: {', '.join(_BACKDATABLE)}")
+        sobject, record = found
+        changed = {**record, **{k: normalize_datetime(str(body[k])) for k in _BACKDATABLE if k in body}}
+        org.store.save([(sobject, changed)])
+        return {k: changed[k] for k in ("Id", "IsDeleted", *_BACKDATABLE)}
+
+    return {"reset": reset, "seed": lambda body: seed(org, body), "config": config,
+            "time_travel": time_travel, "backdate": backdate}
