@@ -1,0 +1,1 @@
+"""Jira Cloud / Data Center REST API emulator (see README.md in this directory)."""

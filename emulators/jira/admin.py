@@ -1,0 +1,63 @@
+"""Emulator-specific admin actions under /__emulator/: reset, seed, config, set_updated, state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulators.jira.context import Env
+from emulators.jira.ratelimit import RateLimiter
+from emulators.jira.seed import Seeder, SeedParams
+from emulators.jira.settings import Settings
+from emulators.jira.timefmt import format_ms, parse_ms
+
+
+class Admin:
+    def __init__(self, env: Env, limiter: RateLimiter, cli_mode: str | None) -> None:
+        self.env = env
+        self.limiter = limiter
+        self.cli_mode = cli_mode
+
+    def handlers(self) -> dict[str, Any]:
+        return {"reset": self.reset, "seed": self.seed, "config": self.config, "set_updated": self.set_updated,
+                "state": self.state}
+
+    def reset(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Drop all data; settings go back to the defaults too unless {"keep_config": true}."""
+        self.env.store.clear()
+        if not body.get("keep_config"):
+            self.env.settings = Settings(mode=self.cli_mode) if self.cli_mode else Settings()
+            self.env.save_settings()
+        self.limiter.reset()
+        return {"ok": True, "config": self.env.settings.to_dict()}
+
+    def seed(self, body: dict[str, Any]) -> dict[str, Any]:
+        params = SeedParams.from_body(body)
+        return Seeder(self.env.store, self.env.directory.me.account_id, params).run()
+
+    def config(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Change settings (an empty body just reads them); the rate-limit window restarts."""
+        if body:
+            self.env.settings.apply(body)
+            self.env.save_settings()
+            self.limiter.reset()
+        return self.env.settings.to_dict()
+
+    def set_updated(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Pin an issue's `updated` (and optionally `created`): {"key": "SUP-1", "updated": "<ISO instant>"}."""
+        store = self.env.store
+        issue = store.find_issue(str(body["key"]))
+        if issue is None:
+            raise ValueError(f"no issue {body['key']!r}")
+        with store.tx():
+            issue.updated = parse_ms(str(body["updated"]))
+            if body.get("created"):
+                issue.created = parse_ms(str(body["created"]))
+            store.save_issue(issue)
+            store.note_written(issue.updated)
+        tz = self.env.settings.tz
+        return {"key": issue.key, "created": format_ms(issue.created, tz), "updated": format_ms(issue.updated, tz)}
+
+    def state(self, body: dict[str, Any]) -> dict[str, Any]:
+        rows = self.env.store.conn.execute("SELECT project, count(*) FROM issues GROUP BY project").fetchall()
+        return {"issues": {p: n for p, n in rows}, "total": sum(n for _, n in rows),
+                "server_time": format_ms(self.env.store.now_ms(), self.env.settings.tz)}

@@ -1,0 +1,151 @@
+"""Emulator-wide settings changed through PUT /__emulator/config and kept in SQLite.
+
+Config body keys (all optional): mode, time_zone (alias timeZone), rate_limit {budget, window_s} or
+null, credentials {cloud_email, cloud_api_token, cloud_oauth_token, dc_pat, dc_username, dc_password},
+required_fields {"DEL/Epic": ["customfield_10055"]}, clock_offset_s, now (ISO instant: sets the
+offset so the server clock reads that now), fault_retry_after_s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from emulators.jira import catalog, defaults
+from emulators.jira.fields import ALL_FIELDS
+from emulators.jira.timefmt import parse_ms, wall_ms, zone
+
+DEFAULT_REQUIRED = {"DEL/Epic": ["customfield_10055"]}
+
+
+@dataclass
+class Credentials:
+    cloud_email: str = defaults.CLOUD_EMAIL
+    cloud_api_token: str = defaults.CLOUD_API_TOKEN
+    cloud_oauth_token: str = defaults.CLOUD_OAUTH_TOKEN
+    dc_pat: str = defaults.DC_PAT
+    dc_username: str = defaults.DC_USERNAME
+    dc_password: str = defaults.DC_PASSWORD
+
+
+@dataclass
+class RateLimit:
+    budget: int
+    window_s: float
+
+    def __post_init__(self) -> None:
+        if int(self.budget) < 1 or float(self.window_s) <= 0:
+            raise ValueError("rate_limit needs budget >= 1 and window_s > 0, or null to switch it off")
+        self.budget, self.window_s = int(self.budget), float(self.window_s)
+
+
+@dataclass
+class Settings:
+    mode: str = defaults.DEFAULT_MODE
+    time_zone: str = defaults.DEFAULT_TIME_ZONE
+    rate_limit: RateLimit | None = None
+    credentials: Credentials = field(default_factory=Credentials)
+    required_fields: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in
+                                                                           DEFAULT_REQUIRED.items()})
+    clock_offset_s: float = 0.0
+    fault_retry_after_s: int = defaults.DEFAULT_FAULT_RETRY_AFTER_S
+
+    @property
+    def cloud(self) -> bool:
+        return self.mode == "cloud"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.time_zone)
+
+    def required_for(self, project: str, issuetype_name: str) -> list[str]:
+        return self.required_fields.get(f"{project}/{issuetype_name}", [])
+
+    def apply(self, body: dict[str, Any]) -> None:
+        """Apply a config body; ValueError (naming the allowed values) leaves the settings unchanged."""
+        staged = Settings.from_dict(self.to_dict(masked=False))
+        for key, value in body.items():
+            setter = _SETTERS.get(key)
+            if setter is None:
+                raise ValueError(f"unknown config key {key!r}; allowed: {', '.join(sorted(_SETTERS))}")
+            setter(staged, value)
+        for f in fields(self):
+            setattr(self, f.name, getattr(staged, f.name))
+
+    def to_dict(self, masked: bool = True) -> dict[str, Any]:
+        data = asdict(self)
+        if masked:
+            data["credentials"] = {k: (v if k in ("cloud_email", "dc_username") else "***")
+                                   for k, v in data["credentials"].items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        settings = cls()
+        for key, value in data.items():
+            _SETTERS[key](settings, value)
+        return settings
+
+
+def _set_mode(s: Settings, value: Any) -> None:
+    if value not in defaults.MODES:
+        raise ValueError(f"unknown mode {value!r}; allowed: {', '.join(defaults.MODES)}")
+    s.mode = value
+
+
+def _set_tz(s: Settings, value: Any) -> None:
+    zone(str(value))
+    s.time_zone = str(value)
+
+
+def _set_rate_limit(s: Settings, value: Any) -> None:
+    s.rate_limit = None if value is None else RateLimit(**value)
+
+
+def _set_credentials(s: Settings, value: Any) -> None:
+    allowed = {f.name for f in fields(Credentials)}
+    unknown = set(value) - allowed
+    if unknown:
+        raise ValueError(f"unknown credentials {sorted(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    s.credentials = Credentials(**{**asdict(s.credentials), **{k: str(v) for k, v in value.items()}})
+
+
+def _set_required(s: Settings, value: Any) -> None:
+    for target, field_ids in value.items():
+        project, _, type_name = target.partition("/")
+        proj = catalog.PROJECTS.get(project)
+        names = [catalog.ISSUE_TYPES[t].name for t in proj.issue_type_ids] if proj else []
+        if type_name not in names:
+            raise ValueError(f"required_fields key {target!r} must be PROJECT/IssueType, e.g. 'DEL/Epic'")
+        unknown = [f for f in field_ids if f not in ALL_FIELDS]
+        if unknown:
+            raise ValueError(f"required_fields {target!r}: unknown field ids {unknown}")
+    s.required_fields = {k: list(v) for k, v in value.items()}
+
+
+def _set_offset(s: Settings, value: Any) -> None:
+    s.clock_offset_s = float(value)
+
+
+def _set_now(s: Settings, value: Any) -> None:
+    s.clock_offset_s = (parse_ms(str(value)) - wall_ms()) / 1000
+
+
+def _set_retry_after(s: Settings, value: Any) -> None:
+    if int(value) < 0:
+        raise ValueError("fault_retry_after_s must be >= 0")
+    s.fault_retry_after_s = int(value)
+
+
+_SETTERS = {
+    "mode": _set_mode,
+    "time_zone": _set_tz,
+    "timeZone": _set_tz,
+    "rate_limit": _set_rate_limit,
+    "credentials": _set_credentials,
+    "required_fields": _set_required,
+    "clock_offset_s": _set_offset,
+    "now": _set_now,
+    "fault_retry_after_s": _set_retry_after,
+}
