@@ -1,0 +1,69 @@
+"""pandas <-> pyarrow column conversion.
+
+The transform works on pyarrow arrays: pandas 3 stores `str` columns in Arrow already, and
+pyarrow.compute gives us vectorized string, regex, cast and list kernels without Python loops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+STRING = pa.large_string()
+STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's default `str` dtype
+LIST_DTYPE = pd.ArrowDtype(pa.list_(STRING))
+
+
+def combine(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def to_arrow(series: pd.Series) -> pa.Array:
+    """The column as one Arrow array; raises pa.ArrowInvalid/ArrowTypeError for mixed object columns."""
+    if isinstance(series.dtype, pd.ArrowDtype | pd.StringDtype):
+        return combine(pa.array(series.array))
+    return combine(pa.array(series.to_numpy(), from_pandas=True))
+
+
+def is_text_array(array: pa.Array) -> bool:
+    return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+
+
+def as_text(array: pa.Array) -> pa.Array:
+    return array.cast(STRING) if not pa.types.is_large_string(array.type) else array
+
+
+def null_mask(array: pa.Array) -> np.ndarray:
+    return np.asarray(pc.is_null(array).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def bool_mask(array: pa.Array) -> np.ndarray:
+    """A boolean Arrow array as a numpy mask, nulls counted as False."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def to_series(array: pa.Array, index: pd.Index) -> pd.Series:
+    """Canonical Series: text -> `str` dtype, booleans -> nullable `boolean`, lists -> Arrow list dtype."""
+    if pa.types.is_boolean(array.type):
+        return pd.Series(pd.array(array, dtype="boolean"), index=index)
+    if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+        return pd.Series(pd.arrays.ArrowExtensionArray(array.cast(pa.list_(STRING))), index=index)
+    return pd.Series(pd.array(as_text(array), dtype=STR_DTYPE), index=index)
+
+
+def empty_to_null(array: pa.Array) -> pa.Array:
+    """'' and null mean the same ("no value") on both sides."""
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)
+
+
+def put(array: pa.Array, mask: np.ndarray, values: pa.Array) -> pa.Array:
+    """`array` with the rows in `mask` replaced by `values` (one value per masked row)."""
+    if not mask.any():
+        return array
+    return pc.replace_with_mask(array, pa.array(mask), values.cast(array.type))
+
+
+def subset(array: pa.Array, mask: np.ndarray) -> pa.Array:
+    return array.filter(pa.array(mask))

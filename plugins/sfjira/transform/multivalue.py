@@ -1,0 +1,95 @@
+"""Multi-value fields (Salesforce multipicklists, Jira labels / fixVersions / components).
+
+Salesforce sends `"A;B"` (or another declared separator), Jira a list of names. Canonical form
+is the set of values, sorted by code point and joined with ";" so both sides compare as text.
+Everything runs on the flattened values with their parent row index: no per-row Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sfjira.mapping.catalog import MULTI_SEPARATOR
+from sfjira.transform.arrowcol import STRING, as_text, bool_mask, is_text_array, null_mask
+
+LIST = pa.list_(STRING)
+
+
+def to_lists(series: pd.Series, separator: str) -> tuple[pa.Array, np.ndarray]:
+    """Raw column -> list array, and the mask of values that are neither text nor a list of text."""
+    if series.dtype != object and not isinstance(series.dtype, pd.ArrowDtype):
+        array = pa.array(series.array) if isinstance(series.dtype, pd.StringDtype) else None
+        if array is None or not is_text_array(array):
+            return pa.nulls(len(series), LIST), series.notna().to_numpy()
+        return pc.split_pattern(as_text(array), separator).cast(LIST), np.zeros(len(series), bool)
+    values = series.to_numpy()
+    try:
+        if isinstance(series.dtype, pd.ArrowDtype):
+            array = pa.array(series.array)
+        else:
+            array = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _mixed_to_lists(values, separator)
+    if is_text_array(array):
+        return pc.split_pattern(as_text(array), separator).cast(LIST), np.zeros(len(series), bool)
+    if (pa.types.is_list(array.type) or pa.types.is_large_list(array.type)) and (
+            is_text_array(array.values) or pa.types.is_null(array.values.type)):
+        return array.cast(LIST), np.zeros(len(series), bool)
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(series), LIST), np.zeros(len(series), bool)
+    return pa.nulls(len(series), LIST), ~null_mask(array)
+
+
+def _mixed_to_lists(values: np.ndarray, separator: str) -> tuple[pa.Array, np.ndarray]:
+    """Rare fallback for object columns mixing lists and strings: sorted out value by value."""
+    out: list[list[str] | None] = []
+    bad = np.zeros(len(values), bool)
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            out.append(None)
+        elif isinstance(value, str):
+            out.append(value.split(separator))
+        elif isinstance(value, list | tuple | np.ndarray) and all(isinstance(v, str) for v in value):
+            out.append(list(value))
+        else:
+            out.append(None)
+            bad[i] = True
+    return pa.array(out, LIST), bad
+
+
+def flatten(lists: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Values of all lists, trimmed, and the row each came from."""
+    flat = pc.utf8_trim_whitespace(as_text(pc.list_flatten(lists)))
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    return flat, parents
+
+
+def rows_with(mask: np.ndarray, parents: np.ndarray, n: int) -> np.ndarray:
+    """Row mask: rows owning at least one flagged value."""
+    return np.bincount(parents[mask], minlength=n) > 0 if mask.any() else np.zeros(n, bool)
+
+
+def separator_inside(flat: pa.Array) -> np.ndarray:
+    return bool_mask(pc.match_substring(flat, MULTI_SEPARATOR))
+
+
+def rebuild(flat: pa.Array, parents: np.ndarray, n: int) -> pa.Array:
+    """Lists again, each sorted by code point without duplicates or empty values; empty -> null."""
+    keep = bool_mask(pc.and_(pc.is_valid(flat), pc.not_equal(flat, "")))
+    flat, parents = flat.filter(pa.array(keep)), parents[keep]
+    order = pc.sort_indices(pa.table({"p": parents, "v": flat}), sort_keys=[("p", "ascending"), ("v", "ascending")])
+    flat, parents = flat.take(order), parents[np.asarray(order)]
+    if len(flat) > 1:
+        same = bool_mask(pc.equal(flat.slice(1), flat.slice(0, len(flat) - 1))) & (parents[1:] == parents[:-1])
+        first = np.concatenate([[True], ~same])
+        flat, parents = flat.filter(pa.array(first)), parents[first]
+    counts = np.bincount(parents, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), flat, type=LIST, mask=pa.array(counts == 0))
+
+
+def join(lists: pa.Array, separator: str = MULTI_SEPARATOR) -> pa.Array:
+    return pc.binary_join(lists, pa.scalar(separator, STRING))
