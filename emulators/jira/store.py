@@ -124,6 +124,9 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        # SQLite's lower() only folds ASCII; JQL text search is case-insensitive for all scripts.
+        self.conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
+                                  deterministic=True)
         self._depth = 0
         self.clock_offset_ms = 0
 

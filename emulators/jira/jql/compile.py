@@ -288,9 +288,9 @@ class _Compiler:
         return f"{expr} {cmp} ?"
 
     def text(self, expr: str, op: str, term: str) -> str:
-        escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = term.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         self.params.append("%" + escaped.replace("*", "%").replace("?", "_") + "%")
-        like = f"lower({expr}) LIKE ? ESCAPE '\\'"
+        like = f"casefold({expr}) LIKE ? ESCAPE '\\'"
         return like if op == "~" else f"({expr} IS NOT NULL AND NOT {like})"
 
     def labels(self, expr: str, op: str, values: list[Any]) -> str:

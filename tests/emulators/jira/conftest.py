@@ -1,0 +1,59 @@
+"""Fixtures for the Jira emulator tests: a clean Cloud-mode emulator with REST helpers for v3 and v2,
+and a second emulator process started in Data Center mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulators.common.process import EmulatorProcess
+from emulators.jira.testing import DC_BASIC, JiraRest
+
+
+@pytest.fixture
+def jira(jira_emulator: EmulatorProcess) -> EmulatorProcess:
+    """The shared emulator, reset to an empty Cloud site with default settings, no faults, no latency."""
+    jira_emulator.clear_faults()
+    jira_emulator.set_latency(0)
+    jira_emulator.reset()
+    return jira_emulator
+
+
+def _closing(client: JiraRest) -> Iterator[JiraRest]:
+    # Idle keep-alive TLS connections left open slow down the emulator's shutdown at session end.
+    with client.session:
+        yield client
+
+
+@pytest.fixture
+def rest(jira: EmulatorProcess) -> Iterator[JiraRest]:
+    yield from _closing(JiraRest(jira.url, jira.ca_bundle, version=3))
+
+
+@pytest.fixture
+def rest2(jira: EmulatorProcess) -> Iterator[JiraRest]:
+    yield from _closing(JiraRest(jira.url, jira.ca_bundle, version=2))
+
+
+@pytest.fixture(scope="session")
+def jira_dc_process(tmp_path_factory: pytest.TempPathFactory, tls_dir: Path) -> Iterator[EmulatorProcess]:
+    proc = EmulatorProcess("emulators.jira", tmp_path_factory.mktemp("jira-dc-data"), tls_dir=tls_dir,
+                           extra_args=["--mode", "datacenter"])
+    with proc:
+        yield proc
+        proc.session.close()
+
+
+@pytest.fixture
+def jira_dc(jira_dc_process: EmulatorProcess) -> EmulatorProcess:
+    jira_dc_process.clear_faults()
+    jira_dc_process.set_latency(0)
+    jira_dc_process.reset()
+    return jira_dc_process
+
+
+@pytest.fixture
+def rest_dc(jira_dc: EmulatorProcess) -> Iterator[JiraRest]:
+    yield from _closing(JiraRest(jira_dc.url, jira_dc.ca_bundle, version=2, auth=DC_BASIC))
