@@ -6,7 +6,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sfjira.state import idmap
-from sfjira.state.frames import check_vocab, prepare, records, to_frame
+from sfjira.state.frames import check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import comment_links
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert
@@ -18,13 +18,9 @@ _WHAT = "comment links"
 
 
 def read(conn: sa.Connection, mapping: str, *, jira_key: str | None, sf_parent_id: str | None) -> pd.DataFrame:
-    query = sa.select(*(comment_links.c[c] for c in COMMENT_COLUMNS)).where(comment_links.c.mapping == mapping)
-    if jira_key is not None:
-        query = query.where(comment_links.c.jira_key == jira_key)
-    if sf_parent_id is not None:
-        query = query.where(comment_links.c.sf_parent_id == sf_parent_id)
-    query = query.order_by(comment_links.c.sf_comment_id)
-    return to_frame(conn.execute(query), datetimes=("created_at", "updated_at"))
+    where = [*equals(comment_links, "jira_key", jira_key), *equals(comment_links, "sf_parent_id", sf_parent_id)]
+    return read_frame(conn, comment_links, COMMENT_COLUMNS, mapping, where=where, order_by=("sf_comment_id",),
+                      datetimes=("created_at", "updated_at"))
 
 
 def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 import sqlalchemy as sa
 
-from sfjira.state.frames import prepare, records, to_frame
+from sfjira.state.frames import equals, prepare, read_frame, records
 from sfjira.state.ledger import require_runs
 from sfjira.state.schema import drift
 from sfjira.state.types import as_utc, utcnow
@@ -28,9 +28,7 @@ def record(conn: sa.Connection, mapping: str, run_id: str, counts: Mapping[str, 
 
 
 def history(conn: sa.Connection, mapping: str, *, category: str | None, since: dt.datetime | None) -> pd.DataFrame:
-    query = sa.select(*(drift.c[c] for c in DRIFT_COLUMNS)).where(drift.c.mapping == mapping)
-    if category is not None:
-        query = query.where(drift.c.category == category)
+    where = equals(drift, "category", category)
     if since is not None:
-        query = query.where(drift.c.at >= as_utc(since))
-    return to_frame(conn.execute(query.order_by(drift.c.at, drift.c.id)), datetimes=("at",))
+        where.append(drift.c.at >= as_utc(since))
+    return read_frame(conn, drift, DRIFT_COLUMNS, mapping, where=where, order_by=("at", "id"), datetimes=("at",))

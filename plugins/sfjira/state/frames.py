@@ -68,11 +68,28 @@ def check_value(value: Any, allowed: Iterable[str], name: str) -> None:
         raise bad_input(f"unknown {name} {value!r}", fix=f"allowed {name} values: {', '.join(allowed)}")
 
 
+def equals(table: sa.Table, column: str, value: Any, allowed: Iterable[str] | None = None) -> list[Any]:
+    """A filter for `read_frame`: [] when `value` is None, else column == value (checked against `allowed`)."""
+    if value is None:
+        return []
+    if allowed is not None:
+        check_value(value, allowed, column.replace("_", " "))
+    return [table.c[column] == value]
+
+
 def records(df: pd.DataFrame, **constants: Any) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values (None for missing), ready for executemany. `constants` are
     added to every row after the conversion (cheaper than boxing a constant column row by row)."""
     rows = df.to_dict("records")
     return [{**row, **constants} for row in rows] if constants else rows
+
+
+def read_frame(conn: sa.Connection, table: sa.Table, columns: Sequence[str], mapping: str, *,
+               where: Iterable[Any] = (), order_by: Sequence[str], datetimes: Sequence[str] = ()) -> pd.DataFrame:
+    """One mapping's rows of `table` as a frame with `columns`, in `order_by` order."""
+    query = (sa.select(*(table.c[c] for c in columns)).where(table.c.mapping == mapping, *where)
+             .order_by(*(table.c[c] for c in order_by)))
+    return to_frame(conn.execute(query), datetimes=datetimes)
 
 
 def to_frame(result: sa.CursorResult[Any], *, datetimes: Sequence[str] = ()) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sfjira.exceptions import StateStoreError
-from sfjira.state.frames import bad_input, check_value, to_frame
+from sfjira.state.frames import bad_input, check_value, equals, read_frame
 from sfjira.state.ledger import require_runs
 from sfjira.state.schema import intents
 from sfjira.state.types import utcnow
@@ -83,17 +83,10 @@ def close(conn: sa.Connection, intent_id: int, status: str, result: Mapping[str,
 
 def listing(conn: sa.Connection, mapping: str, *, side: str | None, run_id: str | None,
             status: str | None) -> pd.DataFrame:
-    query = sa.select(*(intents.c[c] for c in INTENT_COLUMNS)).where(intents.c.mapping == mapping)
-    if side is not None:
-        check_value(side, SIDES, "side")
-        query = query.where(intents.c.side == side)
-    if status is not None:
-        check_value(status, INTENT_STATUSES, "intent status")
-        query = query.where(intents.c.status == status)
-    if run_id is not None:
-        query = query.where(intents.c.run_id == run_id)
-    query = query.order_by(intents.c.intent_id)
-    return to_frame(conn.execute(query), datetimes=("created_at", "completed_at"))
+    where = [*equals(intents, "side", side, SIDES), *equals(intents, "status", status, INTENT_STATUSES),
+             *equals(intents, "run_id", run_id)]
+    return read_frame(conn, intents, INTENT_COLUMNS, mapping, where=where, order_by=("intent_id",),
+                      datetimes=("created_at", "completed_at"))
 
 
 def _get(conn: sa.Connection, where: Any, *, missing_ok: bool = False) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sfjira.state import idmap
-from sfjira.state.frames import batches, check_value, check_vocab, prepare, records, to_frame
+from sfjira.state.frames import batches, check_value, check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import links, synced_state
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert
@@ -20,11 +20,9 @@ _WHAT = "links"
 
 
 def read(conn: sa.Connection, mapping: str, *, state: str | None) -> pd.DataFrame:
-    query = sa.select(*(links.c[c] for c in LINK_COLUMNS)).where(links.c.mapping == mapping)
-    if state is not None:
-        check_value(state, LINK_STATES, "link state")
-        query = query.where(links.c.state == state)
-    return to_frame(conn.execute(query.order_by(links.c.sf_id)), datetimes=("created_at", "updated_at"))
+    return read_frame(conn, links, LINK_COLUMNS, mapping, where=equals(links, "state", state, LINK_STATES),
+                      order_by=("sf_id",),
+                      datetimes=("created_at", "updated_at"))
 
 
 def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
-from sfjira.state.frames import batches, check_value, check_vocab, prepare, records, to_frame
+from sfjira.state.frames import batches, check_value, check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import rejects
 from sfjira.state.scrub import scrub
 from sfjira.state.types import utcnow
@@ -42,14 +42,11 @@ def save(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: 
 
 
 def read(conn: sa.Connection, mapping: str, *, side: str | None, include_resolved: bool) -> pd.DataFrame:
-    query = sa.select(*(rejects.c[c] for c in REJECT_COLUMNS)).where(rejects.c.mapping == mapping)
-    if side is not None:
-        check_value(side, SIDES, "side")
-        query = query.where(rejects.c.side == side)
+    where = equals(rejects, "side", side, SIDES)
     if not include_resolved:
-        query = query.where(rejects.c.resolved.is_(False))
-    query = query.order_by(rejects.c.id)
-    return to_frame(conn.execute(query), datetimes=("first_seen", "last_seen", "resolved_at"))
+        where.append(rejects.c.resolved.is_(False))
+    return read_frame(conn, rejects, REJECT_COLUMNS, mapping, where=where, order_by=("id",),
+                      datetimes=("first_seen", "last_seen", "resolved_at"))
 
 
 def resolve(conn: sa.Connection, mapping: str, side: str, record_ids: Iterable[str], *, code: str | None) -> int:

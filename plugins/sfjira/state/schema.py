@@ -24,6 +24,12 @@ def _name() -> sa.String:
     return sa.String(255)
 
 
+def _provenance() -> list[sa.Column]:
+    """Which run created and last changed an id-map row, and when."""
+    return [sa.Column("created_run", sa.String(512)), sa.Column("updated_run", sa.String(512)),
+            sa.Column("created_at", UtcDateTime, nullable=False), sa.Column("updated_at", UtcDateTime, nullable=False)]
+
+
 schema_version = sa.Table(
     "sfjira_schema_version", metadata,
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
@@ -64,10 +70,7 @@ links = sa.Table(
     sa.Column("jira_id", sa.String(64)),
     sa.Column("jira_key", sa.String(64), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("created_run", sa.String(512)),
-    sa.Column("updated_run", sa.String(512)),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("updated_at", UtcDateTime, nullable=False),
+    *_provenance(),
     sa.UniqueConstraint("mapping", "jira_key"),
     sa.UniqueConstraint("mapping", "jira_id"),
 )
@@ -152,10 +155,7 @@ comment_links = sa.Table(
     sa.Column("jira_key", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(128)),
     sa.Column("origin", sa.String(16), nullable=False),
-    sa.Column("created_run", sa.String(512)),
-    sa.Column("updated_run", sa.String(512)),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("updated_at", UtcDateTime, nullable=False),
+    *_provenance(),
     sa.UniqueConstraint("mapping", "jira_comment_id"),
     sa.Index(None, "mapping", "jira_key"),
 )

@@ -10,6 +10,7 @@ ledger values are stored as the caller passes them (the caller masks PII).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -56,6 +57,7 @@ class StateStore:
         self._auto_migrate = auto_migrate
         self._echo = echo
         self._engine: sa.Engine | None = None
+        self._pid = os.getpid()
         self._ready = False
 
     @classmethod
@@ -79,8 +81,13 @@ class StateStore:
 
     @property
     def engine(self) -> sa.Engine:
+        if self._engine is not None and self._pid != os.getpid():
+            # A forked worker must not share the parent's pooled connections: leave them to the parent.
+            self._engine.dispose(close=False)
+            self._engine = None
         if self._engine is None:
             self._engine = create_state_engine(self._url, self._schema, self._echo)
+            self._pid = os.getpid()
         return self._engine
 
     def close(self) -> None:

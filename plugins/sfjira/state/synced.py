@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from sfjira.state.frames import check_value, check_vocab, prepare, records, to_frame
+from sfjira.state.frames import check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import synced_state
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert
@@ -19,12 +19,9 @@ _WHAT = "synced state"
 
 
 def read(conn: sa.Connection, mapping: str, *, direction: str | None) -> pd.DataFrame:
-    query = sa.select(*(synced_state.c[c] for c in SYNCED_COLUMNS)).where(synced_state.c.mapping == mapping)
-    if direction is not None:
-        check_value(direction, DIRECTIONS, "direction")
-        query = query.where(synced_state.c.direction == direction)
-    query = query.order_by(synced_state.c.sf_id, synced_state.c.direction)
-    return to_frame(conn.execute(query), datetimes=("synced_at",))
+    return read_frame(conn, synced_state, SYNCED_COLUMNS, mapping,
+                      where=equals(synced_state, "direction", direction, DIRECTIONS), order_by=("sf_id", "direction"),
+                      datetimes=("synced_at",))
 
 
 def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:

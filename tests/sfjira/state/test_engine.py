@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -90,3 +92,20 @@ def test_unreachable_database_is_a_typed_error_without_the_password() -> None:
         store.links("accounts")
     assert err.value.code == "STATE_UNAVAILABLE"
     assert "retried" in err.value.fix and "s3cret" not in str(err.value)
+
+
+
+def test_a_forked_worker_gets_its_own_connections(store: StateStore, run_id: str) -> None:
+    """Airflow forks task processes: a store built before the fork must work in the child and the parent."""
+    store.links("accounts")  # the parent's pool now holds a connection
+    pid = os.fork()
+    if pid == 0:  # child: write through the inherited store, report by exit code
+        try:
+            frame = pd.DataFrame({"sf_id": ["500CHILD"], "jira_key": ["SUP-CHILD"]})
+            code = 0 if store.upsert_links("accounts", frame, run_id) == 1 else 1
+        except BaseException:  # noqa: BLE001 - any failure is the child's exit code
+            code = 2
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.links("accounts")["sf_id"].tolist() == ["500CHILD"]  # the parent's connections still work
