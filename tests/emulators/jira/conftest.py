@@ -14,10 +14,12 @@ from emulators.jira.testing import DC_BASIC, JiraRest
 
 @pytest.fixture
 def jira(jira_emulator: EmulatorProcess) -> EmulatorProcess:
-    """The shared emulator, reset to an empty Cloud site with default settings, no faults, no latency."""
+    """The shared emulator, reset to an empty Cloud site with default settings, no faults, no latency,
+    no counted calls."""
     jira_emulator.clear_faults()
     jira_emulator.set_latency(0)
     jira_emulator.reset()
+    jira_emulator.clear_calls()
     return jira_emulator
 
 
@@ -51,6 +53,7 @@ def jira_dc(jira_dc_process: EmulatorProcess) -> EmulatorProcess:
     jira_dc_process.clear_faults()
     jira_dc_process.set_latency(0)
     jira_dc_process.reset()
+    jira_dc_process.clear_calls()
     return jira_dc_process
 
 

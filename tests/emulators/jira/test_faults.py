@@ -1,0 +1,70 @@
+"""Injected faults (429, 503, 500, reset, slow), the configurable rate limit, and call counters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from emulators.common.process import EmulatorProcess
+from emulators.jira.testing import JiraRest
+
+RESET_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ$")
+
+
+@pytest.mark.parametrize(("fault", "status"), [("429", 429), ("503", 503), ("500", 500)])
+def test_http_faults_fire_then_stop(jira: EmulatorProcess, rest: JiraRest, fault: str, status: int) -> None:
+    jira.configure(fault_retry_after_s=7)
+    jira.set_faults([{"fault": fault, "path": "/myself$", "times": 1}])
+    response = rest("GET", "/myself")
+    assert response.status_code == status
+    assert response.json()["errors"] == {} and response.json()["errorMessages"]
+    if status in (429, 503):
+        assert response.headers["Retry-After"] == "7"
+    if status == 429:
+        assert response.headers["RateLimit-Reason"] == "jira-burst-based"
+        assert response.headers["X-RateLimit-Remaining"] == "0"
+        assert RESET_STAMP.match(response.headers["X-RateLimit-Reset"])
+    assert rest("GET", "/myself").status_code == 200
+    assert jira.calls()["faults_fired"] == {fault: 1}
+
+
+def test_reset_drops_the_connection(jira: EmulatorProcess, rest: JiraRest) -> None:
+    jira.set_faults([{"fault": "reset", "path": "/serverInfo", "times": 1}])
+    with pytest.raises(requests.ConnectionError):
+        rest("GET", "/serverInfo")
+    assert rest("GET", "/serverInfo").status_code == 200
+
+
+def test_slow_outlasts_the_client_timeout(jira: EmulatorProcess, rest: JiraRest) -> None:
+    jira.set_faults([{"fault": "slow", "path": "/issue/SUP-1$", "method": "GET", "times": 1, "delay_s": 1.5}])
+    rest.create("SUP", "Bug", "Slowpoke")
+    with pytest.raises(requests.Timeout):
+        rest("GET", "/issue/SUP-1", timeout=0.3)
+    assert rest("GET", "/issue/SUP-1").status_code == 200
+
+
+def test_rate_limit_budget_per_window(jira: EmulatorProcess, rest: JiraRest) -> None:
+    jira.configure(rate_limit={"budget": 3, "window_s": 30})
+    remaining = [rest("GET", "/myself").headers["X-RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    limited = rest("GET", "/myself")
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 30
+    assert limited.headers["X-RateLimit-Limit"] == "3" and limited.headers["X-RateLimit-Remaining"] == "0"
+    assert RESET_STAMP.match(limited.headers["X-RateLimit-Reset"])
+    assert limited.headers["RateLimit-Reason"] == "jira-burst-based"
+    assert limited.json() == {"errorMessages": ["Rate limit exceeded."], "errors": {}}
+    jira.configure(rate_limit=None)
+    assert rest("GET", "/myself").status_code == 200
+
+
+def test_calls_are_counted_per_route_template(jira: EmulatorProcess, rest: JiraRest, rest2: JiraRest) -> None:
+    rest.create("SUP", "Bug", "Counted")
+    jira.clear_calls()
+    for key in ("SUP-1", "10000", "SUP-1"):
+        rest("GET", f"/issue/{key}")
+    rest2("GET", "/issue/SUP-1")
+    counts = jira.calls()["by_endpoint"]
+    assert counts == {"GET /rest/api/3/issue/{issueIdOrKey}": 3, "GET /rest/api/2/issue/{issueIdOrKey}": 1}
