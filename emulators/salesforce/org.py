@@ -77,11 +77,14 @@ class Org:
         self.store.set_schema(self.schema)
 
     def reset(self) -> None:
-        """Empty org with default settings; the clock's floor stays, so stamps never repeat."""
+        """Empty org with default settings. The clock goes back to wall time: with the records gone there is
+        nothing left that a new stamp must follow, and a floor left ahead by time travel would stamp new
+        records in the future (an extract up to "now" would miss them)."""
         self.store.clear_records()
         self.config = copy.deepcopy(defaults.DEFAULT_CONFIG)
         self._apply_schema()
         self.clock.offset_ms = 0
+        self.clock.floor_ms = 0
         self.usage = ApiUsage()
         for key in ("config", "sequences", "clock_offset_ms"):
             self.store.set_meta(key, {} if key != "clock_offset_ms" else 0)
