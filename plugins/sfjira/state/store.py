@@ -24,7 +24,7 @@ from sfjira.state import drift as _drift
 from sfjira.state import intents as _intents
 from sfjira.state import ledger as _ledger
 from sfjira.state import links as _links
-from sfjira.state import migrations
+from sfjira.state import migrations, overview
 from sfjira.state import rejects as _rejects
 from sfjira.state import runs as _runs
 from sfjira.state import synced as _synced
@@ -321,10 +321,8 @@ class StateStore:
 
     def status(self, mapping: str) -> dict[str, Any]:
         """Counts for a CLI or dashboard: runs, links by state, synced records, pending intents, open rejects."""
-        from sfjira.state.overview import status
-
         with self._tx(write=False) as conn:
-            return status(conn, mapping)
+            return overview.status(conn, mapping)
 
 
 def _save_chunk(conn: sa.Connection, mapping: str, run_id: str, *, links: pd.DataFrame | None,
