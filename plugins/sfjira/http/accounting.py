@@ -33,7 +33,8 @@ def endpoint_of(method: str, url: str) -> str:
                 segment = placeholder
                 break
         parts.append(segment)
-    return f"{method.upper()} {'/'.join(parts) or '/'}"
+    path = "/".join(parts).rstrip("/") or "/"  # simple_salesforce asks for "query/", others for "query"
+    return f"{method.upper()} {path}"
 
 
 @dataclass

@@ -11,6 +11,7 @@ from sfjira.http.accounting import CallCounter, endpoint_of
         ("get", "https://h/rest/api/3/issue/SUP-12/transitions?expand=x", "GET /rest/api/3/issue/{key}/transitions"),
         ("PUT", "https://h/rest/api/2/issue/10023", "PUT /rest/api/2/issue/{id}"),
         ("GET", "https://h/services/data/v62.0/query?q=SELECT+Id", "GET /services/data/v62.0/query"),
+        ("GET", "https://h/services/data/v62.0/query/?q=SELECT+Id", "GET /services/data/v62.0/query"),
         ("GET", "https://h/services/data/v62.0/query/01gD0000002HU6KIAW-2000",
          "GET /services/data/v62.0/query/{locator}"),
         ("PATCH", "https://h/services/data/v62.0/sobjects/Case/500000000000001AAA",

@@ -1,0 +1,69 @@
+"""Connections for the hook integration tests: `AIRFLOW_CONN_<ID>` JSON env vars pointing at the
+emulator processes (from tests/conftest.py), the way a deployment would define them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from emulators.common.process import EmulatorProcess
+
+# Emulator defaults (emulators/*/defaults.py): test-world constants, not secrets.
+SF_CLIENT_ID, SF_CLIENT_SECRET = "sfjira-client", "sfjira-secret"
+SF_USERNAME, SF_PASSWORD = "sync@example.com", "sfjira-password"
+JIRA_EMAIL, JIRA_API_TOKEN, JIRA_OAUTH_TOKEN = "sync-bot@example.com", "jira-api-token", "jira-oauth-token"
+JIRA_PAT, JIRA_DC_USER, JIRA_DC_PASSWORD = "jira-pat-token", "sync-bot", "jira-password"
+
+# Fast retries so fault tests take milliseconds, not seconds.
+FAST_RETRY = {"retry_base_delay": 0.02, "retry_max_delay": 0.1, "retry_max_total": 10}
+
+ConnFactory = Callable[..., str]
+
+
+def _set_conn(monkeypatch: pytest.MonkeyPatch, conn_id: str, body: dict[str, Any]) -> str:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(body))
+    return conn_id
+
+
+@pytest.fixture
+def sf_conn(sf_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ConnFactory:
+    """`sf_conn(grant, login=..., password=..., **extras)` -> a connection id for SalesforceSyncHook."""
+
+    def make(grant: str = "client_credentials", *, conn_id: str = "sf_test", login: str | None = None,
+             password: str | None = None, **extras: Any) -> str:
+        extra = {"grant_type": grant, "instance_url": sf_emulator.url, "ca_bundle": sf_emulator.ca_bundle,
+                 **FAST_RETRY, **extras}
+        if grant in ("client_credentials", "password", "refresh_token"):
+            extra.setdefault("client_id", SF_CLIENT_ID)
+            extra.setdefault("client_secret", SF_CLIENT_SECRET)
+        if grant == "jwt_bearer":
+            extra.setdefault("consumer_key", SF_CLIENT_ID)
+            extra.setdefault("private_key_file_path", str(sf_emulator.data_dir / "jwt_private_key.pem"))
+        if grant in ("password", "jwt_bearer"):
+            login = login or SF_USERNAME
+        if grant == "password":
+            password = password or SF_PASSWORD
+        return _set_conn(monkeypatch, conn_id, {"conn_type": "salesforce", "login": login, "password": password,
+                                                "extra": extra})
+
+    return make
+
+
+@pytest.fixture
+def jira_conn(jira_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ConnFactory:
+    """`jira_conn(mode, auth, **extras)` -> a connection id for JiraSyncHook against the emulator in `mode`."""
+
+    def make(mode: str = "cloud", auth: str = "basic", *, conn_id: str = "jira_test", **extras: Any) -> str:
+        jira_emulator.configure(mode=mode)
+        if mode == "cloud":
+            login, password = JIRA_EMAIL, {"basic": JIRA_API_TOKEN, "oauth": JIRA_OAUTH_TOKEN}[auth]
+        else:
+            login, password = JIRA_DC_USER, {"basic": JIRA_DC_PASSWORD, "pat": JIRA_PAT}[auth]
+        extra = {"auth": auth, "ca_bundle": jira_emulator.ca_bundle, **FAST_RETRY, **extras}
+        return _set_conn(monkeypatch, conn_id, {"conn_type": "jira", "host": jira_emulator.url, "login": login,
+                                                "password": password, "extra": extra})
+
+    return make
