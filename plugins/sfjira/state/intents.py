@@ -17,6 +17,7 @@ from sfjira.exceptions import StateStoreError
 from sfjira.state.frames import bad_input, check_value, equals, read_frame
 from sfjira.state.ledger import require_runs
 from sfjira.state.schema import intents
+from sfjira.state.scrub import scrub
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import insert_for
 from sfjira.state.vocab import INTENT_OPS, INTENT_STATUSES, SIDES
@@ -69,7 +70,7 @@ def close(conn: sa.Connection, intent_id: int, status: str, result: Mapping[str,
     check_value(status, INTENT_STATUSES[1:], "intent status")
     done = conn.execute(intents.update()
                         .where(intents.c.intent_id == int(intent_id), intents.c.status == "pending")
-                        .values(status=status, result=dict(result or {}), completed_at=utcnow()))
+                        .values(status=status, result=scrub(dict(result or {})), completed_at=utcnow()))
     row = _get(conn, intents.c.intent_id == int(intent_id), missing_ok=True)
     if row is None:
         raise StateStoreError(f"unknown intent {intent_id}", code="STATE_INTENT_UNKNOWN",

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sfjira.exceptions import StateStoreError
 from sfjira.state.frames import check_value, to_frame
 from sfjira.state.schema import runs
+from sfjira.state.scrub import scrub
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import insert_for
 from sfjira.state.vocab import FINISHED_STATUSES, RUN_KINDS, RUN_STATUSES
@@ -62,14 +63,14 @@ def _require(conn: sa.Connection, run_id: str) -> dict[str, Any]:
 
 
 def merge_summary(conn: sa.Connection, run_id: str, patch: Mapping[str, Any]) -> dict[str, Any]:
-    summary = deep_merge(_require(conn, run_id)["summary"] or {}, patch)
+    summary = deep_merge(_require(conn, run_id)["summary"] or {}, scrub(dict(patch)))
     conn.execute(runs.update().where(runs.c.run_id == run_id).values(summary=summary))
     return summary
 
 
 def finish(conn: sa.Connection, run_id: str, status: str, summary: Mapping[str, Any] | None) -> None:
     check_value(status, FINISHED_STATUSES, "run status")
-    merged = deep_merge(_require(conn, run_id)["summary"] or {}, summary or {})
+    merged = deep_merge(_require(conn, run_id)["summary"] or {}, scrub(dict(summary or {})))
     conn.execute(runs.update().where(runs.c.run_id == run_id)
                  .values(status=status, finished_at=utcnow(), summary=merged))
 

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 MASK = "***"
+# "pass"/"pwd" only as a whole word of the key, so counters such as `passed` are kept.
 _SECRET_KEY = re.compile(
-    r"pass(word|wd)?|secret|token|authori[sz]ation|api[_-]?key|private[_-]?key|session[_-]?id|cookie|"
-    r"credential|signature", re.IGNORECASE)
+    r"(^|[^a-z])(pass|pwd)([^a-z]|$)|password|passwd|secret|token|authori[sz]ation|api[_-]?key|private[_-]?key|"
+    r"session[_-]?id|cookie|credential|signature", re.IGNORECASE)
 
 
 def scrub(value: Any) -> Any:

@@ -27,6 +27,8 @@ def test_begin_finish_and_list(store: StateStore) -> None:
     assert run["finished_at"] >= run["started_at"]
     assert run["summary"] == {"jira": {"created": 3, "api_calls": {"POST /issue/bulk": 1, "GET /search/jql": 2}},
                               "salesforce": {"updated": 1}, "rejects": 1}
+    store.update_run_summary(run_id, {"auth": {"access_token": "00Dxx!secret"}})  # a careless caller
+    assert store.get_run(run_id)["summary"]["auth"] == {"access_token": "***"}
     listed = store.runs("accounts")
     assert listed["run_id"].tolist() == [run_id]
     assert str(listed["window_start"].dtype) == "datetime64[us, UTC]"
