@@ -8,6 +8,7 @@ OFFSET/LIMIT and shaped into API records with nested parent objects.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,22 @@ class Projection:
 
 
 @dataclass
+class Children:
+    name: str
+    sobject: str
+    projection: Projection
+    limit: int | None
+    rows_by_parent: dict[str, list[Record]]
+
+    def result(self, engine: Engine, parent_id: str) -> dict[str, Any] | None:
+        rows = self.rows_by_parent.get(parent_id, [])[:self.limit]
+        if not rows:
+            return None  # Salesforce answers null, not an empty list, for a parent without children
+        return {"totalSize": len(rows), "done": True,
+                "records": [engine.project(self.sobject, r, self.projection) for r in rows]}
+
+
+@dataclass
 class QueryResult:
     total_size: int
     records: list[dict[str, Any]]
@@ -65,20 +82,40 @@ class Engine:
 
     def run(self, text: str, include_deleted: bool) -> QueryResult:
         query = parse(text)
+        self.query = query
         obj = self.schema.get(query.sobject)
         if obj is None:
             raise soql_error("INVALID_TYPE", text, query.sobject_pos,
                              f"sObject type '{query.sobject}' is not supported. {_OBJECT_HINT}")
-        self.query = query
+        projection = self._projection(obj, query)
+        children = [self._children(obj, sub, include_deleted) for sub in query.subqueries]
+        if query.offset is not None and query.offset > SOQL_OFFSET_MAX:
+            raise SfError(400, ApiError("NUMBER_OUTSIDE_VALID_RANGE",
+                                        f"Maximum SOQL offset allowed is {SOQL_OFFSET_MAX}"))
+        selected = self._select(obj, query, include_deleted)
+        start = query.offset or 0
+        selected = selected[start:start + query.limit if query.limit is not None else None]
+        if query.count:
+            return self._count(obj, query, selected)
+        records = []
+        for row in selected:
+            out = self.project(obj.name, row, projection)
+            for child in children:
+                out[child.name] = child.result(self, row["Id"])
+            records.append(out)
+        return QueryResult(len(records), records)
+
+    def _projection(self, obj: SObjectDef, query: Query) -> Projection:
         projection = Projection()
         for path in query.fields:
             self.getter(obj, path)  # validates the path
             projection.add(path.parts)
+        return projection
+
+    def _select(self, obj: SObjectDef, query: Query, include_deleted: bool) -> list[Record]:
+        """Matching rows in query order (OFFSET and LIMIT are the caller's: they differ for subqueries)."""
         predicate = self.compile(obj, query.where) if query.where else None
         order = [(self.getter(obj, item.path), item) for item in query.order_by]
-        if query.offset is not None and query.offset > SOQL_OFFSET_MAX:
-            raise SfError(400, ApiError("NUMBER_OUTSIDE_VALID_RANGE",
-                                        f"Maximum SOQL offset allowed is {SOQL_OFFSET_MAX}"))
         rows: Iterable[Record] = self.store.table(obj.name).values()
         if not include_deleted:
             rows = (r for r in rows if not r.get("IsDeleted"))
@@ -87,11 +124,24 @@ class Engine:
         selected = sorted(rows, key=lambda r: r["Id"])  # Salesforce gives no order; ours is creation order
         for getter, item in reversed(order):
             selected.sort(key=_sort_key(getter, item.nulls_last != item.descending), reverse=item.descending)
-        start = query.offset or 0
-        selected = selected[start:start + query.limit if query.limit is not None else None]
-        if query.count:
-            return self._count(obj, query, selected)
-        return QueryResult(len(selected), [self.project(obj.name, r, projection) for r in selected])
+        return selected
+
+    def _children(self, obj: SObjectDef, sub: Query, include_deleted: bool) -> Children:
+        """A parent-to-child subquery such as `(SELECT CommentBody FROM CaseComments)`."""
+        links = [(child, f) for child in self.schema.objects.values() for f in child.fields.values()
+                 if f.child_relationship and f.child_relationship.lower() == sub.sobject.lower()
+                 and obj.name in f.reference_to]
+        if not links:
+            raise soql_error("INVALID_TYPE", sub.text, sub.sobject_pos,
+                             f"Didn't understand relationship '{sub.sobject}' in FROM part of query call. "
+                             f"{_RELATIONSHIP_HINT}")
+        child, link = links[0]
+        grouped: dict[str, list[Record]] = defaultdict(list)
+        for row in self._select(child, sub, include_deleted):
+            if row.get(link.name):
+                grouped[row[link.name]].append(row)
+        return Children(link.child_relationship or sub.sobject, child.name, self._projection(child, sub), sub.limit,
+                        grouped)
 
     def _count(self, obj: SObjectDef, query: Query, rows: list[Record]) -> QueryResult:
         if query.count_path is None:

@@ -4,7 +4,8 @@ Grammar (the subset the emulator serves):
 
     query      := SELECT select FROM name [WHERE condition] [ORDER BY order (, order)*]
                   [LIMIT integer] [OFFSET integer]
-    select     := COUNT ( [path] ) | path (, path)*
+    select     := COUNT ( [path] ) | item (, item)*
+    item       := path | ( query )                             -- a parent-to-child subquery
     condition  := unary (AND unary)* | unary (OR unary)*      -- mixing AND/OR needs parentheses
     unary      := NOT unary | ( condition ) | comparison
     comparison := path op value | path [NOT] IN ( value (, value)* ) | path LIKE string
@@ -104,6 +105,7 @@ class OrderItem:
 class Query:
     text: str
     fields: tuple[Path, ...]
+    subqueries: tuple[Query, ...]
     count: bool
     count_path: Path | None
     sobject: str
@@ -165,7 +167,7 @@ def _string(query: str, start: int) -> tuple[Token, int]:
 
 class Parser:
     def __init__(self, query: str) -> None:
-        self.query = query
+        self.text = query
         self.tokens = tokenize(query)
         self.i = 0
 
@@ -186,8 +188,8 @@ class Parser:
         token = token or self.tok
         shown = "<EOF>" if token.kind == "eof" else f"'{token.text}'"
         if token.kind == "punct" and token.text == ":":
-            return malformed(self.query, token.pos, "Bind variables only allowed in Apex code")
-        return malformed(self.query, token.pos, f"unexpected token: {shown}")
+            return malformed(self.text, token.pos, "Bind variables only allowed in Apex code")
+        return malformed(self.text, token.pos, f"unexpected token: {shown}")
 
     def expect_keyword(self, word: str) -> Token:
         if not self.at_keyword(word):
@@ -208,8 +210,16 @@ class Parser:
 
     # -- grammar ---------------------------------------------------------------------------------
     def parse(self) -> Query:
+        query = self.query(nested=False)
+        if self.tok.kind != "eof":
+            raise self.unexpected()
+        return query
+
+    def query(self, nested: bool) -> Query:
         self.expect_keyword("SELECT")
-        count, count_path, fields = False, None, []
+        count, count_path = False, None
+        fields: list[Path] = []
+        subqueries: list[Query] = []
         if self.at_keyword("COUNT"):
             self.advance()
             self.expect_punct("(")
@@ -218,10 +228,10 @@ class Parser:
                 count_path = self.path()
             self.expect_punct(")")
         else:
-            fields.append(self.path())
+            self.select_item(fields, subqueries, nested)
             while self.tok.kind == "punct" and self.tok.text == ",":
                 self.advance()
-                fields.append(self.path())
+                self.select_item(fields, subqueries, nested)
         self.expect_keyword("FROM")
         sobject = self.tok
         if sobject.kind != "ident" or "." in sobject.text or sobject.upper in KEYWORDS:
@@ -233,11 +243,17 @@ class Parser:
             where = self.condition()
         order_by = self.order_by()
         limit = self.integer_clause("LIMIT")
-        offset = self.integer_clause("OFFSET")
-        if self.tok.kind != "eof":
-            raise self.unexpected()
-        return Query(self.query, tuple(fields), count, count_path, sobject.text, sobject.pos, where,
-                     tuple(order_by), limit, offset)
+        offset = None if nested else self.integer_clause("OFFSET")
+        return Query(self.text, tuple(fields), tuple(subqueries), count, count_path, sobject.text, sobject.pos,
+                     where, tuple(order_by), limit, offset)
+
+    def select_item(self, fields: list[Path], subqueries: list[Query], nested: bool) -> None:
+        if self.tok.kind == "punct" and self.tok.text == "(" and not nested:
+            self.advance()
+            subqueries.append(self.query(nested=True))
+            self.expect_punct(")")
+        else:
+            fields.append(self.path())
 
     def condition(self) -> Condition:
         items = [self.unary()]

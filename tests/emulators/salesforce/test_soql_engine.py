@@ -180,3 +180,18 @@ def test_semantic_errors(org: Org, soql: str, code: str, text: str) -> None:
     got_code, message = error_of(org, soql)
     assert got_code == code
     assert text in message and "ERROR at Row:1:Column:" in message
+
+
+def test_parent_to_child_subquery(org: Org) -> None:
+    rows = run(org, "SELECT Name, (SELECT Name, Amount FROM Opportunities WHERE Amount != null ORDER BY Amount DESC "
+                    "LIMIT 1) FROM Account ORDER BY Name")
+    acme, zeta = rows
+    assert acme["Opportunities"]["totalSize"] == 1 and acme["Opportunities"]["done"] is True
+    assert [(r["Name"], r["Amount"]) for r in acme["Opportunities"]["records"]] == [("Délta 🚀", 200.0)]
+    assert acme["Opportunities"]["records"][0]["attributes"]["type"] == "Opportunity"
+    assert zeta["Opportunities"] is None  # its only opportunity has no amount: null, not an empty list
+    with pytest.raises(SfError) as caught:
+        run(org, "SELECT Id, (SELECT Id FROM Opportunitys) FROM Account")
+    assert caught.value.errors[0].code == "INVALID_TYPE"
+    assert "Didn't understand relationship 'Opportunitys' in FROM part of query call." in \
+        caught.value.errors[0].message

@@ -47,6 +47,15 @@ def test_in_not_in_and_literal_kinds() -> None:
     assert isinstance(escaped, Comparison) and escaped.value.value == "it's"
 
 
+def test_subquery_in_the_select_list() -> None:
+    q = parse("SELECT Id, (SELECT CommentBody FROM CaseComments WHERE IsPublished = true LIMIT 5), Subject FROM Case")
+    assert [p.text for p in q.fields] == ["Id", "Subject"]
+    (sub,) = q.subqueries
+    assert (sub.sobject, [p.text for p in sub.fields], sub.limit) == ("CaseComments", ["CommentBody"], 5)
+    with pytest.raises(SfError):
+        parse("SELECT Id, (SELECT Id, (SELECT Id FROM Tasks) FROM CaseComments) FROM Case")  # one level only
+
+
 def test_count_forms() -> None:
     assert parse("SELECT COUNT() FROM Case").count
     q = parse("SELECT COUNT(Id) FROM Case")
