@@ -10,6 +10,13 @@ import pytest
 
 from emulators.common.process import EmulatorProcess
 from emulators.jira.testing import DC_BASIC, JiraRest
+from tests.emulators.jira.openapi_check import REPORTS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for report in REPORTS:
+        terminalreporter.write_sep("=", "Jira emulator vs. the official Jira Cloud OpenAPI")
+        terminalreporter.write_line(report)
 
 
 @pytest.fixture
