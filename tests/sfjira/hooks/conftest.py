@@ -10,12 +10,8 @@ from typing import Any
 import pytest
 
 from emulators.common.process import EmulatorProcess
-
-# Emulator defaults (emulators/*/defaults.py): test-world constants, not secrets.
-SF_CLIENT_ID, SF_CLIENT_SECRET = "sfjira-client", "sfjira-secret"
-SF_USERNAME, SF_PASSWORD = "sync@example.com", "sfjira-password"
-JIRA_EMAIL, JIRA_API_TOKEN, JIRA_OAUTH_TOKEN = "sync-bot@example.com", "jira-api-token", "jira-oauth-token"
-JIRA_PAT, JIRA_DC_USER, JIRA_DC_PASSWORD = "jira-pat-token", "sync-bot", "jira-password"
+from emulators.jira import defaults as jira_defaults
+from emulators.salesforce import defaults as sf_defaults
 
 # Fast retries so fault tests take milliseconds, not seconds.
 FAST_RETRY = {"retry_base_delay": 0.02, "retry_max_delay": 0.1, "retry_max_total": 10}
@@ -37,15 +33,15 @@ def sf_conn(sf_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Co
         extra = {"grant_type": grant, "instance_url": sf_emulator.url, "ca_bundle": sf_emulator.ca_bundle,
                  **FAST_RETRY, **extras}
         if grant in ("client_credentials", "password", "refresh_token"):
-            extra.setdefault("client_id", SF_CLIENT_ID)
-            extra.setdefault("client_secret", SF_CLIENT_SECRET)
+            extra.setdefault("client_id", sf_defaults.CLIENT_ID)
+            extra.setdefault("client_secret", sf_defaults.CLIENT_SECRET)
         if grant == "jwt_bearer":
-            extra.setdefault("consumer_key", SF_CLIENT_ID)
+            extra.setdefault("consumer_key", sf_defaults.CLIENT_ID)
             extra.setdefault("private_key_file_path", str(sf_emulator.data_dir / "jwt_private_key.pem"))
         if grant in ("password", "jwt_bearer"):
-            login = login or SF_USERNAME
+            login = login or sf_defaults.USERNAME
         if grant == "password":
-            password = password or SF_PASSWORD
+            password = password or sf_defaults.PASSWORD
         return _set_conn(monkeypatch, conn_id, {"conn_type": "salesforce", "login": login, "password": password,
                                                 "extra": extra})
 
@@ -58,10 +54,11 @@ def jira_conn(jira_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -
 
     def make(mode: str = "cloud", auth: str = "basic", *, conn_id: str = "jira_test", **extras: Any) -> str:
         jira_emulator.configure(mode=mode)
+        d = jira_defaults
         if mode == "cloud":
-            login, password = JIRA_EMAIL, {"basic": JIRA_API_TOKEN, "oauth": JIRA_OAUTH_TOKEN}[auth]
+            login, password = d.CLOUD_EMAIL, {"basic": d.CLOUD_API_TOKEN, "oauth": d.CLOUD_OAUTH_TOKEN}[auth]
         else:
-            login, password = JIRA_DC_USER, {"basic": JIRA_DC_PASSWORD, "pat": JIRA_PAT}[auth]
+            login, password = d.DC_USERNAME, {"basic": d.DC_PASSWORD, "pat": d.DC_PAT}[auth]
         extra = {"auth": auth, "ca_bundle": jira_emulator.ca_bundle, **FAST_RETRY, **extras}
         return _set_conn(monkeypatch, conn_id, {"conn_type": "jira", "host": jira_emulator.url, "login": login,
                                                 "password": password, "extra": extra})
