@@ -80,8 +80,15 @@ def test_airflow_salesforce_hook(seeded: Rest, sf_emulator: EmulatorProcess, sf_
     monkeypatch.setenv("AIRFLOW_CONN_SF_EMULATOR", json.dumps(
         {"conn_type": "salesforce", "extra": {"instance_url": sf_emulator.url}}))
     hook = SalesforceHook(salesforce_conn_id="sf_emulator", session_id=sf_token)
-    result = hook.make_query("SELECT Id, Account.Name FROM Opportunity WHERE StageName != 'Closed Lost'")
-    assert result["totalSize"] == 4500 and len(result["records"]) == 4500  # one in ten is Closed Lost
+    result = hook.make_query("SELECT Id, Account.Name FROM Opportunity")
+    assert result["totalSize"] == len(result["records"]) == 5000
+    doomed = [r["Id"] for r in result["records"][:10]]
+    hook.get_conn().restful("composite/sobjects", method="DELETE", params={"ids": ",".join(doomed)})
+    assert hook.make_query("SELECT Id FROM Opportunity")["totalSize"] == 4990
+    everything = hook.make_query("SELECT Id, IsDeleted FROM Opportunity", include_deleted=True)
+    assert everything["totalSize"] == 5000 and sum(r["IsDeleted"] for r in everything["records"]) == 10
+    lost = hook.make_query("SELECT Id FROM Opportunity WHERE StageName = 'Closed Lost'", include_deleted=True)
+    assert lost["totalSize"] == 500  # the seed cycles through all ten stages
     fields = hook.get_available_fields("Case")
     assert {"Id", "Subject", "Jira_Key__c", "SystemModstamp", "CaseNumber"} <= set(fields)
     stage = next(f for f in hook.describe_object("Opportunity")["fields"] if f["name"] == "StageName")
