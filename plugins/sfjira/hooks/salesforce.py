@@ -227,10 +227,11 @@ class SalesforceSyncHook(SalesforceHook):
         now = now or datetime.now(UTC)
         ids: set[str] = set()
         covered = since
-        if since > now - timedelta(days=DELETED_FEED_DAYS):
+        # An hour of margin: the feed counts its 15 days on the server's clock, not ours.
+        if since > now - timedelta(days=DELETED_FEED_DAYS) + timedelta(hours=1):
             feed = self._deleted_feed(sobject, since, min(until, now))
             if feed is not None:
-                ids, covered = feed
+                ids, covered = feed[0], max(feed[1], since)
         if covered < until:
             pages = self.query_pages(deleted_soql(sobject, covered, until), include_deleted=True)
             ids.update(record["Id"] for page in pages for record in page)
@@ -242,7 +243,12 @@ class SalesforceSyncHook(SalesforceHook):
             return set(), since
         params = {"start": since.astimezone(UTC).isoformat(timespec="seconds"),
                   "end": end.astimezone(UTC).isoformat(timespec="seconds")}
-        body = self._call("deleted feed", self.conn.restful, f"sobjects/{sobject}/deleted/", params=params) or {}
+        try:
+            body = self._call("deleted feed", self.conn.restful, f"sobjects/{sobject}/deleted/", params=params) or {}
+        except ApiError as exc:
+            if exc.code == "INVALID_REPLICATION_DATE":  # older than the feed keeps: queryAll answers instead
+                return None
+            raise
         earliest = body.get("earliestDateAvailable")
         if earliest and _parse_sf_datetime(earliest) > since:
             return None  # purged past our window start: only queryAll can still tell

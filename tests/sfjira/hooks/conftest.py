@@ -4,7 +4,7 @@ emulator processes (from tests/conftest.py), the way a deployment would define t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -49,7 +49,7 @@ def sf_conn(sf_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Co
 
 
 @pytest.fixture
-def jira_conn(jira_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ConnFactory:
+def jira_conn(jira_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnFactory]:
     """`jira_conn(mode, auth, **extras)` -> a connection id for JiraSyncHook against the emulator in `mode`."""
 
     def make(mode: str = "cloud", auth: str = "basic", *, conn_id: str = "jira_test", **extras: Any) -> str:
@@ -63,4 +63,5 @@ def jira_conn(jira_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -
         return _set_conn(monkeypatch, conn_id, {"conn_type": "jira", "host": jira_emulator.url, "login": login,
                                                 "password": password, "extra": extra})
 
-    return make
+    yield make
+    jira_emulator.configure(mode=jira_defaults.DEFAULT_MODE)

@@ -33,7 +33,7 @@ def seeded(jira_emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
     jira_emulator.seed(seed=5, issues_per_project=ISSUES_PER_PROJECT)
     yield jira_emulator
     jira_emulator.clear_faults()
-    jira_emulator.configure(mode="cloud", time_zone="Europe/Berlin", fault_retry_after_s=1)
+    jira_emulator.reset()  # the emulator is shared by the session: back to defaults
 
 
 @pytest.fixture(params=["cloud", "datacenter"])

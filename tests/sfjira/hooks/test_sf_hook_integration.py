@@ -27,6 +27,7 @@ def seeded(sf_emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
     sf_emulator.seed(seed=3, accounts=100, opportunities=OPPORTUNITIES, deleted=10)
     yield sf_emulator
     sf_emulator.clear_faults()
+    sf_emulator.reset()  # the emulator is shared by the session: leave no lowered limits behind
 
 
 @pytest.fixture
@@ -227,3 +228,16 @@ def test_request_limit_exceeded_stops_instead_of_hammering(sf: SalesforceSyncHoo
     assert err.value.code == "REQUEST_LIMIT_EXCEEDED" and err.value.status == 403
     assert f"of {used + 1}" in str(err.value) and "fix:" in str(err.value)
     assert sf.calls[QUERY] == 1  # refused once, not retried
+
+
+def test_deleted_ids_fall_back_when_the_feed_refuses_the_start(sf: SalesforceSyncHook, seeded: EmulatorProcess) -> None:
+    now = _server_now(sf)
+    doomed = sf.create_collection("Case", [{"Subject": "Doomed early"}])[0].id
+    sf.conn.Case.delete(doomed)
+    seeded.admin("POST", "backdate", {"id": doomed, "SystemModstamp": (now - timedelta(days=2)).isoformat()})
+    seeded.configure(deleted_reach_days=1)  # an org that purged its delete log early
+    try:
+        assert sf.deleted_ids("Case", now - timedelta(days=3), now - timedelta(days=1)) == [doomed]
+    finally:
+        seeded.configure(deleted_reach_days=15)
+    assert sf.calls["GET /services/data/v62.0/sobjects/Case/deleted"] == 1  # tried, refused, then queryAll
