@@ -57,8 +57,9 @@ async def list_comments(call: Call) -> Response:
 
 
 async def add_comment_route(call: Call) -> Response:
+    body = await call.json_object()  # read before loading the issue: no await between read and write
     issue = find(call)
-    doc = _comment_body(call, await call.json_object())
+    doc = _comment_body(call, body)
     with call.store.tx():
         stamp = _touch(call, issue.id)
         comment = add_comment(call, issue, doc, stamp)
@@ -71,9 +72,10 @@ async def get_comment(call: Call) -> Response:
 
 
 async def update_comment(call: Call) -> Response:
+    body = await call.json_object()
     issue = find(call)
     comment = _find_comment(call, issue.id)
-    comment.body = _comment_body(call, await call.json_object())
+    comment.body = _comment_body(call, body)
     with call.store.tx():
         comment.updated = _touch(call, issue.id)
         comment.update_author = call.me.account_id
@@ -113,13 +115,12 @@ async def list_worklogs(call: Call) -> Response:
 
 
 async def add_worklog(call: Call) -> Response:
-    issue = find(call)
     body = await call.json_object()
+    issue = find(call)
     seconds = _seconds(body)
-    comment = None
-    if body.get("comment") not in (None, "") and (call.rich_text is False or body["comment"].get("content")
-                                                  if isinstance(body["comment"], dict) else True):
-        comment = _comment_body(call, {"body": body["comment"]})
+    raw = body.get("comment")
+    empty = raw in (None, "") or (isinstance(raw, dict) and not raw.get("content"))  # an empty ADF doc
+    comment = None if empty else _comment_body(call, {"body": raw})
     started = None
     if body.get("started") is not None:
         try:

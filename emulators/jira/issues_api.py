@@ -101,8 +101,9 @@ async def get_issue(call: Call) -> Response:
 
 
 async def edit_issue(call: Call) -> Response:
+    body = await call.json_object()  # read before loading the issue: no await between read and write
     issue = find(call)
-    changes = FieldReader(call).for_edit(await call.json_object(), issue)
+    changes = FieldReader(call).for_edit(body, issue)
     apply_changes(call, issue, changes)
     if call.bool_param("returnIssue"):
         return await get_issue(call)
@@ -156,8 +157,8 @@ def _requested_transition(body: dict[str, Any], status_id: str) -> catalog.Trans
 
 
 async def do_transition(call: Call) -> Response:
-    issue = find(call)
     body = await call.json_object()
+    issue = find(call)
     transition = _requested_transition(body, issue.status)
     changes = FieldReader(call).for_edit({k: body[k] for k in ("fields", "update") if k in body}, issue)
     apply_changes(call, issue, changes, status_items(call, issue, transition.target))
@@ -182,8 +183,8 @@ async def get_property(call: Call) -> Response:
 
 
 async def set_property(call: Call) -> Response:
-    issue, key = find(call), call.path("propertyKey")
     value = await call.json()
+    issue, key = find(call), call.path("propertyKey")
     problem = property_errors(key, value)
     if problem:
         raise bad_request(problem)

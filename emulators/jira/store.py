@@ -214,16 +214,9 @@ class Store:
 
     def issues_by_ids(self, ids: list[int]) -> list[Issue]:
         """Issues in the order of `ids` (missing ones skipped)."""
-        found: dict[int, Issue] = {}
-        for chunk in _chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id IN ({marks})", chunk)  # noqa: S608
-            found.update((row[0], Issue.from_row(row)) for row in rows)
+        rows = self._rows_for(f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id IN ({{marks}})", ids)  # noqa: S608
+        found = {row[0]: Issue.from_row(row) for row in rows}
         return [found[i] for i in ids if i in found]
-
-    def existing_keys(self, keys: list[str]) -> set[str]:
-        marks = ",".join("?" * len(keys))
-        return {r[0] for r in self.conn.execute(f"SELECT key FROM issues WHERE key IN ({marks})", keys)}  # noqa: S608
 
     def next_issue_numbers(self, project: str, count: int) -> int:
         return self.next_id(f"issue-num:{project}", count) - FIRST_ID + 1
@@ -234,6 +227,12 @@ class Store:
 
     def count(self, where: str, params: list[Any]) -> int:
         return int(self.conn.execute(f"SELECT count(*) FROM issues i WHERE {where}", params).fetchone()[0])  # noqa: S608
+
+    def _rows_for(self, sql: str, ids: list[int], size: int = 500) -> Iterator[Any]:
+        """Rows of `sql` (with `{marks}` where the id placeholders go), querying the ids in chunks."""
+        for chunk in _chunks(ids, size):
+            marks = ",".join("?" * len(chunk))
+            yield from self.conn.execute(sql.format(marks=marks), chunk * sql.count("{marks}"))
 
     # -- entity properties ----------------------------------------------------------------------------
 
@@ -259,12 +258,10 @@ class Store:
 
     def properties_for(self, issue_ids: list[int], keys: list[str] | None) -> dict[int, dict[str, Any]]:
         out: dict[int, dict[str, Any]] = defaultdict(dict)
-        for chunk in _chunks(issue_ids, 500):
-            marks = ",".join("?" * len(chunk))
-            for issue_id, key, value in self.conn.execute(
-                    f"SELECT issue_id, key, value FROM properties WHERE issue_id IN ({marks})", chunk):  # noqa: S608
-                if keys is None or key in keys:
-                    out[issue_id][key] = json.loads(value)
+        for issue_id, key, value in self._rows_for("SELECT issue_id, key, value FROM properties WHERE issue_id IN "
+                                                   "({marks})", issue_ids):
+            if keys is None or key in keys:
+                out[issue_id][key] = json.loads(value)
         return out
 
     # -- comments, worklogs, links, changelog ---------------------------------------------------------
@@ -288,11 +285,8 @@ class Store:
 
     def comments_for(self, issue_ids: list[int]) -> dict[int, list[Comment]]:
         out: dict[int, list[Comment]] = defaultdict(list)
-        for chunk in _chunks(issue_ids, 500):
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(
-                    f"SELECT * FROM comments WHERE issue_id IN ({marks}) ORDER BY created, id", chunk):  # noqa: S608
-                out[row[1]].append(Comment(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6]))
+        for row in self._rows_for("SELECT * FROM comments WHERE issue_id IN ({marks}) ORDER BY created, id", issue_ids):
+            out[row[1]].append(Comment(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6]))
         return out
 
     def add_worklog(self, w: Worklog) -> None:
@@ -302,12 +296,9 @@ class Store:
 
     def worklogs_for(self, issue_ids: list[int]) -> dict[int, list[Worklog]]:
         out: dict[int, list[Worklog]] = defaultdict(list)
-        for chunk in _chunks(issue_ids, 500):
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(
-                    f"SELECT * FROM worklogs WHERE issue_id IN ({marks}) ORDER BY started, id", chunk):  # noqa: S608
-                comment = json.loads(row[3]) if row[3] else None
-                out[row[1]].append(Worklog(row[0], row[1], row[2], comment, *row[4:]))
+        for row in self._rows_for("SELECT * FROM worklogs WHERE issue_id IN ({marks}) ORDER BY started, id", issue_ids):
+            comment = json.loads(row[3]) if row[3] else None
+            out[row[1]].append(Worklog(row[0], row[1], row[2], comment, *row[4:]))
         return out
 
     def add_link(self, link: Link) -> None:
@@ -323,15 +314,12 @@ class Store:
 
     def links_for(self, issue_ids: list[int]) -> dict[int, list[Link]]:
         out: dict[int, list[Link]] = defaultdict(list)
-        for chunk in _chunks(issue_ids, 250):
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT * FROM links WHERE inward_id IN ({marks}) OR outward_id IN ({marks}) ORDER BY id",  # noqa: S608
-                [*chunk, *chunk])
-            wanted = set(chunk)
-            for row in rows:
-                link = Link(*row)
-                for side in {link.inward_id, link.outward_id} & wanted:
+        wanted = set(issue_ids)
+        for row in self._rows_for("SELECT * FROM links WHERE inward_id IN ({marks}) OR outward_id IN ({marks}) "
+                                  "ORDER BY id", issue_ids, size=250):
+            link = Link(*row)
+            for side in {link.inward_id, link.outward_id} & wanted:
+                if link not in out[side]:
                     out[side].append(link)
         return out
 
@@ -342,11 +330,9 @@ class Store:
 
     def histories_for(self, issue_ids: list[int]) -> dict[int, list[History]]:
         out: dict[int, list[History]] = defaultdict(list)
-        for chunk in _chunks(issue_ids, 500):
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(
-                    f"SELECT * FROM changelog WHERE issue_id IN ({marks}) ORDER BY created, id", chunk):  # noqa: S608
-                out[row[1]].append(History(row[0], row[1], row[2], row[3], json.loads(row[4])))
+        for row in self._rows_for("SELECT * FROM changelog WHERE issue_id IN ({marks}) ORDER BY created, id",
+                                  issue_ids):
+            out[row[1]].append(History(row[0], row[1], row[2], row[3], json.loads(row[4])))
         return out
 
 
