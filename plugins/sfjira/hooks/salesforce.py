@@ -71,6 +71,10 @@ def _parse_sf_datetime(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def _floor_minute(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(second=0, microsecond=0)
+
+
 class SalesforceSyncHook(SalesforceHook):
     """Salesforce for the sync: lazy, OAuth-capable, retrying, and counting its API calls.
 
@@ -238,11 +242,15 @@ class SalesforceSyncHook(SalesforceHook):
         return sorted(ids)
 
     def _deleted_feed(self, sobject: str, since: datetime, end: datetime) -> tuple[set[str], datetime] | None:
-        """(ids deleted in [since, end), time covered up to) or None if the feed cannot vouch for `since`."""
-        if end <= since:
+        """(ids deleted in [since, end), time covered up to) or None if the feed cannot vouch for `since`.
+
+        The feed ignores seconds and wants at least a minute between start and end, so it is asked
+        for whole minutes; what it cannot cover (a short window, the current minute) is left to queryAll.
+        """
+        start, stop = _floor_minute(since), _floor_minute(end)
+        if stop <= start:
             return set(), since
-        params = {"start": since.astimezone(UTC).isoformat(timespec="seconds"),
-                  "end": end.astimezone(UTC).isoformat(timespec="seconds")}
+        params = {"start": start.isoformat(timespec="seconds"), "end": stop.isoformat(timespec="seconds")}
         try:
             body = self._call("deleted feed", self.conn.restful, f"sobjects/{sobject}/deleted/", params=params) or {}
         except ApiError as exc:
@@ -252,10 +260,10 @@ class SalesforceSyncHook(SalesforceHook):
         earliest = body.get("earliestDateAvailable")
         if earliest and _parse_sf_datetime(earliest) > since:
             return None  # purged past our window start: only queryAll can still tell
-        ids = {r["id"] for r in body.get("deletedRecords", [])
-               if since <= _parse_sf_datetime(r["deletedDate"]) < end}
         latest = body.get("latestDateCovered")
-        covered = min(_parse_sf_datetime(latest), end) if latest else end
+        covered = min(_parse_sf_datetime(latest), stop) if latest else stop
+        ids = {r["id"] for r in body.get("deletedRecords", [])
+               if since <= _parse_sf_datetime(r["deletedDate"]) < covered}
         return ids, covered
 
     def describe(self, sobject: str) -> dict[str, Any]:

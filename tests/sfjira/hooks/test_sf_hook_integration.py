@@ -241,3 +241,15 @@ def test_deleted_ids_fall_back_when_the_feed_refuses_the_start(sf: SalesforceSyn
     finally:
         seeded.configure(deleted_reach_days=15)
     assert sf.calls["GET /services/data/v62.0/sobjects/Case/deleted"] == 1  # tried, refused, then queryAll
+
+
+def test_deleted_ids_within_one_minute(sf: SalesforceSyncHook, seeded: EmulatorProcess) -> None:
+    # The feed ignores seconds and needs a minute between start and end: a shorter window must still work.
+    minute = _server_now(sf).replace(second=0, microsecond=0) - timedelta(minutes=3)
+    made = sf.create_collection("Case", [{"Subject": "Doomed in a minute"}, {"Subject": "Doomed just before"}])
+    for result, second in zip(made, (20, 5), strict=True):
+        sf.conn.Case.delete(result.id)
+        seeded.admin("POST", "backdate", {"id": result.id,
+                                          "SystemModstamp": (minute + timedelta(seconds=second)).isoformat()})
+    assert sf.deleted_ids("Case", minute + timedelta(seconds=10), minute + timedelta(seconds=40)) == [made[0].id]
+    assert sf.deleted_ids("Case", minute, minute + timedelta(minutes=1)) == sorted(r.id for r in made)
