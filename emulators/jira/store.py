@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulators.jira import adf
 from emulators.jira.timefmt import wall_ms
 
 SCHEMA = """
@@ -126,6 +127,9 @@ class Store:
         self.conn.executescript(SCHEMA)
         # SQLite's lower() only folds ASCII; JQL text search is case-insensitive for all scripts.
         self.conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
+                                  deterministic=True)
+        # Text search on rich-text fields looks at the document's text, not at its JSON markup.
+        self.conn.create_function("adf_text", 1, lambda v: adf.to_plain(json.loads(v)) if v else None,
                                   deterministic=True)
         self._depth = 0
         self.clock_offset_ms = 0

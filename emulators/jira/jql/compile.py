@@ -111,7 +111,7 @@ _SYSTEM: dict[str, tuple[str, str, tuple[str, ...], Callable[[str], str | None] 
     "reporter": ("user", _json("reporter"), EQ_OPS, None),
     "creator": ("user", _json("creator"), EQ_OPS, None),
     "summary": ("text", _json("summary"), TEXT_OPS, None),
-    "description": ("text", _json("description"), TEXT_OPS, None),
+    "description": ("text", f"adf_text({_json('description')})", TEXT_OPS, None),
     "labels": ("labels", _json("labels"), EQ_OPS, lambda text: text),
     "fixversion": ("labels", _json("fixVersions"), EQ_OPS, _version_id),
 }
@@ -147,7 +147,8 @@ def resolve_field(ref: FieldRef) -> Target:
     if fdef is None or not fdef.custom:
         raise unknown_field(ref.name)
     kind, ops = _CUSTOM_KINDS[fdef.kind]
-    return Target(kind, _json(fdef.id), ref.name, ops, fdef=fdef)
+    expr = f"adf_text({_json(fdef.id)})" if fdef.kind == "text" else _json(fdef.id)
+    return Target(kind, expr, ref.name, ops, fdef=fdef)
 
 
 class _Compiler:

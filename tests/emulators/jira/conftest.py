@@ -19,15 +19,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(report)
 
 
+def _clean(emulator: EmulatorProcess) -> None:
+    emulator.clear_faults()
+    emulator.set_latency(0)
+    emulator.reset()
+    emulator.clear_calls()
+
+
 @pytest.fixture
-def jira(jira_emulator: EmulatorProcess) -> EmulatorProcess:
-    """The shared emulator, reset to an empty Cloud site with default settings, no faults, no latency,
-    no counted calls."""
-    jira_emulator.clear_faults()
-    jira_emulator.set_latency(0)
-    jira_emulator.reset()
-    jira_emulator.clear_calls()
-    return jira_emulator
+def jira(jira_emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
+    """The shared emulator as an empty Cloud site with default settings, no faults, no latency, no counted
+    calls; left that way afterwards too, for the other suites that share the session's emulator."""
+    _clean(jira_emulator)
+    yield jira_emulator
+    _clean(jira_emulator)
 
 
 def _closing(client: JiraRest) -> Iterator[JiraRest]:
@@ -57,10 +62,7 @@ def jira_dc_process(tmp_path_factory: pytest.TempPathFactory, tls_dir: Path) -> 
 
 @pytest.fixture
 def jira_dc(jira_dc_process: EmulatorProcess) -> EmulatorProcess:
-    jira_dc_process.clear_faults()
-    jira_dc_process.set_latency(0)
-    jira_dc_process.reset()
-    jira_dc_process.clear_calls()
+    _clean(jira_dc_process)
     return jira_dc_process
 
 

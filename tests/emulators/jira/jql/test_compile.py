@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from emulators.jira import adf
 from emulators.jira.jql import CompileContext, JqlError, compile_query, parse
 from emulators.jira.store import Issue, Store
 from emulators.jira.timefmt import parse_ms, zone
@@ -22,7 +23,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     store = Store(Path(tmp_path_factory.mktemp("jql")) / "jira.sqlite3")
     rows = [  # key, type, status, updated (UTC), custom fields, labels
         ("SUP-1", "10003", "10000", "2026-11-28T15:04:30.000Z", {"customfield_10050": "500AAA", "customfield_10052": 10.0}, ["a"]),
-        ("SUP-2", "10003", "3", "2026-11-28T15:05:00.000Z", {"customfield_10050": "500BBB", "customfield_10055": "10108"}, []),
+        ("SUP-2", "10003", "3", "2026-11-28T15:05:00.000Z", {"customfield_10050": "500BBB", "customfield_10055": "10108",
+                                                             "description": adf.from_plain("Office in Kraków")}, []),
         ("SUP-3", "10002", "10002", "2026-11-27T23:00:00.000Z", {"customfield_10052": 250.5}, ["a", "b"]),
         ("DEL-1", "10000", "10000", "2026-11-28T15:03:59.999Z", {"customfield_10053": "2027-01-31"}, []),
     ]
@@ -73,6 +75,8 @@ def keys(store: Store, jql: str, tz: str = "Europe/Berlin") -> list[str]:
     ("labels is EMPTY ORDER BY key", ["DEL-1", "SUP-2"]),
     ('summary ~ "SUP-3 ÜBER"', ["SUP-3"]),
     ('summary ~ "of SUP-3"', ["SUP-3"]),
+    ('description ~ "kraków"', ["SUP-2"]),
+    ('description ~ "paragraph"', []),  # the document's text, not its JSON markup
     ("project in (SUP, DEL) ORDER BY cf[10052] DESC, key ASC", ["SUP-3", "SUP-1", "DEL-1", "SUP-2"]),
 ])
 def test_operators_and_ordering(store: Store, jql: str, expected: list[str]) -> None:
