@@ -196,6 +196,12 @@ def test_transitions_walk_the_workflow_and_set_the_resolution(rest: JiraRest) ->
              if i["field"] == "status"]
     assert [(i["fromString"], i["toString"]) for i in items] == [
         ("To Do", "In Progress"), ("In Progress", "In Review"), ("In Review", "Done"), ("Done", "To Do")]
+    started = rest.ok("POST", "/issue", json={"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Task"},
+                                                         "summary": "Born busy"}, "transition": {"id": "11"}})
+    assert fields_of(rest, started["key"], "status")["status"]["name"] == "In Progress"
+    returned = rest.ok("PUT", f"/issue/{started['key']}", params={"returnIssue": "true"},
+                       json={"fields": {"summary": "Renamed"}})
+    assert returned["fields"]["summary"] == "Renamed"
 
 
 def test_comments_in_adf_and_plain_text(rest: JiraRest, rest2: JiraRest) -> None:
