@@ -283,6 +283,7 @@ class JiraSyncHook(JiraHook):
         """
         where = SfidLocation.parse(sfid_field_or_property)
         wanted = list(dict.fromkeys(s for s in sfids if s))
+        asked = set(wanted)
         found: dict[str, str] = {}
         for chunk in chunked(wanted, chunk_size):
             jql = where.in_clause(chunk) + (f" AND project = {jql_string(project)}" if project else "")
@@ -291,10 +292,12 @@ class JiraSyncHook(JiraHook):
             for page in self.search_pages(f"{jql} ORDER BY created ASC, key ASC", fields, 100, props):
                 for issue in page:
                     sfid = where.read(issue)
+                    if sfid not in asked:  # only exact matches count, whatever the operator matched
+                        continue
                     if sfid in found:
                         log.warning("Jira: Salesforce id %s is on both %s and %s; using %s", sfid, found[sfid],
                                     issue["key"], found[sfid])
-                    elif sfid:
+                    else:
                         found[sfid] = issue["key"]
         return found
 
