@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from sfjira.mapping.catalog import JIRA_SYSTEM_FIELDS, MULTI_SEPARATOR, is_jira_
 from sfjira.mapping.model import FieldMapping, FlowDirection, Mapping
 from sfjira.transform import multivalue
 from sfjira.transform.arrowcol import STRING, bool_mask, null_mask, to_series
-from sfjira.transform.coerce import Bad, Coerced, coerce, coerce_scalar, text_of
+from sfjira.transform.coerce import Coerced, coerce, coerce_scalar, text_of
 from sfjira.transform.datetimes import datetime_text, to_jira_datetime
 from sfjira.transform.hashing import record_hash
 from sfjira.transform.rejects import Rejects
@@ -91,8 +92,28 @@ def to_salesforce(mapping: Mapping, jira_frame: pd.DataFrame, *,
     return _run(mapping, jira_frame, JIRA_TO_SF, dict(user_map or {}))
 
 
-def _run(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str, str]) -> TransformResult:
-    fields = mapping.fields_for(side.direction)
+def canonical_values(mapping: Mapping, frame: pd.DataFrame, side: Literal["salesforce", "jira"], *,
+                     user_map: MappingABC[str, str] | None = None) -> TransformResult:
+    """Canonical values of EVERY mapped field from one side's frame, whatever the field's direction,
+    with every record kept -- for comparing the two sides field by field (reconciliation).
+
+    A field that does not flow from `side` (e.g. an sf_to_jira field read from the Jira frame) is read
+    from the column the sync writes it to on that side (a template is not rendered again: the column
+    holds its result) and normalised exactly as if it flowed from there -- same coercion, transforms,
+    value map (reversed as needed) and length rule -- so a value the sync wrote reads back equal to
+    the canonical value it was written from. Unlike to_jira / to_salesforce, records with rejects stay
+    in .frame/.target/.meta (.rejects still lists each problem): a rejected cell holds what its
+    coercion produced (null when unparseable, an unmapped value as it is).
+    """
+    if side not in ("salesforce", "jira"):
+        raise TransformError(f"unknown side {side!r}", fix="pass side='salesforce' or side='jira'")
+    flow = SF_TO_JIRA if side == "salesforce" else JIRA_TO_SF
+    return _run(mapping, frame, flow, dict(user_map or {}), fields=mapping.synced_fields, keep_rejected=True)
+
+
+def _run(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str, str], *,
+         fields: tuple[FieldMapping, ...] | None = None, keep_rejected: bool = False) -> TransformResult:
+    fields = mapping.fields_for(side.direction) if fields is None else fields
     _check_columns(mapping, frame, fields, side)
     ids = _ids(frame, side)
     rejects = Rejects(mapping.name, side.direction, mapping.source_file, ids)
@@ -108,12 +129,12 @@ def _run(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str,
         canonical[f.canonical_key] = out_canonical
         target[side.target_column(f)] = out_target
     meta = _meta(mapping, frame, side, rejects)
-    return _assemble(mapping, side, ids, rejects, canonical, target, meta)
+    return _assemble(mapping, side, ids, rejects, canonical, target, meta, keep_rejected=keep_rejected)
 
 
 def _assemble(mapping: Mapping, side: _Side, ids: np.ndarray, rejects: Rejects, canonical: dict[str, pa.Array],
-              target: dict[str, pa.Array], meta: dict[str, pa.Array]) -> TransformResult:
-    keep = ~rejects.rows
+              target: dict[str, pa.Array], meta: dict[str, pa.Array], *, keep_rejected: bool) -> TransformResult:
+    keep = np.ones(len(ids), bool) if keep_rejected else ~rejects.rows
     index = pd.Index(ids, dtype="str", name=side.index_name)
     if not keep.all():
         index = index[keep]
@@ -132,7 +153,7 @@ def _assemble(mapping: Mapping, side: _Side, ids: np.ndarray, rejects: Rejects, 
 def _check_columns(mapping: Mapping, frame: pd.DataFrame, fields: tuple[FieldMapping, ...], side: _Side) -> None:
     needed = [side.id_column]
     for f in fields:
-        template = f.template
+        template = _rendered_here(f, side)
         if template:
             from sfjira.mapping.model import template_fields
 
@@ -166,7 +187,8 @@ def _ids(frame: pd.DataFrame, side: _Side) -> np.ndarray:
 
 def _field(f: FieldMapping, frame: pd.DataFrame, side: _Side, user_map: dict[str, str],
            ) -> tuple[pd.Series, Coerced, pa.Array, pa.Array]:
-    raw = render_template(f.template, frame) if f.template else frame[side.column(f)]
+    template = _rendered_here(f, side)
+    raw = render_template(template, frame) if template else frame[side.column(f)]
     separator = f.sf_separator if side.source == "salesforce" else MULTI_SEPARATOR
     coerced = coerce(raw, f.type, separator=separator)
     values = apply_steps(coerced.values, [s for s in f.transforms if s.name != "template"])
@@ -182,6 +204,11 @@ def _field(f: FieldMapping, frame: pd.DataFrame, side: _Side, user_map: dict[str
     canonical = _fill(f, canonical, coerced)
     canonical = _check_length(f, canonical, side, coerced)
     return raw, coerced, canonical, _target(f, canonical, side, table, coerced)
+
+
+def _rendered_here(f: FieldMapping, side: _Side) -> str | None:
+    """The field's template when this side renders it; the other side's column holds the result."""
+    return f.template if f.flows(side.direction) else None
 
 
 def _to_canonical(f: FieldMapping, values: pa.Array, table: dict[str, str], side: _Side, out: Coerced) -> pa.Array:
