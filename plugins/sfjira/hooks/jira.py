@@ -95,6 +95,8 @@ class JiraSyncHook(JiraHook):
         self.client: Jira | None = None
         self.deployment = deployment
         self.counter = CallCounter()
+        # Last seen X-RateLimit-Limit / X-RateLimit-Remaining (Cloud sends them near the limit), for budgets.
+        self.rate_limit: dict[str, int | None] = {"limit": None, "remaining": None}
         self._myself: dict[str, Any] | None = None
         self._workflows: dict[tuple[str, str], WorkflowMap] = {}
 
@@ -128,6 +130,7 @@ class JiraSyncHook(JiraHook):
         http = ResilientSession(system="Jira", verify=resolve_verify(extras.get("ca_bundle"), extras.get("verify")),
                                 policy=RetryPolicy.from_extras(extras), counter=self.counter,
                                 timeout=(10.0, float(extras.get("timeout") or 120)))
+        http.observers.append(self._read_rate_limit)
         if not conn.password:
             raise AuthError("the Jira connection has no password/token", code="AUTH_CONFIG",
                             fix="put the API token (Cloud), PAT or password (Data Center) in the password field")
@@ -138,6 +141,11 @@ class JiraSyncHook(JiraHook):
         self.client = Jira(url=url, session=http, cloud=self.deployment == "cloud", api_version=self.api_version,
                            api_root=self.api_root, proxies=self.proxies, timeout=int(extras.get("timeout") or 120))
         return self.client
+
+    def _read_rate_limit(self, response: requests.Response) -> None:
+        limit, remaining = response.headers.get("X-RateLimit-Limit"), response.headers.get("X-RateLimit-Remaining")
+        if limit and remaining and limit.isdigit() and remaining.isdigit():
+            self.rate_limit = {"limit": int(limit), "remaining": int(remaining)}
 
     @staticmethod
     def _detect_deployment(http: requests.Session, url: str) -> str:

@@ -266,6 +266,10 @@ class SalesforceSyncHook(SalesforceHook):
                if since <= _parse_sf_datetime(r["deletedDate"]) < covered}
         return ids, covered
 
+    def limits(self) -> dict[str, dict[str, int]]:
+        """The org's limits (`DailyApiRequests`: {Max, Remaining}, ...), for budgets and reports."""
+        return self._call("limits", self.conn.restful, "limits/") or {}
+
     def describe(self, sobject: str) -> dict[str, Any]:
         """The sObject's describe result (fields, types, picklist values, relationships)."""
         check_sobject(sobject)

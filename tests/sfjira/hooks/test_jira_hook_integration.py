@@ -222,6 +222,16 @@ def test_ambiguous_failure_of_a_comment_is_not_resent(jira: JiraSyncHook, seeded
     assert jira.calls[f"POST {_v(jira)}/issue/{{key}}/comment"] == 1
 
 
+def test_rate_limit_headers_are_exposed(jira: JiraSyncHook, seeded: EmulatorProcess) -> None:
+    seeded.configure(rate_limit={"budget": 500, "window_s": 60})
+    try:
+        jira.myself()
+        jira.fields()
+    finally:
+        seeded.configure(rate_limit=None)
+    assert jira.rate_limit["limit"] == 500 and 0 < (jira.rate_limit["remaining"] or 0) < 500
+
+
 def test_429_with_a_long_retry_after_stops(jira: JiraSyncHook, seeded: EmulatorProcess) -> None:
     jira.myself()
     seeded.configure(fault_retry_after_s=3600)

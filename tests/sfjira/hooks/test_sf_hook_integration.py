@@ -187,6 +187,12 @@ def test_update_collection(sf: SalesforceSyncHook) -> None:
     assert status == "Working"
 
 
+def test_limits_agree_with_the_usage_header(sf: SalesforceSyncHook) -> None:
+    daily = sf.limits()["DailyApiRequests"]
+    assert daily["Max"] == sf.api_usage["max"]
+    assert daily["Max"] - daily["Remaining"] in (sf.api_usage["used"], (sf.api_usage["used"] or 0) - 1)
+
+
 def test_describe(sf: SalesforceSyncHook) -> None:
     fields = {f["name"]: f for f in sf.describe("Opportunity")["fields"]}
     assert fields["Jira_Key__c"]["externalId"] is True
