@@ -1,0 +1,104 @@
+"""The full two-sided compare: both extracts in canonical form, paired, diffed field by field.
+
+Both frames go through the sync's own transform (`canonical_values`, the to_jira / to_salesforce
+normalisation for every field whatever its direction), so formatting -- offsets, number notation,
+line ends, multi-value order, value-map vocabulary -- never shows up as drift: only values do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as MappingABC
+
+import numpy as np
+import pandas as pd
+
+from sfjira.mapping.model import PII_MASK, Mapping
+from sfjira.reconcile.fields import mismatches
+from sfjira.reconcile.identity import Sides, pair
+from sfjira.reconcile.owners import classify
+from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult, empty_rows
+from sfjira.transform.engine import TransformResult, canonical_values
+
+
+def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, links: pd.DataFrame | None, *,
+            synced_state: pd.DataFrame | None = None,
+            user_map: MappingABC[str, str] | None = None) -> DriftResult:
+    """Every drift between the records in scope on both sides.
+
+    :param sf_frame: flattened Salesforce records (mapping.salesforce_columns(): Id, SystemModstamp,
+        the Jira key field, the mapped fields), as `records_to_frame` builds them.
+    :param jira_frame: flattened Jira issues (mapping.jira_columns() plus `sfid` from the entity
+        property), as `issues_to_frame` builds them.
+    :param links: `StateStore.links(mapping.name)` (sf_id, jira_id, jira_key, state); only active links count.
+        The frames must hold both sides of every link passed (a link whose record is absent is an orphan).
+    :param synced_state: `StateStore.synced_state(mapping.name)`; without it no drift is a conflict_pending.
+    :param user_map: Salesforce user -> Jira accountId, as for the sync (fields of type `user`).
+    """
+    sf = canonical_values(mapping, sf_frame, "salesforce", user_map=user_map)
+    jira = canonical_values(mapping, jira_frame, "jira", user_map=user_map)
+    pairing = pair(mapping, _sides(sf, jira), links)
+    keys = tuple(f.canonical_key for f in mapping.synced_fields)
+    cells = _field_rows(mapping, sf, jira, pairing.sf_pos, pairing.jira_pos, keys, synced_state)
+    rows = pd.concat([r for r in (pairing.rows, cells) if len(r)], ignore_index=True) if (
+        len(pairing.rows) or len(cells)) else empty_rows()
+    return DriftResult(mapping.name, _finish(mapping, rows), len(sf.frame), len(jira.frame), len(pairing.sf_pos),
+                       keys, _rejects(sf, jira))
+
+
+def _sides(sf: TransformResult, jira: TransformResult) -> Sides:
+    return Sides(
+        sf_ids=pd.Index(sf.frame.index, dtype="str"),
+        sf_keyref=sf.meta["jira_key"].to_numpy(dtype=object),
+        jira_keys=pd.Index(jira.frame.index, dtype="str"),
+        jira_ids=jira.meta["jira_id"].to_numpy(dtype=object),
+        jira_sfref=jira.meta["sf_id"].to_numpy(dtype=object),
+    )
+
+
+def _field_rows(mapping: Mapping, sf: TransformResult, jira: TransformResult, sf_pos: np.ndarray,
+                jira_pos: np.ndarray, keys: tuple[str, ...], synced_state: pd.DataFrame | None) -> pd.DataFrame:
+    cells = mismatches(keys, sf.frame, jira.frame, sf_pos, jira_pos)
+    if not len(cells):
+        return cells.iloc[0:0]
+    s, j = sf_pos[cells["pair"].to_numpy()], jira_pos[cells["pair"].to_numpy()]
+    cells = cells.assign(
+        sf_id=sf.frame.index.to_numpy()[s], jira_key=jira.frame.index.to_numpy()[j],
+        sf_modified=pd.to_datetime(sf.meta["modified"].to_numpy()[s], utc=True, format="ISO8601"),
+        jira_modified=pd.to_datetime(jira.meta["modified"].to_numpy()[j], utc=True, format="ISO8601"),
+    )
+    ruled = classify(mapping, cells, synced_state)
+    detail = ruled["detail"] + _reject_notes(cells, sf.rejects, jira.rejects)
+    return cells.assign(category=ruled["category"], owner=ruled["owner"], winner=ruled["winner"],
+                        detail=detail)[list(DRIFT_COLUMNS)]
+
+
+def _reject_notes(cells: pd.DataFrame, sf_rejects: pd.DataFrame, jira_rejects: pd.DataFrame) -> pd.Series:
+    """"; the sync rejects the Salesforce value (CODE)" where a differing cell failed the transform."""
+    notes = pd.Series("", index=cells.index, dtype=object)
+    for rejects, ids, side in ((sf_rejects, cells["sf_id"], "Salesforce"), (jira_rejects, cells["jira_key"], "Jira")):
+        if not len(rejects):
+            continue
+        codes = rejects.groupby(["record_id", "field"])["code"].agg(lambda c: ", ".join(sorted(set(c))))
+        found = codes.reindex(pd.MultiIndex.from_arrays([ids.to_numpy(), cells["field"].to_numpy()]))
+        hit = found.notna().to_numpy()
+        notes[hit] = notes[hit] + f"; the sync rejects the {side} value (" + found[hit].to_numpy(dtype=object) + ")"
+    return notes
+
+
+def _finish(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
+    """PII values masked, stable order: category as listed, then record, issue and field."""
+    rows = rows.reindex(columns=list(DRIFT_COLUMNS)).astype(object)
+    rows = rows.where(rows.notna(), None)
+    pii = rows["field"].isin(list(mapping.pii_columns)).to_numpy()
+    for column in ("sf_value", "jira_value"):
+        present = rows[column].notna().to_numpy()
+        rows.loc[pii & present, column] = PII_MASK
+    order = pd.Categorical(rows["category"], categories=list(CATEGORIES), ordered=True)
+    rows = rows.assign(_order=order).sort_values(["_order", "sf_id", "jira_key", "field"], na_position="last",
+                                                 kind="stable")
+    return rows.drop(columns="_order").reset_index(drop=True)
+
+
+def _rejects(sf: TransformResult, jira: TransformResult) -> pd.DataFrame:
+    parts = [r for r in (sf.rejects, jira.rejects) if len(r)]
+    return pd.concat(parts, ignore_index=True) if parts else sf.rejects

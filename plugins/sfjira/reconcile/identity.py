@@ -1,0 +1,236 @@
+"""Which Salesforce record goes with which Jira issue, and the record-level drift that falls out.
+
+Three things claim a pair: an active link in the state store, the Salesforce id an issue carries
+(custom field or entity property) and the Jira key a record carries (its key field). A pair claimed
+by more of them wins; links always win. Each record and each issue ends up in at most one pair;
+what is left over is missing on the other side, a duplicate (it claims a partner that is already
+paired), or the surviving half of an orphan link (reported once, as the link).
+
+Everything works on integer positions into the two canonical frames, so 1,000,000 records cost a
+few hash look-ups and sorts, never a Python loop over records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sfjira.mapping.model import Mapping
+from sfjira.reconcile.result import (
+    DUPLICATE,
+    FIELD_MISMATCH,
+    MISSING_IN_JIRA,
+    MISSING_IN_SALESFORCE,
+    ORPHAN_LINK,
+)
+
+# How strongly a candidate pair is claimed: bits add up, the highest total wins.
+_LINK, _ISSUE_CLAIM, _RECORD_CLAIM = 4, 2, 1
+
+
+@dataclass(frozen=True)
+class Sides:
+    """The identities of both canonical frames: positions in `sf_ids` / `jira_keys` are row numbers."""
+
+    sf_ids: pd.Index          # unique Salesforce ids (str)
+    sf_keyref: np.ndarray     # the Jira key each record carries (object, NaN if none)
+    jira_keys: pd.Index       # unique Jira keys (str)
+    jira_ids: np.ndarray      # numeric issue ids as text (object)
+    jira_sfref: np.ndarray    # the Salesforce id each issue carries (object, NaN if none)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    sf_pos: np.ndarray        # paired rows, sorted by Salesforce id position
+    jira_pos: np.ndarray
+    rows: pd.DataFrame        # record-level drift (and identity-field mismatches of the pairs)
+
+
+def sf_id_label(mapping: Mapping) -> str | None:
+    """How the Salesforce id is kept on the issue, for reports (None if the issue keeps none)."""
+    if mapping.jira.salesforce_id_field:
+        return mapping.jira.salesforce_id_field
+    prop = mapping.jira.salesforce_id_property
+    return f"property {prop}.sfid" if prop else None
+
+
+def pair(mapping: Mapping, sides: Sides, links: pd.DataFrame | None) -> Pairing:
+    n_sf, n_j = len(sides.sf_ids), len(sides.jira_keys)
+    sfref_pos = sides.sf_ids.get_indexer(sides.jira_sfref)
+    keyref_pos = sides.jira_keys.get_indexer(sides.sf_keyref)
+    link_sf, link_key, link_s, link_j = _links(sides, links)
+    orphan = (link_s < 0) | (link_j < 0)
+    accounted_sf = _mask(n_sf, link_s[orphan & (link_s >= 0)])
+    accounted_j = _mask(n_j, link_j[orphan & (link_j >= 0)])
+
+    ok = ~orphan
+    s = np.concatenate([link_s[ok], sfref_pos, np.arange(n_sf)])
+    j = np.concatenate([link_j[ok], np.arange(n_j), keyref_pos])
+    bits = np.concatenate([np.full(ok.sum(), _LINK), np.full(n_j, _ISSUE_CLAIM), np.full(n_sf, _RECORD_CLAIM)])
+    valid = (s >= 0) & (j >= 0)
+    pair_s, pair_j = _assign(s[valid], j[valid], bits[valid], _issue_order(sides.jira_ids), n_j)
+
+    partner_j = np.full(n_sf, -1)
+    partner_j[pair_s] = pair_j
+    partner_s = np.full(n_j, -1)
+    partner_s[pair_j] = pair_s
+    parts = [
+        _orphans(link_sf[orphan], link_key[orphan], link_s[orphan] >= 0, link_j[orphan] >= 0),
+        _unpaired_issues(mapping, sides, (partner_s < 0) & ~accounted_j, sfref_pos, partner_j),
+        _unpaired_records(mapping, sides, (partner_j < 0) & ~accounted_sf, keyref_pos, partner_s),
+        _identity_fields(mapping, sides, pair_s, pair_j),
+    ]
+    rows = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    return Pairing(pair_s, pair_j, rows if rows is not None else pd.DataFrame())
+
+
+def _mask(n: int, positions: np.ndarray) -> np.ndarray:
+    out = np.zeros(n, bool)
+    out[positions] = True
+    return out
+
+
+def _links(sides: Sides, links: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Active links and the rows they point at (-1: gone). An issue is found by its id first: ids
+    survive a move to another project, keys do not."""
+    if links is None or not len(links):
+        empty = np.array([], dtype=object)
+        return empty, empty, np.array([], np.int64), np.array([], np.int64)
+    active = links[links["state"] == "active"] if "state" in links.columns else links
+    sf = active["sf_id"].astype("str").to_numpy(dtype=object)
+    key = active["jira_key"].astype("str").to_numpy(dtype=object)
+    link_s = sides.sf_ids.get_indexer(sf)
+    link_j = sides.jira_keys.get_indexer(key)
+    ids = pd.Index(sides.jira_ids)
+    if "jira_id" in active.columns and ids.is_unique:
+        by_id = ids.get_indexer(active["jira_id"].astype("str").to_numpy(dtype=object))
+        link_j = np.where(by_id >= 0, by_id, link_j)
+    return sf, key, link_s, link_j
+
+
+def _issue_order(jira_ids: np.ndarray) -> np.ndarray:
+    """Tie-break between equally claimed pairs: the older issue (lower numeric id) first."""
+    numeric = pd.to_numeric(pd.Series(jira_ids, dtype=object), errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isnan(numeric), np.inf, numeric)
+
+
+def _assign(s: np.ndarray, j: np.ndarray, bits: np.ndarray, issue_order: np.ndarray,
+            n_j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy one-to-one matching, strongest claim first; repeated for records whose best partner
+    went to someone else (rare, so the loop runs once or twice)."""
+    code = s.astype(np.int64) * max(n_j, 1) + j
+    code, inverse = np.unique(code, return_inverse=True)
+    weight = np.bincount(inverse, weights=bits).astype(np.int64)
+    s, j = code // max(n_j, 1), code % max(n_j, 1)
+    order = np.lexsort((s, issue_order[j] if len(j) else j, -weight))
+    s, j = s[order], j[order]
+    chosen_s, chosen_j = [], []
+    while len(s):
+        first = ~pd.Series(s).duplicated().to_numpy()
+        first[first] = ~pd.Series(j[first]).duplicated().to_numpy()
+        chosen_s.append(s[first])
+        chosen_j.append(j[first])
+        left = ~np.isin(s, s[first]) & ~np.isin(j, j[first])
+        s, j = s[left], j[left]
+    if not chosen_s:
+        return np.array([], np.int64), np.array([], np.int64)
+    pair_s, pair_j = np.concatenate(chosen_s), np.concatenate(chosen_j)
+    order = np.argsort(pair_s, kind="stable")
+    return pair_s[order], pair_j[order]
+
+
+def _frame(category: str, sf_id: object, jira_key: object, detail: object, *, field: object = None,
+           sf_value: object = None, jira_value: object = None, owner: object = None) -> pd.DataFrame:
+    return pd.DataFrame({"category": category, "sf_id": sf_id, "jira_key": jira_key, "field": field,
+                         "sf_value": sf_value, "jira_value": jira_value, "owner": owner, "winner": owner,
+                         "detail": detail})
+
+
+def _text(values: np.ndarray) -> pd.Series:
+    return pd.Series(values, dtype="str")
+
+
+def _orphans(sf: np.ndarray, key: np.ndarray, sf_there: np.ndarray, jira_there: np.ndarray) -> pd.DataFrame:
+    if not len(sf):
+        return pd.DataFrame()
+    sf_t, key_t = _text(sf), _text(key)
+    gone_jira = "the linked Jira issue " + key_t + " no longer exists"
+    gone_sf = "the linked Salesforce record " + sf_t + " no longer exists"
+    detail = np.where(sf_there, gone_jira, np.where(jira_there, gone_sf,
+                                                    "neither the Salesforce record nor the Jira issue exists any more"))
+    return _frame(ORPHAN_LINK, sf, key, detail)
+
+
+def _unpaired_issues(mapping: Mapping, sides: Sides, unpaired: np.ndarray, sfref_pos: np.ndarray,
+                     partner_j: np.ndarray) -> pd.DataFrame:
+    where = np.flatnonzero(unpaired)
+    if not len(where):
+        return pd.DataFrame()
+    keys = sides.jira_keys.to_numpy()[where]
+    sfref = _text(sides.jira_sfref[where])
+    target = sfref_pos[where]
+    dup = target >= 0
+    label = sf_id_label(mapping) or "Salesforce id"
+    rows = []
+    if dup.any():
+        other = _text(sides.jira_keys.to_numpy()[partner_j[target[dup]]])
+        detail = ("carries Salesforce id " + sfref[dup] + " (" + label + "), which is already paired with Jira issue "
+                  + other)
+        rows.append(_frame(DUPLICATE, sfref[dup].to_numpy(), keys[dup], detail.to_numpy()))
+    missing = ~dup
+    if missing.any():
+        ref = sfref[missing]
+        detail = np.where(ref.isna(), "the issue carries no Salesforce id",
+                          ("carries Salesforce id " + ref + ", which is not in Salesforce").to_numpy())
+        rows.append(_frame(MISSING_IN_SALESFORCE, ref.to_numpy(), keys[missing], detail))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _unpaired_records(mapping: Mapping, sides: Sides, unpaired: np.ndarray, keyref_pos: np.ndarray,
+                      partner_s: np.ndarray) -> pd.DataFrame:
+    where = np.flatnonzero(unpaired)
+    if not len(where):
+        return pd.DataFrame()
+    ids = sides.sf_ids.to_numpy()[where]
+    keyref = _text(sides.sf_keyref[where])
+    target = keyref_pos[where]
+    dup = target >= 0
+    field = mapping.salesforce.jira_key_field
+    rows = []
+    if dup.any():
+        other = _text(sides.sf_ids.to_numpy()[partner_s[target[dup]]])
+        detail = (f"{field} holds " + keyref[dup] + ", which is already paired with Salesforce record " + other)
+        rows.append(_frame(DUPLICATE, ids[dup], keyref[dup].to_numpy(), detail.to_numpy()))
+    missing = ~dup
+    if missing.any():
+        ref = keyref[missing]
+        detail = np.where(ref.isna(), "no Jira issue carries this record",
+                          (f"{field} holds " + ref + ", which is not in Jira").to_numpy())
+        rows.append(_frame(MISSING_IN_JIRA, ids[missing], ref.to_numpy(), detail))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _identity_fields(mapping: Mapping, sides: Sides, pair_s: np.ndarray, pair_j: np.ndarray) -> pd.DataFrame:
+    """The ids each side keeps of the other are fields the sync writes too: a pair whose record lacks
+    the issue's key (or whose issue lacks the record's id) drifts in that field."""
+    sf_ids = sides.sf_ids.to_numpy()[pair_s]
+    keys = sides.jira_keys.to_numpy()[pair_j]
+    rows = []
+    keyref = _text(sides.sf_keyref[pair_s])
+    wrong = (keyref != keys).fillna(True).to_numpy()
+    if wrong.any():
+        field = mapping.salesforce.jira_key_field
+        rows.append(_frame(FIELD_MISMATCH, sf_ids[wrong], keys[wrong],
+                           f"Salesforce {field} does not hold the key of the paired issue", field=field,
+                           sf_value=keyref[wrong].to_numpy(), jira_value=keys[wrong], owner="jira"))
+    label = sf_id_label(mapping)
+    if label:
+        sfref = _text(sides.jira_sfref[pair_j])
+        wrong = (sfref != sf_ids).fillna(True).to_numpy()
+        if wrong.any():
+            rows.append(_frame(FIELD_MISMATCH, sf_ids[wrong], keys[wrong],
+                               f"the issue's {label} does not hold the id of the paired record", field=label,
+                               sf_value=sf_ids[wrong], jira_value=sfref[wrong].to_numpy(), owner="salesforce"))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
