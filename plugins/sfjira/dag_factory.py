@@ -1,0 +1,105 @@
+"""DAGs from mapping files: `sfjira_sync__<name>` (and, later, `sfjira_reconcile__<name>`) per file.
+
+An invalid mapping file raises here, so Airflow shows it as an import error of the DAG file with
+the mapping's own message (file:line, field, fix) -- never as a silently missing DAG.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
+
+from sfjira.mapping import Mapping, load_all
+
+ENV_MAPPINGS = "SFJIRA_MAPPINGS_DIR"
+DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
+SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
+
+# Retries are the recovery path for transient faults; SFJIRA_TASK_RETRIES / SFJIRA_RETRY_DELAY_S let a
+# demo or test run fail fast or retry quickly without editing the DAG.
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "sfjira",
+    "retries": int(os.environ.get("SFJIRA_TASK_RETRIES", "3")),
+    "retry_delay": dt.timedelta(seconds=float(os.environ.get("SFJIRA_RETRY_DELAY_S", "30"))),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(minutes=10),
+}
+
+
+def covering_logical_date(schedule: str, now: dt.datetime) -> dt.datetime:
+    """A logical date whose data interval [previous tick, next tick) contains `now` (for manual runs
+    with `airflow dags test`, whose interval is the last complete one before the logical date)."""
+    from croniter import croniter
+
+    return croniter(schedule, now).get_next(dt.datetime)
+
+
+def mappings_dir(dags_folder: Path) -> Path:
+    return Path(os.environ.get(ENV_MAPPINGS) or dags_folder.parent / "include" / "mappings")
+
+
+def _start(mapping: Mapping) -> pendulum.DateTime:
+    start = mapping.start_datetime
+    return pendulum.instance(start) if start else DEFAULT_START
+
+
+def assets(mapping: Mapping) -> list[Asset]:
+    return [Asset(name=f"sfjira.{mapping.name}.salesforce.{mapping.salesforce.object}",
+                  uri=f"sfjira://{mapping.name}/salesforce/{mapping.salesforce.object}"),
+            Asset(name=f"sfjira.{mapping.name}.jira.{mapping.jira.project}",
+                  uri=f"sfjira://{mapping.name}/jira/{mapping.jira.project}")]
+
+
+def sync_dag(mapping: Mapping) -> DAG:
+    from sfjira.operators.sync import (
+        ExtractJiraOperator,
+        ExtractSalesforceOperator,
+        LoadJiraOperator,
+        LoadSalesforceOperator,
+        PlanOperator,
+        SyncReportOperator,
+    )
+
+    common = {"mapping_file": str(mapping.source_file)}
+    with DAG(
+        dag_id=f"sfjira_sync__{mapping.name}",
+        schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC"),
+        start_date=_start(mapping),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["sfjira", "sync", mapping.salesforce.object, mapping.jira.project],
+        doc_md=_doc(mapping),
+        params={
+            "dry_run": Param(False, type="boolean", description="Plan only: write nothing, produce the diff"),
+            "full_resync": Param(False, type="boolean", description="Ignore the window: compare everything"),
+        },
+    ) as dag:
+        ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
+        ex_j = ExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
+        plan = PlanOperator(task_id="plan", **common)
+        load_j = LoadJiraOperator(task_id="load_jira", pool=JIRA_POOL, **common)
+        load_sf = LoadSalesforceOperator(task_id="load_salesforce", pool=SALESFORCE_POOL, **common)
+        report = SyncReportOperator(task_id="report", outlets=assets(mapping), **common)
+        [ex_sf, ex_j] >> plan >> load_j >> load_sf >> report
+    return dag
+
+
+def _doc(mapping: Mapping) -> str:
+    return (f"### sfjira sync: `{mapping.name}`\n\n{mapping.description or ''}\n\n"
+            f"Salesforce `{mapping.salesforce.object}` <-> Jira `{mapping.jira.project}/{mapping.jira.issue_type}`, "
+            f"schedule `{mapping.schedule}`, overlap `{mapping.overlap}`. Mapping file: `{mapping.source_file}`.\n\n"
+            "Params: `dry_run` (plan only, readable diff in the run folder), `full_resync` (ignore the window).")
+
+
+def build_dags(dags_folder: Path) -> dict[str, DAG]:
+    dags: dict[str, DAG] = {}
+    for mapping in load_all(mappings_dir(dags_folder)):
+        dag = sync_dag(mapping)
+        dags[dag.dag_id] = dag
+    return dags

@@ -1,0 +1,91 @@
+"""Chunked writes under write-ahead intents, shared by both load steps.
+
+Before a chunk is written its intent is recorded; the API's answer, the links, the synced hashes,
+the ledger and the rejects of the chunk are then saved with the intent's completion in one
+transaction. A retried task meets its own intents again: completed chunks are skipped, a pending
+chunk (the task died between the API call and the commit) goes through `recover` first, which
+looks its records up on the target side -- the only place idempotency look-ups happen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sfjira.sync.plan import record_hash_of
+from sfjira.sync.run import SyncRun
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChunkOutcome:
+    """What a chunk writer hands back to be saved atomically with its intent."""
+
+    links: pd.DataFrame | None = None
+    state: pd.DataFrame | None = None
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+Writer = Callable[[pd.DataFrame, bool], ChunkOutcome]
+
+
+def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, writer: Writer,
+               ids: str = "sf_id") -> dict[str, int]:
+    """Write `rows` `size` at a time; `writer(chunk, resumed_pending)` performs the API calls."""
+    totals: dict[str, int] = {}
+    store = run.state
+    for number, start in enumerate(range(0, len(rows), size)):
+        chunk = rows.iloc[start:start + size]
+        intent = store.begin_intent(run.name, run.run_id, side, op, number, chunk[ids].astype(str).tolist())
+        if intent.resumed and intent.status != "pending":
+            log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
+            continue
+        outcome = writer(chunk, intent.resumed)
+        store.complete_intent(intent.intent_id, links=outcome.links, state=outcome.state,
+                              ledger=_frame(outcome.ledger, run), rejects=_frame(outcome.rejects, run),
+                              result=outcome.counts)
+        for key, value in outcome.counts.items():
+            totals[key] = totals.get(key, 0) + value
+        log.info("%s %s chunk %d: %s", side, op, number, outcome.counts)
+    return totals
+
+
+def _frame(rows: list[dict[str, Any]], run: SyncRun) -> pd.DataFrame | None:
+    if not rows:
+        return None
+    return pd.DataFrame(rows).assign(run_id=run.run_id, mapping=run.name)
+
+
+def state_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """sj_hashes / js_hashes JSON columns -> synced-state rows (sf_id, direction, hash, field_hashes)."""
+    parts = []
+    for column, direction in (("sj_hashes", "sf_to_jira"), ("js_hashes", "jira_to_sf")):
+        if column not in frame.columns:
+            continue
+        rows = frame[frame[column].notna()]
+        parts.append(pd.DataFrame({"sf_id": rows["sf_id"].to_numpy(), "direction": direction,
+                                   "hash": rows[column].map(record_hash_of).to_numpy(),
+                                   "field_hashes": rows[column].map(json.loads).to_numpy()}))
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["sf_id", "direction", "hash", "field_hashes"])
+
+
+def reject(side: str, record_id: str, code: str, message: str, fix: str, field: str | None = None,
+           payload: Any = None) -> dict[str, Any]:
+    return {"side": side, "record_id": record_id, "code": code, "message": message, "fix": fix, "field": field,
+            "payload": payload}
+
+
+def ledger_row(side: str, action: str, sf_id: str, jira_key: str | None, *, field: str | None = None,
+               before: Any = None, after: Any = None, reason: str | None = None) -> dict[str, Any]:
+    return {"side": side, "action": action, "sf_id": sf_id, "jira_key": jira_key, "field": field,
+            "before": before, "after": after, "reason": reason}

@@ -1,0 +1,197 @@
+"""Load into Jira: adopt links, bulk-create new issues, update fields, walk transitions, apply
+Salesforce deletions, copy comments. Every write is chunked under a write-ahead intent."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pandas as pd
+
+from sfjira.exceptions import ApiError
+from sfjira.storage import read_frame, write_frame
+from sfjira.sync.chunks import ChunkOutcome, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.run import SyncRun
+from sfjira.sync.steps import record_plan_rejects
+
+log = logging.getLogger(__name__)
+
+BULK_CREATE_MAX = 50  # Jira's per-request maximum for POST /issue/bulk
+UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
+PROPERTY_KEY = "sfjira"
+
+
+def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
+    if run.dry_run:
+        return {"dry_run": True}
+    plan = plan_out["tables"]
+    counts: dict[str, Any] = {"transform_rejects": record_plan_rejects(run, plan_out)}
+    counts["recovered"] = recover_pending_creates(run)
+    adopt = read_frame(plan["adopt"])
+    if len(adopt):
+        run.state.upsert_links(run.name, adopt[["sf_id", "jira_key", "jira_id"]], run.run_id)
+        counts["adopted"] = len(adopt)
+    counts.update(_creates(run, read_frame(plan["jira_create"])))
+    gone: list[str] = []
+    counts.update(_updates(run, read_frame(plan["jira_update"]), gone))
+    counts.update(_deletes(run, read_frame(plan["deletes"])))
+    counts.update(_comments(run, read_frame(plan["comments_to_jira"])))
+    counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
+    counts["api_calls"] = run.jira.calls
+    return counts
+
+
+def _sfid_location(run: SyncRun) -> str:
+    jira = run.mapping.jira
+    return jira.salesforce_id_field or f"{jira.salesforce_id_property}.sfid"
+
+
+def recover_pending_creates(run: SyncRun) -> int:
+    """Creates another run announced but never confirmed: link what exists, release the rest."""
+    pending = run.state.pending_intents(run.name, "jira")
+    pending = pending[(pending["op"] == "create") & (pending["run_id"] != run.run_id)] if len(pending) else pending
+    found_total = 0
+    for intent in pending.itertuples():
+        found = run.jira.find_by_sfids(intent.record_ids, _sfid_location(run), run.mapping.jira.project)
+        links = pd.DataFrame({"sf_id": list(found), "jira_key": list(found.values())})
+        if len(links):
+            run.state.complete_intent(intent.intent_id, links=links, result={"recovered": len(links)})
+        else:
+            run.state.abandon_intent(intent.intent_id, reason="none of its records exist in Jira")
+        found_total += len(links)
+    return found_total
+
+
+def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
+    links = run.state.links(run.name)
+    elsewhere = links[links["created_run"] != run.run_id]["sf_id"] if len(links) else []
+    creates = creates[~creates["sf_id"].isin(list(elsewhere))]  # linked by a recovery or another run
+    mapping = run.mapping
+
+    def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
+        existing = run.jira.find_by_sfids(chunk["sf_id"], _sfid_location(run), mapping.jira.project) if resumed \
+            else {}
+        todo = chunk[~chunk["sf_id"].isin(list(existing))]
+        payloads = [_create_payload(run, row.sf_id, row.fields) for row in todo.itertuples()]
+        results = run.jira.bulk_create(payloads) if payloads else []
+        ok = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if res.success]
+        bad = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if not res.success]
+        made = pd.DataFrame({"sf_id": [r.sf_id for r, _ in ok] + list(existing),
+                             "jira_key": [x.key for _, x in ok] + list(existing.values()),
+                             "jira_id": [x.id for _, x in ok] + [None] * len(existing)})
+        written = chunk[chunk["sf_id"].isin(made["sf_id"])]
+        outcome = ChunkOutcome(links=made, state=state_rows(written),
+                               counts={"created": len(ok), "found_existing": len(existing), "rejected": len(bad)})
+        outcome.ledger = [ledger_row("jira", "create", r.sf_id, x.key, after=json.loads(r.fields)) for r, x in ok]
+        outcome.rejects = [reject("jira", r.sf_id, x.errors[0].code if x.errors else "CREATE_FAILED",
+                                  "; ".join(e.message for e in x.errors), _create_fix(x), payload=None)
+                           for r, x in bad]
+        _initial_status(run, written.merge(made, on="sf_id"), outcome)
+        return outcome
+
+    return run_chunks(run, "jira", "create", creates, BULK_CREATE_MAX, write)
+
+
+def _create_payload(run: SyncRun, sf_id: str, fields_json: str) -> dict[str, Any]:
+    jira = run.mapping.jira
+    fields = {"project": {"key": jira.project}, "issuetype": {"name": jira.issue_type}, **json.loads(fields_json)}
+    fields = {k: v for k, v in fields.items() if v is not None and v != []}
+    payload: dict[str, Any] = {"fields": fields}
+    if jira.salesforce_id_property:
+        payload["properties"] = [{"key": jira.salesforce_id_property,
+                                  "value": {"sfid": sf_id, "mapping": run.name}}]
+    return payload
+
+
+def _create_fix(result: Any) -> str:
+    fields = sorted({f for e in result.errors for f in e.fields})
+    where = f" ({', '.join(fields)})" if fields else ""
+    return f"correct the Salesforce record's mapped value{where} or the mapping, then let the next run retry it"
+
+
+def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) -> None:
+    """A new issue starts in the workflow's first status; walk it to the mapped one."""
+    for row in created[created["status"].notna()].itertuples():
+        _transition(run, row.sf_id, row.jira_key, row.status, outcome)
+
+
+def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome) -> bool:
+    try:
+        taken = run.jira.transition_to(key, status)
+    except ApiError as exc:
+        outcome.rejects.append(reject("jira", sf_id, exc.code, exc.message, exc.fix, field="status"))
+        return False
+    if taken:
+        outcome.ledger.append(ledger_row("jira", "transition", sf_id, key, field="status", after=status,
+                                         reason=" -> ".join(taken)))
+        outcome.counts["transitioned"] = outcome.counts.get("transitioned", 0) + 1
+    return True
+
+
+def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str]) -> dict[str, int]:
+    def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
+        outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0})
+        done = []
+        for row in chunk.itertuples():
+            fields = json.loads(row.fields)
+            try:
+                if fields:
+                    run.jira.update_fields(row.jira_key, fields)
+                    outcome.ledger += [ledger_row("jira", "update", row.sf_id, row.jira_key, field=k, after=v)
+                                       for k, v in fields.items()]
+            except ApiError as exc:
+                if exc.status == 404:
+                    gone.append(row.sf_id)
+                    continue
+                outcome.rejects.append(reject("jira", row.sf_id, exc.code, exc.message, exc.fix))
+                outcome.counts["rejected"] += 1
+                continue
+            if isinstance(row.status, str) and not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
+                continue
+            outcome.counts["updated"] += 1
+            done.append(row.sf_id)
+        outcome.state = state_rows(chunk[chunk["sf_id"].isin(done)])
+        return outcome
+
+    return run_chunks(run, "jira", "update", updates, UPDATE_CHUNK, write)
+
+
+def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
+    """Salesforce deleted a linked record: apply the mapping's policy on the issue."""
+    acting = deletes[deletes["action"] != "ignore"] if len(deletes) else deletes
+    if len(deletes):
+        run.state.set_link_state(run.name, deletes["sf_id"].tolist(), "deleted_sf", run_id=run.run_id)
+
+    def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
+        outcome = ChunkOutcome(counts={"deletes_applied": 0})
+        for row in chunk.itertuples():
+            if row.action == "transition":
+                if not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
+                    continue
+            elif row.action == "label":
+                run.jira.get_conn().label_issue(row.jira_key, [row.label])
+            elif row.action == "delete":
+                run.jira.delete_issue(row.jira_key)
+            outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key,
+                                             reason=f"deleted in Salesforce: policy {row.action}"))
+            outcome.counts["deletes_applied"] += 1
+        return outcome
+
+    return run_chunks(run, "jira", "delete", acting, UPDATE_CHUNK, write)
+
+
+def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
+    def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
+        outcome = ChunkOutcome(counts={"comments_to_jira": 0})
+        linked = []
+        for row in chunk.itertuples():
+            created = run.jira.add_comment(row.jira_key, row.body)
+            linked.append({"sf_comment_id": row.comment_id, "jira_comment_id": str(created["id"]),
+                           "sf_parent_id": row.sf_id, "jira_key": row.jira_key, "origin": "salesforce"})
+            outcome.counts["comments_to_jira"] += 1
+        if linked:
+            run.state.upsert_comment_links(run.name, pd.DataFrame(linked), run.run_id)
+        return outcome
+
+    return run_chunks(run, "jira", "comment", comments, UPDATE_CHUNK, write, ids="comment_id")

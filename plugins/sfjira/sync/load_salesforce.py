@@ -1,0 +1,139 @@
+"""Load into Salesforce: write the Jira key (and URL) back onto newly linked records, apply
+Jira-side field changes, flag records whose issue was deleted, copy Jira comments -- all through
+sObject Collections, 200 records per call, under write-ahead intents.
+
+Records are written by their linked Salesforce Id rather than upserted on the Jira-key external id:
+an upsert on a key someone cleared in Salesforce would create a second record; an update by Id is
+as idempotent and cannot.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from sfjira.storage import read_frame
+from sfjira.sync.chunks import ChunkOutcome, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.run import SyncRun
+
+COLLECTION_MAX = 200  # sObject Collections' per-request maximum
+
+
+def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[str, Any]) -> dict[str, Any]:
+    if run.dry_run:
+        return {"dry_run": True}
+    plan = plan_out["tables"]
+    counts: dict[str, Any] = {}
+    writes = pd.concat([_write_back(run), _field_updates(read_frame(plan["sf_update"])),
+                        _jira_deleted(run, jira_result)], ignore_index=True)
+    counts.update(_write(run, _merge(writes)))
+    counts.update(_comments(run, read_frame(plan["comments_to_sf"])))
+    quiet = read_frame(plan["state_only"])
+    if len(quiet):
+        run.state.save_synced_state(run.name, state_rows(quiet), run.run_id)
+        counts["converged"] = len(quiet)
+    for side in ("salesforce", "jira"):
+        if not run.window.full:
+            run.state.set_watermark(run.name, side, run.window.until, run_id=run.run_id)
+    counts["api_calls"] = run.salesforce.calls
+    return counts
+
+
+def _write_back(run: SyncRun) -> pd.DataFrame:
+    """Links made in this run whose Salesforce record does not carry the key yet."""
+    links = run.state.links(run.name, state="active")
+    new = links[links["created_run"] == run.run_id]
+    sf = run.mapping.salesforce
+    fields = pd.DataFrame({sf.jira_key_field: new["jira_key"].to_numpy()})
+    if sf.jira_url_field:
+        base = _jira_browse_base(run)
+        fields[sf.jira_url_field] = base + new["jira_key"].to_numpy()
+    return pd.DataFrame({"sf_id": new["sf_id"].to_numpy(), "jira_key": new["jira_key"].to_numpy(),
+                         "fields": [json.dumps(r) for r in fields.to_dict("records")], "kind": "link"})
+
+
+def _jira_browse_base(run: SyncRun) -> str:
+    return run.jira.get_conn().url.rstrip("/") + "/browse/"
+
+
+def _field_updates(updates: pd.DataFrame) -> pd.DataFrame:
+    return updates.assign(kind="update")
+
+
+def _jira_deleted(run: SyncRun, jira_result: dict[str, Any]) -> pd.DataFrame:
+    """Issues found deleted while loading Jira: apply the mapping's Jira-deleted policy."""
+    gone = read_frame(jira_result["jira_gone"]) if jira_result.get("jira_gone") else pd.DataFrame({"sf_id": []})
+    policy = run.mapping.deletes.jira_deleted if run.mapping.deletes else None
+    if not len(gone) or policy is None or policy.action == "ignore":
+        return pd.DataFrame(columns=["sf_id", "fields", "kind"])
+    run.state.set_link_state(run.name, gone["sf_id"].tolist(), "deleted_jira", run_id=run.run_id)
+    key_field = run.mapping.salesforce.jira_key_field
+    change = {key_field: None} if policy.action == "clear_key" else {policy.field: policy.value}
+    return pd.DataFrame({"sf_id": gone["sf_id"], "fields": json.dumps(change), "kind": "jira_deleted"})
+
+
+def _merge(writes: pd.DataFrame) -> pd.DataFrame:
+    """One record per Salesforce id: the key write-back and field updates go in the same call."""
+    if not len(writes):
+        return writes.assign(fields=[], sf_id=[])
+    merged = writes.groupby("sf_id", sort=True).agg(
+        fields=("fields", lambda parts: json.dumps({k: v for p in parts for k, v in json.loads(p).items()})),
+        kinds=("kind", lambda k: ",".join(sorted(set(k)))),
+        sj_hashes=("sj_hashes", "last") if "sj_hashes" in writes else ("kind", lambda _: None),
+        js_hashes=("js_hashes", "last") if "js_hashes" in writes else ("kind", lambda _: None),
+    )
+    return merged.reset_index()
+
+
+def _write(run: SyncRun, records: pd.DataFrame) -> dict[str, int]:
+    sobject = run.mapping.salesforce.object
+
+    def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
+        payload = [{"Id": row.sf_id, **json.loads(row.fields)} for row in chunk.itertuples()]
+        results = run.salesforce.update_collection(payload, sobject)
+        ok = [r.success for r in results]
+        done = chunk[ok]
+        outcome = ChunkOutcome(state=state_rows(done.dropna(subset=["js_hashes"])) if "js_hashes" in done else None,
+                               counts={"sf_updated": sum(ok), "sf_rejected": len(ok) - sum(ok)})
+        for row, res, data in zip(chunk.itertuples(), results, payload, strict=True):
+            if res.success:
+                outcome.ledger += [ledger_row("salesforce", "update", row.sf_id, None, field=k, after=v,
+                                              reason=row.kinds) for k, v in data.items() if k != "Id"]
+            else:
+                err = res.errors[0] if res.errors else None
+                outcome.rejects.append(reject("salesforce", row.sf_id, err.code if err else "UPDATE_FAILED",
+                                              err.message if err else "refused", _sf_fix(err),
+                                              field=",".join(err.fields) if err and err.fields else None))
+        return outcome
+
+    return run_chunks(run, "salesforce", "update", records, COLLECTION_MAX, write)
+
+
+def _sf_fix(err: Any) -> str:
+    code = getattr(err, "code", "")
+    if code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST":
+        return "add the value to the picklist in Salesforce, or map it in the mapping's value_map"
+    if code == "STRING_TOO_LONG":
+        return "set max_length with on_overflow: truncate on the field in the mapping"
+    return "fix the value on the Jira side or the mapping; the next run retries the record"
+
+
+def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
+    cm = run.mapping.comments
+    if cm is None or not len(comments):
+        return {}
+    sf = cm.salesforce
+
+    def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
+        payload = [{sf.parent_field: row.sf_id, sf.body_field: row.body, **sf.values} for row in chunk.itertuples()]
+        results = run.salesforce.create_collection(sf.object, payload)
+        links = [{"sf_comment_id": res.id, "jira_comment_id": row.comment_id, "sf_parent_id": row.sf_id,
+                  "jira_key": row.jira_key, "origin": "jira"}
+                 for row, res in zip(chunk.itertuples(), results, strict=True) if res.success]
+        if links:
+            run.state.upsert_comment_links(run.name, pd.DataFrame(links), run.run_id)
+        return ChunkOutcome(counts={"comments_to_sf": len(links)})
+
+    return run_chunks(run, "salesforce", "comment", comments, COLLECTION_MAX, write, ids="comment_id")

@@ -1,0 +1,81 @@
+"""Report: what a run did per direction, the API calls it used against the protocol minimum."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from typing import Any
+
+from sfjira.sync.run import SyncRun
+
+log = logging.getLogger(__name__)
+
+SF_QUERY_PAGE, SF_COLLECTION = 2000, 200
+JIRA_SEARCH_PAGE, JIRA_BULK = 100, 50
+
+
+def _merge_calls(*parts: dict[str, Any] | None) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for part in parts:
+        total.update((part or {}).get("api_calls") or {})
+    return dict(total)
+
+
+def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], load_jira: dict[str, Any],
+                     load_sf: dict[str, Any]) -> dict[str, int]:
+    """The fewest calls the APIs allow for this run's reads and writes (one token, pages at each
+    API's maximum, writes in chunks at each API's per-call maximum; Jira edits are one call each)."""
+    sf_reads = 1 + max(1, math.ceil((extract_sf.get("changed", 0) + extract_sf.get("deleted_count", 0))
+                                    / SF_QUERY_PAGE))
+    sf_writes = (math.ceil((load_sf.get("sf_updated", 0) + load_sf.get("sf_rejected", 0)) / SF_COLLECTION)
+                 + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
+    jira_reads = 1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
+    creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
+    jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
+                   + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0))
+    return {"salesforce": sf_reads + sf_writes, "jira": jira_reads + jira_writes}
+
+
+def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    ex_sf, ex_j = results.get("extract_salesforce", {}), results.get("extract_jira", {})
+    plan, l_j, l_sf = results.get("plan", {}), results.get("load_jira", {}), results.get("load_salesforce", {})
+    counts = plan.get("counts", {})
+    sf_calls = _merge_calls(ex_sf, l_sf)
+    jira_calls = _merge_calls(ex_j, l_j)
+    used = {"salesforce": sum(sf_calls.values()), "jira": sum(jira_calls.values())}
+    minimum = protocol_minimum(ex_sf, ex_j, l_j, l_sf)
+    summary = {
+        "mapping": run.name,
+        "dry_run": run.dry_run,
+        "window": [run.window.since.isoformat(), run.window.until.isoformat()],
+        "sf_to_jira": {"read": ex_sf.get("changed", 0), "created": l_j.get("created", 0),
+                       "updated": l_j.get("updated", 0), "planned_creates": counts.get("jira_create", 0),
+                       "planned_updates": counts.get("jira_update", 0), "conflicts": counts.get("ledger", 0),
+                       "rejected": l_j.get("rejected", 0), "deletes": l_j.get("deletes_applied", 0),
+                       "comments": l_j.get("comments_to_jira", 0)},
+        "jira_to_sf": {"read": ex_j.get("changed", 0), "updated": l_sf.get("sf_updated", 0),
+                       "planned_updates": counts.get("sf_update", 0), "rejected": l_sf.get("sf_rejected", 0),
+                       "comments": l_sf.get("comments_to_sf", 0)},
+        "transform_rejects": counts.get("rejects", 0),
+        "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls},
+        "plan_diff": plan.get("diff"),
+    }
+    for direction in ("sf_to_jira", "jira_to_sf"):
+        d = summary[direction]
+        d["skipped"] = max(0, d["read"] - d.get("created", 0) - d["updated"] - d["rejected"])
+    rejected = summary["sf_to_jira"]["rejected"] + summary["jira_to_sf"]["rejected"] + summary["transform_rejects"]
+    if not run.dry_run:
+        run.state.finish_run(run.run_id, "partial" if rejected else "success", summary=summary)
+    log.info("sfjira %s: %s", run.name, format_summary(summary))
+    return summary
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    a, b = summary["sf_to_jira"], summary["jira_to_sf"]
+    calls = summary["api_calls"]
+    return (f"Salesforce->Jira created {a['created']} updated {a['updated']} skipped {a['skipped']} "
+            f"conflicts {a['conflicts']} rejected {a['rejected']}; Jira->Salesforce updated {b['updated']} "
+            f"skipped {b['skipped']} rejected {b['rejected']}; transform rejects {summary['transform_rejects']}; "
+            f"API calls Salesforce {calls['used']['salesforce']} (minimum {calls['minimum']['salesforce']}), "
+            f"Jira {calls['used']['jira']} (minimum {calls['minimum']['jira']})")

@@ -1,0 +1,87 @@
+"""What one sync step needs: the mapping, the window, where frames go, and lazy hooks/state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sfjira.storage import run_path
+
+if TYPE_CHECKING:
+    from sfjira.hooks.jira import JiraSyncHook
+    from sfjira.hooks.salesforce import SalesforceSyncHook
+    from sfjira.mapping import Mapping
+    from sfjira.state import StateStore
+
+# A full resync reads from here: older than any record either API can hold.
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The half-open interval [since, until) a run reads, overlap already applied."""
+
+    since: dt.datetime
+    until: dt.datetime
+    full: bool = False
+
+    @classmethod
+    def for_interval(cls, start: dt.datetime, end: dt.datetime, overlap: dt.timedelta, *, full: bool = False,
+                     now: dt.datetime | None = None) -> Window:
+        if full:
+            return cls(EPOCH, now or dt.datetime.now(dt.UTC), True)
+        return cls(start - overlap, end)
+
+
+@dataclass
+class SyncRun:
+    mapping_file: str
+    dag_id: str
+    airflow_run_id: str
+    window: Window
+    dry_run: bool = False
+    salesforce_conn_id: str = "salesforce_default"
+    jira_conn_id: str = "jira_default"
+    state_conn_id: str = "sfjira_state"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def mapping(self) -> Mapping:
+        from sfjira.mapping import load_mapping
+
+        return load_mapping(Path(self.mapping_file))
+
+    @property
+    def name(self) -> str:
+        return self.mapping.name
+
+    @cached_property
+    def folder(self) -> str:
+        return str(run_path(self.dag_id, self.airflow_run_id))
+
+    @cached_property
+    def salesforce(self) -> SalesforceSyncHook:
+        from sfjira.hooks.salesforce import SalesforceSyncHook
+
+        return SalesforceSyncHook(salesforce_conn_id=self.salesforce_conn_id)
+
+    @cached_property
+    def jira(self) -> JiraSyncHook:
+        from sfjira.hooks.jira import JiraSyncHook
+
+        return JiraSyncHook(jira_conn_id=self.jira_conn_id)
+
+    @cached_property
+    def state(self) -> StateStore:
+        from sfjira.state import StateStore
+
+        return StateStore.from_airflow(self.state_conn_id)
+
+    @cached_property
+    def run_id(self) -> str:
+        """The state store's run id (begin_run is idempotent: a retried task gets the same run back)."""
+        return self.state.begin_run(self.name, self.airflow_run_id, window_start=self.window.since,
+                                    window_end=self.window.until, dry_run=self.dry_run)

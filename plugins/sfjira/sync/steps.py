@@ -1,0 +1,78 @@
+"""The plan step (frames in the run folder -> plan tables + a readable diff) and the reject
+bookkeeping the load step does before writing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pandas as pd
+
+from sfjira.storage import read_frame, write_frame, write_text
+from sfjira.sync.plan import PLAN_TABLES, Plan, build_plan
+from sfjira.sync.run import SyncRun
+
+log = logging.getLogger(__name__)
+
+
+def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
+    mapping = run.mapping
+    store = run.state
+    plan = build_plan(
+        mapping, read_frame(sf_out["records"]), read_frame(sf_out["deleted"]), read_frame(jira_out["issues"]),
+        store.links(mapping.name), store.synced_state(mapping.name), cloud=_is_cloud(run), run_id=run.run_id,
+        sf_comments=read_frame(sf_out["comments"]) if sf_out.get("comments") else None,
+        jira_comments=read_frame(jira_out["comments"]) if jira_out.get("comments") else None,
+        comment_links=store.comment_links(mapping.name) if mapping.comments else None,
+    )
+    paths = {name: write_frame(run.folder, f"plan_{name}", plan.tables[name]) for name in PLAN_TABLES}
+    counts = plan.counts()
+    diff = write_text(run.folder, "plan_diff.md", render_diff(run, plan))
+    log.info("Plan for %s%s: %s (readable diff: %s)", mapping.name, " (dry run)" if run.dry_run else "", counts, diff)
+    return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run}
+
+
+def _is_cloud(run: SyncRun) -> bool:
+    return bool(run.jira.is_cloud)
+
+
+def render_diff(run: SyncRun, plan: Plan) -> str:
+    """Markdown a reviewer can read: what each side would get, field by field (PII masked)."""
+    mapping = run.mapping
+    lines = [f"# Plan for `{mapping.name}`", "", f"Window: {run.window.since} .. {run.window.until}"
+             f"{' (full resync)' if run.window.full else ''}", "", "| action | count |", "| --- | --- |"]
+    lines += [f"| {name} | {count} |" for name, count in plan.counts().items()]
+    masked = mapping.pii_columns
+    for name, title in (("jira_create", "Create in Jira"), ("jira_update", "Update in Jira"),
+                        ("sf_update", "Update in Salesforce")):
+        table = plan.tables[name]
+        if not len(table):
+            continue
+        lines += ["", f"## {title} ({len(table)})", ""]
+        for row in table.head(500).itertuples():
+            fields = {k: ("***" if k in masked else v) for k, v in json.loads(row.fields).items()}
+            status = getattr(row, "status", None)
+            extra = f" -> status {status}" if isinstance(status, str) else ""
+            target = getattr(row, "jira_key", None) or "(new)"
+            lines.append(f"- {row.sf_id} / {target}: {json.dumps(fields, ensure_ascii=False)}{extra}")
+        if len(table) > 500:
+            lines.append(f"- ... {len(table) - 500} more (see the Parquet table)")
+    for name, title in (("ledger", "Conflicts"), ("rejects", "Rejected"), ("deletes", "Deletes")):
+        table = plan.tables[name]
+        if len(table):
+            lines += ["", f"## {title} ({len(table)})", "", table.head(200).to_string(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def record_plan_rejects(run: SyncRun, plan_out: dict[str, Any]) -> int:
+    """Transform rejects (bad values, unmapped picklist values...) go to the dead-letter table."""
+    rejects = read_frame(plan_out["tables"]["rejects"])
+    if not len(rejects):
+        return 0
+    side = rejects["direction"].map({"sf_to_jira": "salesforce", "jira_to_sf": "jira"}).fillna("salesforce")
+    frame = pd.DataFrame({"side": side, "record_id": rejects["record_id"], "code": rejects["code"],
+                          "field": rejects.get("source_field"), "message": rejects.get("message"),
+                          "fix": rejects.get("message"), "payload": rejects.get("value")})
+    run.state.upsert_rejects(frame, run_id=run.run_id, mapping=run.name)
+    return len(frame)
