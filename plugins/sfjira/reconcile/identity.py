@@ -60,12 +60,15 @@ def pair(mapping: Mapping, sides: Sides, links: pd.DataFrame | None) -> Pairing:
     n_sf, n_j = len(sides.sf_ids), len(sides.jira_keys)
     sfref_pos = sides.sf_ids.get_indexer(sides.jira_sfref)
     keyref_pos = sides.jira_keys.get_indexer(sides.sf_keyref)
-    link_sf, link_key, link_s, link_j = _links(sides, links)
-    orphan = (link_s < 0) | (link_j < 0)
-    accounted_sf = _mask(n_sf, link_s[orphan & (link_s >= 0)])
-    accounted_j = _mask(n_j, link_j[orphan & (link_j >= 0)])
+    link_sf, link_key, link_s, link_j, active = _links(sides, links)
+    orphan = active & ((link_s < 0) | (link_j < 0))
+    # The surviving half of an orphan is reported once, as the orphan; a link the sync already marked
+    # deleted (deleted_sf / deleted_jira) was handled by the mapping's delete policy: not drift.
+    settled = orphan | ~active
+    accounted_sf = _mask(n_sf, link_s[settled & (link_s >= 0)])
+    accounted_j = _mask(n_j, link_j[settled & (link_j >= 0)])
 
-    ok = ~orphan
+    ok = active & ~orphan
     s = np.concatenate([link_s[ok], sfref_pos, np.arange(n_sf)])
     j = np.concatenate([link_j[ok], np.arange(n_j), keyref_pos])
     bits = np.concatenate([np.full(ok.sum(), _LINK), np.full(n_j, _ISSUE_CLAIM), np.full(n_sf, _RECORD_CLAIM)])
@@ -92,22 +95,23 @@ def _mask(n: int, positions: np.ndarray) -> np.ndarray:
     return out
 
 
-def _links(sides: Sides, links: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Active links and the rows they point at (-1: gone). An issue is found by its id first: ids
-    survive a move to another project, keys do not."""
+def _links(sides: Sides, links: pd.DataFrame | None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Links, the rows they point at (-1: gone) and which are active. An issue is found by its id
+    first: ids survive a move to another project, keys do not."""
     if links is None or not len(links):
-        empty = np.array([], dtype=object)
-        return empty, empty, np.array([], np.int64), np.array([], np.int64)
-    active = links[links["state"] == "active"] if "state" in links.columns else links
-    sf = active["sf_id"].astype("str").to_numpy(dtype=object)
-    key = active["jira_key"].astype("str").to_numpy(dtype=object)
+        empty, none = np.array([], dtype=object), np.array([], np.int64)
+        return empty, empty, none, none, np.array([], bool)
+    sf = links["sf_id"].astype("str").to_numpy(dtype=object)
+    key = links["jira_key"].astype("str").to_numpy(dtype=object)
+    active = (links["state"] == "active").to_numpy() if "state" in links.columns else np.ones(len(links), bool)
     link_s = sides.sf_ids.get_indexer(sf)
     link_j = sides.jira_keys.get_indexer(key)
     ids = pd.Index(sides.jira_ids)
-    if "jira_id" in active.columns and ids.is_unique:
-        by_id = ids.get_indexer(active["jira_id"].astype("str").to_numpy(dtype=object))
+    if "jira_id" in links.columns and ids.is_unique:
+        by_id = ids.get_indexer(links["jira_id"].astype("str").to_numpy(dtype=object))
         link_j = np.where(by_id >= 0, by_id, link_j)
-    return sf, key, link_s, link_j
+    return sf, key, link_s, link_j, active
 
 
 def _issue_order(jira_ids: np.ndarray) -> np.ndarray:
@@ -168,23 +172,20 @@ def _unpaired_issues(mapping: Mapping, sides: Sides, unpaired: np.ndarray, sfref
     where = np.flatnonzero(unpaired)
     if not len(where):
         return pd.DataFrame()
-    keys = sides.jira_keys.to_numpy()[where]
-    sfref = _text(sides.jira_sfref[where])
-    target = sfref_pos[where]
+    keys, sfref, target = sides.jira_keys.to_numpy()[where], sides.jira_sfref[where], sfref_pos[where]
     dup = target >= 0
     label = sf_id_label(mapping) or "Salesforce id"
     rows = []
     if dup.any():
         other = _text(sides.jira_keys.to_numpy()[partner_j[target[dup]]])
-        detail = ("carries Salesforce id " + sfref[dup] + " (" + label + "), which is already paired with Jira issue "
-                  + other)
-        rows.append(_frame(DUPLICATE, sfref[dup].to_numpy(), keys[dup], detail.to_numpy()))
-    missing = ~dup
-    if missing.any():
-        ref = sfref[missing]
+        detail = ("carries Salesforce id " + _text(sfref[dup]) + f" ({label}), which is already paired with "
+                  "Jira issue " + other)
+        rows.append(_frame(DUPLICATE, sfref[dup], keys[dup], detail.to_numpy()))
+    if (~dup).any():
+        ref = _text(sfref[~dup])
         detail = np.where(ref.isna(), "the issue carries no Salesforce id",
                           ("carries Salesforce id " + ref + ", which is not in Salesforce").to_numpy())
-        rows.append(_frame(MISSING_IN_SALESFORCE, ref.to_numpy(), keys[missing], detail))
+        rows.append(_frame(MISSING_IN_SALESFORCE, ref.to_numpy(), keys[~dup], detail))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -193,22 +194,19 @@ def _unpaired_records(mapping: Mapping, sides: Sides, unpaired: np.ndarray, keyr
     where = np.flatnonzero(unpaired)
     if not len(where):
         return pd.DataFrame()
-    ids = sides.sf_ids.to_numpy()[where]
-    keyref = _text(sides.sf_keyref[where])
-    target = keyref_pos[where]
+    ids, keyref, target = sides.sf_ids.to_numpy()[where], sides.sf_keyref[where], keyref_pos[where]
     dup = target >= 0
     field = mapping.salesforce.jira_key_field
     rows = []
     if dup.any():
         other = _text(sides.sf_ids.to_numpy()[partner_s[target[dup]]])
-        detail = (f"{field} holds " + keyref[dup] + ", which is already paired with Salesforce record " + other)
-        rows.append(_frame(DUPLICATE, ids[dup], keyref[dup].to_numpy(), detail.to_numpy()))
-    missing = ~dup
-    if missing.any():
-        ref = keyref[missing]
+        detail = f"{field} holds " + _text(keyref[dup]) + ", which is already paired with Salesforce record " + other
+        rows.append(_frame(DUPLICATE, ids[dup], keyref[dup], detail.to_numpy()))
+    if (~dup).any():
+        ref = _text(keyref[~dup])
         detail = np.where(ref.isna(), "no Jira issue carries this record",
                           (f"{field} holds " + ref + ", which is not in Jira").to_numpy())
-        rows.append(_frame(MISSING_IN_JIRA, ids[missing], ref.to_numpy(), detail))
+        rows.append(_frame(MISSING_IN_JIRA, ids[~dup], ref.to_numpy(), detail))
     return pd.concat(rows, ignore_index=True)
 
 
