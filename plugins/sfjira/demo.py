@@ -77,8 +77,8 @@ def change_both_sides(sf: EmulatorProcess, jira: EmulatorProcess) -> None:
     if len(query) > 1:
         rest = JiraRest(jira.url, jira.ca_bundle)
         key = query[1]["Jira_Key__c"]
-        moves = rest.rest("GET", f"issue/{key}/transitions").json()["transitions"]
-        rest.rest("POST", f"issue/{key}/transitions", json={"transition": {"id": moves[0]["id"]}})
+        moves = rest.ok("GET", f"/issue/{key}/transitions")["transitions"]
+        rest.ok("POST", f"/issue/{key}/transitions", json={"transition": {"id": moves[0]["id"]}})
         print(f"  edited Case {query[0]['Id']} subject in Salesforce; moved {key} to {moves[0]['to']['name']} in Jira")
 
 
