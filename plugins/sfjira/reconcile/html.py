@@ -122,18 +122,27 @@ def _value(value: object) -> str:
     return escape(text)
 
 
+def _values(field: object, sf_value: object, jira_value: object) -> str:
+    """Both values of a field row; record-level rows (no field) have none to show."""
+    if field is None or (isinstance(field, float) and pd.isna(field)):
+        return "<td class=v></td><td class=v></td>"
+    return f"<td class=v>{_value(sf_value)}</td><td class=v>{_value(jira_value)}</td>"
+
+
 def _rows(rows: pd.DataFrame, mapping: Mapping, max_rows: int) -> str:
     if not len(rows):
         return "<p class=zero>No drift: both sides agree on every record and field compared.</p>"
     shown = rows.head(max_rows)
     note = (f"<p class=note>Showing the first {len(shown):,} of {len(rows):,} drift rows; the CSV and JSON next "
             "to this report hold every row.</p>") if len(rows) > len(shown) else ""
+    legend = ("<p class=meta>Values are shown in canonical form, as compared: the Salesforce vocabulary for "
+              "mapped values, UTC date-times, exact decimals, sorted multi-values.</p>")
     header = ("<tr><th>category</th><th>Salesforce id</th><th>Jira key</th><th>field</th><th>Salesforce value</th>"
               "<th>Jira value</th><th>owner</th><th>wins</th><th>detail</th></tr>")
     lines = "".join(
         f"<tr><td>{escape(str(r.category))}</td><td>{_value(r.sf_id)}</td><td>{_value(r.jira_key)}</td>"
-        f"<td>{escape(field_label(mapping, r.field))}</td><td class=v>{_value(r.sf_value)}</td>"
-        f"<td class=v>{_value(r.jira_value)}</td><td>{escape(str(r.owner or ''))}</td>"
+        f"<td>{escape(field_label(mapping, r.field))}</td>{_values(r.field, r.sf_value, r.jira_value)}"
+        f"<td>{escape(str(r.owner or ''))}</td>"
         f"<td>{escape(str(r.winner or ''))}</td><td>{escape(str(r.detail or ''))}</td></tr>"
         for r in shown.itertuples(index=False))
-    return f"{note}<table id=drift>{header}{lines}</table>"
+    return f"{legend}{note}<table id=drift>{header}{lines}</table>"
