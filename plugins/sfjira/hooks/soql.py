@@ -42,9 +42,21 @@ def require_aware(value: datetime, name: str) -> datetime:
 
 
 def ceil_second(value: datetime) -> datetime:
-    """Salesforce keeps whole seconds, so `>= ceil(t)` is exact for a bound with fractions."""
     whole = value.replace(microsecond=0)
     return whole if whole == value else whole + timedelta(seconds=1)
+
+
+def floor_second(value: datetime) -> datetime:
+    return value.replace(microsecond=0)
+
+
+def window_bounds(since: datetime, until: datetime) -> str:
+    """SOQL literals have whole seconds. The window is widened outwards (floor the start, ceil the
+    end): a change stamped inside the start's second -- on an org or emulator keeping fractions, or
+    made after an earlier run read that second -- is read again rather than lost; re-reading is
+    harmless because the plan skips what it already agreed on."""
+    return (f"{WATERMARK_FIELD} >= {soql_datetime(floor_second(since))} AND "
+            f"{WATERMARK_FIELD} < {soql_datetime(ceil_second(until))}")
 
 
 def soql_datetime(value: datetime) -> str:
@@ -83,8 +95,7 @@ def incremental_soql(sobject: str, fields: Sequence[str], since: datetime, until
     if until <= since:
         raise ValueError(f"empty window: until ({until.isoformat()}) must be after since ({since.isoformat()})")
     columns = ["Id", WATERMARK_FIELD, *[f for f in check_fields(fields) if f not in ("Id", WATERMARK_FIELD)]]
-    conditions = [f"{WATERMARK_FIELD} >= {soql_datetime(ceil_second(since))}",
-                  f"{WATERMARK_FIELD} < {soql_datetime(ceil_second(until))}"]
+    conditions = [window_bounds(since, until)]
     if where and where.strip():
         conditions.append(f"({where.strip()})")
     return (f"SELECT {', '.join(columns)} FROM {sobject} WHERE {' AND '.join(conditions)} "
@@ -95,5 +106,4 @@ def deleted_soql(sobject: str, since: datetime, until: datetime) -> str:
     """queryAll form of the deleted feed, for windows older than the feed keeps."""
     check_sobject(sobject)
     return (f"SELECT Id, {WATERMARK_FIELD} FROM {sobject} WHERE IsDeleted = true AND "
-            f"{WATERMARK_FIELD} >= {soql_datetime(ceil_second(since))} AND "
-            f"{WATERMARK_FIELD} < {soql_datetime(ceil_second(until))} ORDER BY {WATERMARK_FIELD}, Id")
+            f"{window_bounds(since, until)} ORDER BY {WATERMARK_FIELD}, Id")

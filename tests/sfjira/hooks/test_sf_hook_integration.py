@@ -124,7 +124,8 @@ def test_incremental_window_edges(sf: SalesforceSyncHook, seeded: EmulatorProces
         return records_to_frame(pages, ["Name", "Account.Name"])["Name"].tolist()
 
     assert names(base + timedelta(seconds=1), base + timedelta(seconds=3)) == ["Edge 1", "Edge 2"]  # [since, until)
-    assert names(base + timedelta(milliseconds=500), base + timedelta(seconds=1, milliseconds=1)) == ["Edge 1"]
+    # Fractional bounds widen to whole seconds (floor the start, ceil the end): nothing in them is lost.
+    assert names(base + timedelta(milliseconds=500), base + timedelta(seconds=1, milliseconds=1)) == ["Edge 0", "Edge 1"]
     assert names(base, base + timedelta(seconds=10)) == ["Edge 0", "Edge 1", "Edge 2", "Edge 3"]  # ordered
     frame = records_to_frame(sf.changed_records("Opportunity", ["Account.Name"], base, base + timedelta(seconds=1)),
                              ["Account.Name"])

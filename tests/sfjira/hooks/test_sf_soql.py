@@ -30,12 +30,15 @@ def test_bounds_in_other_zones_are_converted_to_utc() -> None:
     assert "SystemModstamp >= 2026-03-01T12:00:00Z" in soql
 
 
-def test_fractional_bounds_round_up_to_whole_seconds() -> None:
-    # Salesforce keeps whole seconds: a record at 12:00:00 is before 12:00:00.5, one at 12:00:01 is not.
+def test_fractional_bounds_widen_outwards_to_whole_seconds() -> None:
+    # SOQL literals have whole seconds: the start is floored and the end ceiled, so a change stamped
+    # inside either boundary second is read (again) rather than lost.
     assert ceil_second(SINCE + timedelta(microseconds=500_000)) == SINCE + timedelta(seconds=1)
     assert ceil_second(SINCE) == SINCE
-    soql = incremental_soql("Case", ["Subject"], SINCE + timedelta(milliseconds=1), UNTIL)
-    assert "SystemModstamp >= 2026-03-01T12:00:01Z" in soql
+    soql = incremental_soql("Case", ["Subject"], SINCE + timedelta(milliseconds=1),
+                            UNTIL + timedelta(milliseconds=1))
+    assert "SystemModstamp >= 2026-03-01T12:00:00Z" in soql
+    assert f"SystemModstamp < {(UNTIL + timedelta(seconds=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}" in soql
 
 
 @pytest.mark.parametrize("field", ["Name; DELETE", "Account..Name", "1Name", "Name FROM User", ""])
