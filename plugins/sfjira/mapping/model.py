@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from sfjira.mapping.catalog import FIELD_TYPES, SF_FIELD_PATH, FieldType
@@ -362,9 +370,9 @@ class Mapping(_Strict):
         return list(dict.fromkeys(cols))
 
     def jira_property_column(self) -> str | None:
-        """Input column holding the Salesforce id read from the issue's entity property."""
-        prop = self.jira.salesforce_id_property
-        return f"property.{prop}.sfid" if prop else None
+        """Input column holding the Salesforce id read from the issue's entity property (the Jira
+        hook's `sfid` column), or None when the mapping keeps no property."""
+        return "sfid" if self.jira.salesforce_id_property else None
 
     # -- PII --
     @cached_property

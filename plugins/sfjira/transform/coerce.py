@@ -22,7 +22,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sfjira.transform import multivalue
-from sfjira.transform.arrowcol import STRING, as_text, bool_mask, empty_to_null, is_text_array, null_mask, to_arrow
+from sfjira.transform.arrowcol import (
+    STRING,
+    as_text,
+    bool_mask,
+    empty_to_null,
+    is_text_array,
+    null_mask,
+    to_arrow,
+)
 from sfjira.transform.datetimes import date_text, datetime_text
 from sfjira.transform.numbers import decimal_text, integral
 
@@ -45,9 +53,9 @@ class Coerced:
     values: pa.Array
     bad: list[Bad] = field(default_factory=list)
 
-    def flag(self, mask: np.ndarray, code: str, detail: str = "") -> None:
+    def flag(self, mask: np.ndarray, code: str, detail: str = "", limit: int | None = None) -> None:
         if mask.any():
-            self.bad.append(Bad(mask, code, detail))
+            self.bad.append(Bad(mask, code, detail, limit))
 
 
 def coerce(series: pd.Series, ftype: str, *, separator: str = ";") -> Coerced:

@@ -12,6 +12,7 @@ The input column contract is documented in transform/README.md.
 from __future__ import annotations
 
 from collections.abc import Mapping as MappingABC
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -25,9 +26,9 @@ from sfjira.exceptions import TransformError
 from sfjira.mapping.catalog import JIRA_SYSTEM_FIELDS, MULTI_SEPARATOR, is_jira_field_id
 from sfjira.mapping.model import FieldMapping, FlowDirection, Mapping
 from sfjira.transform import multivalue
-from sfjira.transform.arrowcol import STRING, bool_mask, null_mask, to_series
+from sfjira.transform.arrowcol import STR_DTYPE, STRING, bool_mask, null_mask, to_series
 from sfjira.transform.coerce import Coerced, coerce, coerce_scalar, text_of
-from sfjira.transform.datetimes import datetime_text, to_jira_datetime
+from sfjira.transform.datetimes import UTC_MS, instants, to_jira_datetime
 from sfjira.transform.hashing import record_hash
 from sfjira.transform.rejects import Rejects
 from sfjira.transform.steps import apply_steps, render_template
@@ -111,41 +112,82 @@ def canonical_values(mapping: Mapping, frame: pd.DataFrame, side: Literal["sales
     return _run(mapping, frame, flow, dict(user_map or {}), fields=mapping.synced_fields, keep_rejected=True)
 
 
+BLOCK_ROWS = 1 << 17
+
+
+@dataclass
+class _Block:
+    ids: pa.Array
+    canonical: dict[str, pa.Array]
+    target: dict[str, pa.Array]
+    meta: dict[str, pa.Array]
+    rejects: pd.DataFrame
+
+
 def _run(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str, str], *,
          fields: tuple[FieldMapping, ...] | None = None, keep_rejected: bool = False) -> TransformResult:
+    """Work through the frame in blocks of BLOCK_ROWS rows: intermediates stay small (the allocator
+    reuses their memory instead of faulting in fresh pages), blocks run on a few threads (Arrow
+    kernels release the GIL), and the kept rows of all blocks become chunked columns without a
+    final copy."""
     fields = mapping.fields_for(side.direction) if fields is None else fields
     _check_columns(mapping, frame, fields, side)
-    ids = _ids(frame, side)
+    _check_ids(frame, side)
+    starts = range(0, max(len(frame), 1), BLOCK_ROWS)
+
+    def block(start: int) -> _Block:
+        part = frame.iloc[start:start + BLOCK_ROWS]
+        return _run_block(mapping, part, side, user_map, fields, keep_rejected)
+
+    workers = min(4, pa.cpu_count(), len(starts))
+    if workers < 2:
+        blocks = [block(start) for start in starts]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfjira-transform") as pool:
+            blocks = list(pool.map(block, starts))
+    return _combine(mapping, side, blocks)
+
+
+def _run_block(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str, str],
+               fields: tuple[FieldMapping, ...], keep_rejected: bool) -> _Block:
+    ids = text_of(frame[side.id_column])[0]
     rejects = Rejects(mapping.name, side.direction, mapping.source_file, ids)
     canonical: dict[str, pa.Array] = {}
     target: dict[str, pa.Array] = {}
     for f in fields:
-        raw, coerced, out_canonical, out_target = _field(f, frame, side, user_map)
+        raw, coerced, canonical[f.canonical_key], target[side.target_column(f)] = _field(f, frame, side, user_map)
         pii = f.canonical_key in mapping.pii_columns
         for bad in coerced.bad:
             rejects.add(bad.mask, bad.code, raw, key=f.canonical_key, source=side.column(f),
                         target=side.target_column(f), side=side.source, target_side=side.target,
                         detail=bad.detail, pii=pii, limit=bad.limit)
-        canonical[f.canonical_key] = out_canonical
-        target[side.target_column(f)] = out_target
     meta = _meta(mapping, frame, side, rejects)
-    return _assemble(mapping, side, ids, rejects, canonical, target, meta, keep_rejected=keep_rejected)
-
-
-def _assemble(mapping: Mapping, side: _Side, ids: np.ndarray, rejects: Rejects, canonical: dict[str, pa.Array],
-              target: dict[str, pa.Array], meta: dict[str, pa.Array], *, keep_rejected: bool) -> TransformResult:
     keep = np.ones(len(ids), bool) if keep_rejected else ~rejects.rows
-    index = pd.Index(ids, dtype="str", name=side.index_name)
     if not keep.all():
-        index = index[keep]
         kept = pa.array(keep)
-        canonical, target, meta = ({k: v.filter(kept) for k, v in d.items()} for d in (canonical, target, meta))
+        ids = ids.filter(kept)
+        for columns in (canonical, target, meta):
+            done: dict[int, pa.Array] = {}  # a target column is often the canonical array itself
+            for key, array in columns.items():
+                if id(array) not in done:
+                    done[id(array)] = array.filter(kept)
+                columns[key] = done[id(array)]
+    return _Block(ids, canonical, target, meta, rejects.frame())
 
-    def build(columns: dict[str, pa.Array]) -> pd.DataFrame:
-        return pd.DataFrame({k: to_series(v, index) for k, v in columns.items()}, index=index)
 
-    return TransformResult(mapping.name, side.direction, build(canonical), build(target), build(meta),
-                           rejects.frame())
+def _combine(mapping: Mapping, side: _Side, blocks: list[_Block]) -> TransformResult:
+    index = pd.Index(pd.array(pa.chunked_array([b.ids for b in blocks], STRING), dtype=STR_DTYPE),
+                     name=side.index_name)
+
+    def build(part: str) -> pd.DataFrame:
+        first = getattr(blocks[0], part)
+        return pd.DataFrame({key: to_series(pa.chunked_array([getattr(b, part)[key] for b in blocks],
+                                                             first[key].type), index)
+                             for key in first}, index=index)
+
+    rejects = [b.rejects for b in blocks if len(b.rejects)] or [blocks[0].rejects]
+    return TransformResult(mapping.name, side.direction, build("canonical"), build("target"), build("meta"),
+                           pd.concat(rejects, ignore_index=True))
 
 
 # -- contract checks -------------------------------------------------------------------------------
@@ -171,16 +213,19 @@ def _check_columns(mapping: Mapping, frame: pd.DataFrame, fields: tuple[FieldMap
                          fix=f"extract every column of mapping.{cols}{hint}")
 
 
-def _ids(frame: pd.DataFrame, side: _Side) -> np.ndarray:
+def _check_ids(frame: pd.DataFrame, side: _Side) -> None:
     ids = frame[side.id_column]
-    if ids.isna().any():
-        raise TransformError(f"{int(ids.isna().sum())} row(s) have no `{side.id_column}`",
+    missing = int(ids.isna().sum())
+    if missing:
+        raise TransformError(f"{missing} row(s) have no `{side.id_column}`",
                              fix="the extract must deliver the record id on every row")
-    duplicated = ids[ids.duplicated()]
-    if len(duplicated):
-        raise TransformError(f"`{side.id_column}` repeats ({', '.join(map(str, duplicated.unique()[:5]))})",
+    # Extracts usually come sorted by id; strictly increasing ids are unique without hashing them.
+    array = text_of(ids)[0]
+    ordered = len(array) < 2 or pc.all(pc.greater(array.slice(1), array.slice(0, len(array) - 1))).as_py()
+    if not ordered and not pd.Index(ids).is_unique:
+        repeated = ids[ids.duplicated()].unique()[:5]
+        raise TransformError(f"`{side.id_column}` repeats ({', '.join(map(str, repeated))})",
                              fix="de-duplicate the extract (keep the latest copy of each record) before transforming")
-    return ids.astype("str").to_numpy(dtype=object)
 
 
 # -- one field -------------------------------------------------------------------------------------
@@ -193,17 +238,16 @@ def _field(f: FieldMapping, frame: pd.DataFrame, side: _Side, user_map: dict[str
     coerced = coerce(raw, f.type, separator=separator)
     values = apply_steps(coerced.values, [s for s in f.transforms if s.name != "template"])
     extra = user_map if f.type == "user" else None
-    if side.direction == "sf_to_jira":
-        table = f.forward_value_map(extra)
-    else:
-        table = f.reverse_value_map(extra)
+    # Towards Jira the table translates canonical (Salesforce) values into Jira ones; towards
+    # Salesforce it translates Jira values into canonical ones.
+    table = f.forward_value_map(extra) if side.direction == "sf_to_jira" else f.reverse_value_map(extra)
     if f.type == "multi-picklist":
-        canonical = _multi_canonical(f, values, table, side, coerced)
-    else:
-        canonical = _to_canonical(f, values, table, side, coerced)
+        canonical, target = _multi(f, values, table, side, coerced)
+        return raw, coerced, canonical, target
+    canonical, mapped = _to_canonical(f, values, table, side, coerced)
     canonical = _fill(f, canonical, coerced)
     canonical = _check_length(f, canonical, side, coerced)
-    return raw, coerced, canonical, _target(f, canonical, side, table, coerced)
+    return raw, coerced, canonical, _target(f, canonical, mapped, side, table)
 
 
 def _rendered_here(f: FieldMapping, side: _Side) -> str | None:
@@ -211,29 +255,55 @@ def _rendered_here(f: FieldMapping, side: _Side) -> str | None:
     return f.template if f.flows(side.direction) else None
 
 
-def _to_canonical(f: FieldMapping, values: pa.Array, table: dict[str, str], side: _Side, out: Coerced) -> pa.Array:
-    """Canonical values speak the Salesforce vocabulary: Jira values are mapped back first."""
+def _to_canonical(f: FieldMapping, values: pa.Array, table: dict[str, str], side: _Side,
+                  out: Coerced) -> tuple[pa.Array, pa.Array | None]:
+    """Canonical values speak the Salesforce vocabulary: Jira values are mapped back first.
+    Also returns the Jira values looked up on the way, when they stay valid for the target."""
     if not table:
-        return values
+        return values, None
     mapped, found = lookup(values, table)
-    canonical = values if side.direction == "sf_to_jira" else pc.if_else(pa.array(found), mapped, values)
-    return _unmapped(f, canonical, unmapped_mask(values, found), out)
+    unmapped = unmapped_mask(values, found)
+    if side.direction == "sf_to_jira":
+        canonical = _unmapped(f, values, unmapped, out)
+        reusable = not unmapped.any() and f.default is None
+        return canonical, mapped if reusable else None
+    canonical = pc.if_else(pa.array(found), mapped, values) if unmapped.any() else pc.coalesce(mapped, values)
+    return _unmapped(f, canonical, unmapped, out), None
 
 
-def _multi_canonical(f: FieldMapping, lists: pa.Array, table: dict[str, str], side: _Side,
-                     out: Coerced) -> pa.Array:
+def _multi(f: FieldMapping, lists: pa.Array, table: dict[str, str], side: _Side,
+           out: Coerced) -> tuple[pa.Array, pa.Array]:
     n = len(lists)
     flat, parents = multivalue.flatten(lists)
     out.flag(multivalue.rows_with(multivalue.separator_inside(flat), parents, n), "INVALID_VALUE",
              f"holds a value containing '{MULTI_SEPARATOR}', which would read back as two values")
     if table:
         mapped, found = lookup(flat, table)
-        canonical = flat if side.direction == "sf_to_jira" else pc.if_else(pa.array(found), mapped, flat)
         unmapped = unmapped_mask(flat, found)
         if f.unmapped == "reject":
             out.flag(multivalue.rows_with(unmapped, parents, n), "VALUE_UNMAPPED")
-        flat = _unmapped(f, canonical, unmapped, None)
-    return multivalue.join(multivalue.rebuild(flat, parents, n))
+        if side.direction == "jira_to_sf":
+            flat = pc.if_else(pa.array(found), mapped, flat)
+        flat = _unmapped(f, flat, unmapped, None)
+    flat, parents = multivalue.sorted_unique(flat, parents)
+    canonical = multivalue.join(multivalue.build(flat, parents, n))
+    filled = _fill(f, canonical, out)
+    if filled is not canonical:  # a default filled empty rows: take the values from the text again
+        canonical = filled
+        flat, parents = multivalue.flatten(pc.split_pattern(canonical, MULTI_SEPARATOR))
+    _check_length(f, canonical, side, out)
+    if side.target == "salesforce":
+        if f.sf_separator != MULTI_SEPARATOR:
+            return canonical, pc.replace_substring(canonical, MULTI_SEPARATOR, f.sf_separator)
+        return canonical, canonical
+    if table:
+        flat = _forward(flat, table)
+    system = JIRA_SYSTEM_FIELDS.get(f.jira)
+    if system and system.no_spaces:
+        spaced = bool_mask(pc.match_substring(flat, " "))
+        out.flag(multivalue.rows_with(spaced, parents, n), "INVALID_VALUE",
+                 "holds a value with a space, which Jira labels cannot contain")
+    return canonical, multivalue.rebuild(flat, parents, n) if table else multivalue.build(flat, parents, n)
 
 
 def _unmapped(f: FieldMapping, canonical: pa.Array, unmapped: np.ndarray, out: Coerced | None) -> pa.Array:
@@ -276,16 +346,15 @@ def _check_length(f: FieldMapping, canonical: pa.Array, side: _Side, out: Coerce
     return canonical
 
 
-def _target(f: FieldMapping, canonical: pa.Array, side: _Side, table: dict[str, str], out: Coerced) -> pa.Array:
+def _target(f: FieldMapping, canonical: pa.Array, mapped: pa.Array | None, side: _Side,
+            table: dict[str, str]) -> pa.Array:
     """Target-native values. Towards Jira, `table` is the forward (Salesforce -> Jira) value map."""
     if side.target == "salesforce":
-        if f.type == "multi-picklist" and f.sf_separator != MULTI_SEPARATOR:
-            return pc.replace_substring(canonical, MULTI_SEPARATOR, f.sf_separator)
         return canonical
     if f.type == "datetime":
         return to_jira_datetime(canonical)
-    if f.type == "multi-picklist":
-        return _jira_list(f, canonical, table, out)
+    if mapped is not None:
+        return mapped
     return _forward(canonical, table)
 
 
@@ -293,19 +362,9 @@ def _forward(canonical: pa.Array, table: dict[str, str]) -> pa.Array:
     if not table:
         return canonical
     mapped, found = lookup(canonical, table)
-    return pc.if_else(pa.array(found), mapped, canonical)  # unmapped values here were passed on purpose
-
-
-def _jira_list(f: FieldMapping, canonical: pa.Array, table: dict[str, str], out: Coerced) -> pa.Array:
-    lists = pc.split_pattern(canonical, MULTI_SEPARATOR)
-    flat, parents = multivalue.flatten(lists)
-    flat = _forward(flat, table)
-    system = JIRA_SYSTEM_FIELDS.get(f.jira)
-    if system and system.no_spaces:
-        spaced = bool_mask(pc.match_substring(flat, " "))
-        out.flag(multivalue.rows_with(spaced, parents, len(canonical)), "INVALID_VALUE",
-                 "holds a value with a space, which Jira labels cannot contain")
-    return multivalue.rebuild(flat, parents, len(canonical))
+    if unmapped_mask(canonical, found).any():  # unmapped values here were passed (or defaulted) on purpose
+        return pc.if_else(pa.array(found), mapped, canonical)
+    return mapped
 
 
 # -- ids and stamps --------------------------------------------------------------------------------
@@ -322,10 +381,10 @@ def _meta(mapping: Mapping, frame: pd.DataFrame, side: _Side, rejects: Rejects) 
     else:
         meta["jira_id"] = text("id")
         meta["sf_id"] = pc.coalesce(text(mapping.jira.salesforce_id_field), text(mapping.jira_property_column()))
-    meta["modified"] = pa.nulls(n, STRING)
+    meta["modified"] = pa.nulls(n, UTC_MS)
     if side.modified_column in frame.columns:
-        stamp, invalid, naive = datetime_text(frame[side.modified_column])
-        meta["modified"] = stamp
+        stamps, invalid, naive = instants(frame[side.modified_column])
+        meta["modified"] = stamps
         for mask, code in ((invalid, "INVALID_DATETIME"), (naive, "NAIVE_DATETIME")):
             rejects.add(mask, code, frame[side.modified_column], key=side.modified_column,
                         source=side.modified_column, target="", side=side.source, target_side=side.target)

@@ -5,15 +5,16 @@ Python's hash() is salted per process and pandas' hash_pandas_object is an imple
 so the definition here is plain SHA-256 over a documented serialisation (version 1), reproducible
 in any language and stable across processes, machines and library upgrades:
 
-  text(v)    canonical text of a value; booleans are "true" / "false"
-  seg(v)     "-:-" if v is missing, else  <byte length of utf8(text(v))> ":" text(v)
-  record     "sfjira-record-v1\\n" + "\\n".join(keys) + "\\n" + ":".join(seg(v[k]) for k in keys)
-  field      "sfjira-field-v1\\n" + key + "\\n" + seg(v)
-  hash       first 32 hex digits (128 bits) of sha256(utf8(...))
+  text(v)   UTF-8 bytes of the canonical value; booleans are "true" / "false"
+  len(v)    4-byte little-endian signed length of text(v); -1 when the value is missing
+  record    b"sfjira-record-v1\\n" + "\\n".join(keys) + b"\\n"
+            + len(v_1) + ... + len(v_k) + text(v_1) + ... + text(v_k)      (keys sorted)
+  field     b"sfjira-field-v1\\n" + key + b"\\n" + len(v) + text(v)
+  hash      the first 32 hex digits (128 bits) of sha256(...)
 
-Keys are sorted, so column order does not matter; the length prefix makes the concatenation
-unambiguous whatever the values contain. Serialising is vectorized in Arrow; only the SHA-256
-call itself runs per row (per distinct value for field hashes).
+The lengths up front make the concatenation unambiguous whatever the values contain, and keys
+are sorted so column order does not matter. The serialisation is built column-wise with Arrow and
+numpy; only the SHA-256 call runs per row (per distinct value for field hashes).
 """
 
 from __future__ import annotations
@@ -21,31 +22,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import STRING, STR_DTYPE, combine, to_arrow
+from sfjira.transform.arrowcol import STR_DTYPE, STRING, combine, null_mask, to_arrow
 
 HASH_CHARS = 32
-_MISSING = "-"
+BINARY = pa.large_binary()
 
 
 def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Series:
     """One hash per row over `columns` (default: all) of a canonical frame, indexed like the frame."""
     keys = sorted(columns if columns is not None else frame.columns)
-    header = "sfjira-record-v1\n" + "\n".join(keys) + "\n"
-    parts: list[pa.Array] = []
-    for key in keys:
-        text = _text(frame[key])
-        parts.extend([pc.binary_length(text).cast(STRING), text])
-    if keys:
-        serial = pc.binary_join_element_wise(*parts, pa.scalar(":", STRING), null_handling="replace",
-                                             null_replacement=_MISSING)
-        serial = pc.binary_join_element_wise(pa.scalar(header, STRING), serial, pa.scalar("", STRING))
-    else:
-        serial = pa.array([header] * len(frame), STRING)
-    return pd.Series(_sha(serial), index=frame.index, dtype=STR_DTYPE, name="record_hash")
+    header = ("sfjira-record-v1\n" + "\n".join(keys) + "\n").encode()
+    texts = [_text(frame[key]) for key in keys]
+    parts = [pa.scalar(header, BINARY), _lengths(texts, len(frame)), *texts]
+    serial = pc.binary_join_element_wise(*parts, pa.scalar(b"", BINARY), null_handling="replace",
+                                         null_replacement="")
+    return pd.Series(pd.array(_sha(serial), dtype=STR_DTYPE), index=frame.index, name="record_hash")
 
 
 def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -54,23 +50,44 @@ def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> p
     for key in columns if columns is not None else frame.columns:
         encoded = pc.dictionary_encode(_text(frame[key]))  # hash each distinct value once
         distinct = encoded.dictionary
-        serial = pc.binary_join_element_wise(pc.binary_length(distinct).cast(STRING), distinct,
-                                             pa.scalar(":", STRING))
-        serial = pc.binary_join_element_wise(pa.scalar(f"sfjira-field-v1\n{key}\n", STRING), serial,
-                                             pa.scalar("", STRING))
-        hashed = pa.array(_sha(serial), STRING)
-        missing = _sha(pa.array([f"sfjira-field-v1\n{key}\n{_MISSING}:{_MISSING}"], STRING))[0]
-        out[key] = pc.fill_null(pc.take(hashed, encoded.indices), missing)
-    return pd.DataFrame({k: pd.Series(pd.array(v, dtype=STR_DTYPE), index=frame.index) for k, v in out.items()},
-                        index=frame.index)
+        prefix = pa.scalar(f"sfjira-field-v1\n{key}\n".encode(), BINARY)
+        serial = pc.binary_join_element_wise(prefix, _lengths([distinct], len(distinct)), distinct,
+                                             pa.scalar(b"", BINARY))
+        missing = pc.binary_join_element_wise(prefix, _lengths([pa.nulls(1, BINARY)], 1), pa.scalar(b"", BINARY))
+        hashed = _sha(pa.concat_arrays([serial, missing]))
+        indices = pc.fill_null(encoded.indices, len(distinct))  # missing values -> the last hash
+        out[key] = pd.Series(pd.array(hashed.take(indices), dtype=STR_DTYPE), index=frame.index)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _text(series: pd.Series) -> pa.Array:
     array = to_arrow(series)
     if pa.types.is_boolean(array.type):
-        return pc.if_else(array, "true", "false").cast(STRING)
-    return combine(array).cast(STRING)
+        array = pc.if_else(array, "true", "false")
+    return combine(array).cast(STRING).cast(BINARY)
 
 
-def _sha(serial: pa.Array) -> list[str]:
-    return [hashlib.sha256(b).hexdigest()[:HASH_CHARS] for b in serial.cast(pa.large_binary()).to_pylist()]
+def _lengths(texts: list[pa.Array], n: int) -> pa.Array:
+    """Each row's value lengths (-1 for missing) as one binary value of 4 * len(texts) bytes."""
+    width = 4 * len(texts)
+    lengths = np.empty((n, len(texts)), dtype="<i4")
+    for j, text in enumerate(texts):
+        offsets = np.frombuffer(text.buffers()[1], dtype=np.int64, count=n + 1, offset=text.offset * 8)
+        np.subtract(offsets[1:], offsets[:-1], out=lengths[:, j], casting="unsafe")
+        if text.null_count:
+            lengths[null_mask(text), j] = -1
+    starts = np.arange(0, width * (n + 1), width, dtype=np.int64)  # zero-copy view of the matrix rows
+    return pa.LargeBinaryArray.from_buffers(BINARY, n, [None, pa.py_buffer(starts), pa.py_buffer(lengths)])
+
+
+def _sha(serial: pa.Array) -> pa.Array:
+    """sha256 of each value, as 32 hex digits, returned as an Arrow string array without per-row objects."""
+    n = len(serial)
+    offsets = np.frombuffer(serial.buffers()[1], dtype=np.int64, count=n + 1, offset=serial.offset * 8)
+    data = memoryview(serial.buffers()[2])
+    sha = hashlib.sha256
+    digests = b"".join([sha(data[a:b]).digest()[:16] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(),
+                                                                       strict=True)])
+    hexed = digests.hex().encode()
+    starts = np.arange(0, HASH_CHARS * (n + 1), HASH_CHARS, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(starts), pa.py_buffer(hexed))

@@ -78,14 +78,33 @@ def separator_inside(flat: pa.Array) -> np.ndarray:
 
 def rebuild(flat: pa.Array, parents: np.ndarray, n: int) -> pa.Array:
     """Lists again, each sorted by code point without duplicates or empty values; empty -> null."""
+    flat, parents = sorted_unique(flat, parents)
+    return build(flat, parents, n)
+
+
+def sorted_unique(flat: pa.Array, parents: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """Values ordered by (row, code point) with duplicates and empties dropped.
+
+    Multi-value fields have few distinct values, so the strings are ranked once through their
+    dictionary and the rows sorted on an integer key (row * distinct + rank)."""
     keep = bool_mask(pc.and_(pc.is_valid(flat), pc.not_equal(flat, "")))
-    flat, parents = flat.filter(pa.array(keep)), parents[keep]
-    order = pc.sort_indices(pa.table({"p": parents, "v": flat}), sort_keys=[("p", "ascending"), ("v", "ascending")])
-    flat, parents = flat.take(order), parents[np.asarray(order)]
-    if len(flat) > 1:
-        same = bool_mask(pc.equal(flat.slice(1), flat.slice(0, len(flat) - 1))) & (parents[1:] == parents[:-1])
-        first = np.concatenate([[True], ~same])
-        flat, parents = flat.filter(pa.array(first)), parents[first]
+    if not keep.all():
+        flat, parents = flat.filter(pa.array(keep)), parents[keep]
+    if len(flat) == 0:
+        return flat, parents
+    encoded = pc.dictionary_encode(flat)
+    distinct = len(encoded.dictionary)
+    rank = np.empty(distinct, np.int64)
+    rank[np.asarray(pc.sort_indices(encoded.dictionary))] = np.arange(distinct)
+    key = parents * distinct + rank[np.asarray(encoded.indices)]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    chosen = order[np.concatenate([[True], key[1:] != key[:-1]])]
+    return flat.take(pa.array(chosen)), parents[chosen]
+
+
+def build(flat: pa.Array, parents: np.ndarray, n: int) -> pa.Array:
+    """A list array of `n` rows from values grouped by row (rows without values are null)."""
     counts = np.bincount(parents, minlength=n)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), flat, type=LIST, mask=pa.array(counts == 0))

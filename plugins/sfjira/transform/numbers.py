@@ -37,29 +37,44 @@ _CANONICAL = r"^(0|-?[1-9][0-9]*(\.[0-9]*[1-9])?|-?0\.[0-9]*[1-9])$"
 
 def decimal_text(series: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """Canonical decimal strings for a raw column, and the mask of values that are not numbers."""
-    if series.dtype == object:
+    try:
+        array = to_arrow(series)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         # Strings, Decimals, ints and floats mixed: str() is exact for each (a float's str is its repr).
         text = pa.array(series.where(series.notna(), None).astype("str"), type=STRING)
         return canonical_decimal(empty_to_null(pc.utf8_trim_whitespace(text)))
-    array = to_arrow(series)
     if pa.types.is_floating(array.type):
-        infinite = bool_mask(pc.and_(pc.is_valid(array), pc.invert(pc.is_finite(array))))
-        finite = pc.if_else(pc.is_finite(array), array, pa.scalar(None, array.type))
-        text, bad = canonical_decimal(finite.cast(STRING))
-        return text, bad | infinite
+        return _from_floats(array)
     if pa.types.is_integer(array.type) or pa.types.is_decimal(array.type):
         return canonical_decimal(array.cast(STRING))
     if is_text_array(array):
         return canonical_decimal(empty_to_null(pc.utf8_trim_whitespace(as_text(array))))
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(array), STRING), np.zeros(len(array), bool)
     # booleans, timestamps, lists: not numbers
     return pa.nulls(len(array), STRING), ~null_mask(array)
 
 
+def _from_floats(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Arrow prints a double as its shortest round-trip text, like repr(): canonical already,
+    except for exponents (1e+16) and "-0", which the few rows that have them get fixed."""
+    finite = pc.is_finite(array)
+    infinite = bool_mask(pc.invert(finite)) & ~null_mask(array)
+    text = array.cast(STRING)
+    if infinite.any():
+        text = pc.if_else(finite, text, pa.scalar(None, STRING))
+    fix = bool_mask(pc.or_(pc.match_substring(text, "e"), pc.equal(text, "-0")))
+    if fix.any():
+        text = put(text, fix, _normalise(subset(text, fix)))
+    return text, infinite
+
+
 def canonical_decimal(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     valid = pc.match_substring_regex(text, _NUMBER)
-    bad = ~bool_mask(valid) & bool_mask(pc.is_valid(text))
-    text = pc.if_else(valid, text, pa.scalar(None, STRING))
-    fix = ~bool_mask(pc.match_substring_regex(text, _CANONICAL)) & bool_mask(pc.is_valid(text))
+    bad = ~bool_mask(valid) & ~null_mask(text)
+    if bad.any():
+        text = pc.if_else(valid, text, pa.scalar(None, STRING))
+    fix = ~bool_mask(pc.match_substring_regex(text, _CANONICAL)) & ~null_mask(text)
     if fix.any():
         text = put(text, fix, _normalise(subset(text, fix)))
     return text, bad

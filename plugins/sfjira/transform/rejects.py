@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 REJECT_COLUMNS = ["record_id", "mapping", "direction", "field", "source_field", "target_field", "code", "value",
                   "message"]
@@ -38,23 +39,26 @@ REASONS: dict[str, tuple[str, str]] = {
 class Rejects:
     """Collects rejects for one transform call; `rows` is the mask of records held back."""
 
-    def __init__(self, mapping_name: str, direction: str, file: str, ids: np.ndarray) -> None:
-        self.mapping_name, self.direction, self.file, self.ids = mapping_name, direction, file, ids
+    def __init__(self, mapping_name: str, direction: str, file: str, ids: pa.Array | np.ndarray) -> None:
+        self.mapping_name, self.direction, self.file = mapping_name, direction, file
+        self.ids = ids if isinstance(ids, pa.Array) else pa.array(ids, pa.large_string())
         self.rows = np.zeros(len(ids), bool)
         self._parts: list[pd.DataFrame] = []
 
     def add(self, mask: np.ndarray, code: str, raw: pd.Series, *, key: str, source: str, target: str,
-            side: str, target_side: str, detail: str = "", pii: bool = False, limit: int | None = None) -> None:
+            side: str, target_side: str, detail: str = "", pii: bool = False, limit: int | None = None,
+            fix: str = "") -> None:
         if not mask.any():
             return
         self.rows |= mask
         where = np.flatnonzero(mask)
-        reason, fix = REASONS[code]
+        reason, default_fix = REASONS[code]
         words = {"side": SIDE_NAME[side], "source": source, "target_side": SIDE_NAME[target_side],
                  "target": target, "key": key, "file": self.file, "limit": limit}
-        message = f"{SIDE_NAME[side]} {source} {detail or reason.format(**words)} -- fix: {fix.format(**words)}"
+        message = (f"{SIDE_NAME[side]} {source} {detail or reason.format(**words)} -- fix: "
+                   f"{fix or default_fix.format(**words)}")
         self._parts.append(pd.DataFrame({
-            "record_id": self.ids[where], "mapping": self.mapping_name, "direction": self.direction,
+            "record_id": self.ids.take(pa.array(where)).to_pylist(), "mapping": self.mapping_name, "direction": self.direction,
             "field": key, "source_field": source, "target_field": target, "code": code,
             "value": _preview(raw.iloc[where], pii), "message": message,
         }))
