@@ -20,15 +20,18 @@ ENV_MAPPINGS = "SFJIRA_MAPPINGS_DIR"
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
 SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
 
-# Retries are the recovery path for transient faults; SFJIRA_TASK_RETRIES / SFJIRA_RETRY_DELAY_S let a
-# demo or test run fail fast or retry quickly without editing the DAG.
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "sfjira",
-    "retries": int(os.environ.get("SFJIRA_TASK_RETRIES", "3")),
-    "retry_delay": dt.timedelta(seconds=float(os.environ.get("SFJIRA_RETRY_DELAY_S", "30"))),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(minutes=10),
-}
+
+def default_args() -> dict[str, Any]:
+    """Retries are the recovery path for transient faults; SFJIRA_TASK_RETRIES / SFJIRA_RETRY_DELAY_S let a
+    demo or test run fail fast or retry quickly without editing the DAG. Read when a DAG is built (each
+    parse), not when this module is first imported, so a changed environment takes effect."""
+    return {
+        "owner": "sfjira",
+        "retries": int(os.environ.get("SFJIRA_TASK_RETRIES", "3")),
+        "retry_delay": dt.timedelta(seconds=float(os.environ.get("SFJIRA_RETRY_DELAY_S", "30"))),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=10),
+    }
 
 
 def covering_logical_date(schedule: str, now: dt.datetime) -> dt.datetime:
@@ -72,7 +75,7 @@ def sync_dag(mapping: Mapping) -> DAG:
         start_date=_start(mapping),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=default_args(),
         tags=["sfjira", "sync", mapping.salesforce.object, mapping.jira.project],
         doc_md=_doc(mapping),
         params={
