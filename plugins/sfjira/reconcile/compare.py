@@ -63,13 +63,20 @@ def _field_rows(mapping: Mapping, sf: TransformResult, jira: TransformResult, sf
     s, j = sf_pos[cells["pair"].to_numpy()], jira_pos[cells["pair"].to_numpy()]
     cells = cells.assign(
         sf_id=sf.frame.index.to_numpy()[s], jira_key=jira.frame.index.to_numpy()[j],
-        sf_modified=pd.to_datetime(sf.meta["modified"].to_numpy()[s], utc=True, format="ISO8601"),
-        jira_modified=pd.to_datetime(jira.meta["modified"].to_numpy()[j], utc=True, format="ISO8601"),
+        sf_modified=_stamps(sf.meta["modified"], s), jira_modified=_stamps(jira.meta["modified"], j),
     )
     ruled = classify(mapping, cells, synced_state)
     detail = ruled["detail"] + _reject_notes(cells, sf.rejects, jira.rejects)
     return cells.assign(category=ruled["category"], owner=ruled["owner"], winner=ruled["winner"],
                         detail=detail)[list(DRIFT_COLUMNS)]
+
+
+def _stamps(modified: pd.Series, positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Modification instants (UTC) of the differing rows only: converting a whole 1M column costs seconds."""
+    picked = modified.iloc[positions].reset_index(drop=True)
+    if not isinstance(picked.dtype, pd.DatetimeTZDtype):  # canonical text, as older transforms give it
+        picked = pd.to_datetime(picked, utc=True, format="ISO8601")
+    return picked.array
 
 
 def _reject_notes(cells: pd.DataFrame, sf_rejects: pd.DataFrame, jira_rejects: pd.DataFrame) -> pd.Series:

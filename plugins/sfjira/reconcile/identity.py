@@ -73,7 +73,7 @@ def pair(mapping: Mapping, sides: Sides, links: pd.DataFrame | None) -> Pairing:
     j = np.concatenate([link_j[ok], np.arange(n_j), keyref_pos])
     bits = np.concatenate([np.full(ok.sum(), _LINK), np.full(n_j, _ISSUE_CLAIM), np.full(n_sf, _RECORD_CLAIM)])
     valid = (s >= 0) & (j >= 0)
-    pair_s, pair_j = _assign(s[valid], j[valid], bits[valid], _issue_order(sides.jira_ids), n_j)
+    pair_s, pair_j = _assign(s[valid], j[valid], bits[valid], sides.jira_ids, n_j)
 
     partner_j = np.full(n_sf, -1)
     partner_j[pair_s] = pair_j
@@ -97,8 +97,8 @@ def _mask(n: int, positions: np.ndarray) -> np.ndarray:
 
 def _links(sides: Sides, links: pd.DataFrame | None,
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Links, the rows they point at (-1: gone) and which are active. An issue is found by its id
-    first: ids survive a move to another project, keys do not."""
+    """Links, the rows they point at (-1: gone) and which are active. An issue whose key is gone is
+    looked up by its id: ids survive a move to another project, keys do not."""
     if links is None or not len(links):
         empty, none = np.array([], dtype=object), np.array([], np.int64)
         return empty, empty, none, none, np.array([], bool)
@@ -107,20 +107,26 @@ def _links(sides: Sides, links: pd.DataFrame | None,
     active = (links["state"] == "active").to_numpy() if "state" in links.columns else np.ones(len(links), bool)
     link_s = sides.sf_ids.get_indexer(sf)
     link_j = sides.jira_keys.get_indexer(key)
-    ids = pd.Index(sides.jira_ids)
-    if "jira_id" in links.columns and ids.is_unique:
-        by_id = ids.get_indexer(links["jira_id"].astype("str").to_numpy(dtype=object))
-        link_j = np.where(by_id >= 0, by_id, link_j)
+    lost = np.flatnonzero(link_j < 0)
+    if len(lost) and "jira_id" in links.columns:
+        ids = pd.Index(sides.jira_ids)
+        if ids.is_unique:
+            link_j[lost] = ids.get_indexer(links["jira_id"].iloc[lost].astype("str").to_numpy(dtype=object))
     return sf, key, link_s, link_j, active
 
 
-def _issue_order(jira_ids: np.ndarray) -> np.ndarray:
-    """Tie-break between equally claimed pairs: the older issue (lower numeric id) first."""
-    numeric = pd.to_numeric(pd.Series(jira_ids, dtype=object), errors="coerce").to_numpy(dtype=float)
-    return np.where(np.isnan(numeric), np.inf, numeric)
+def _older_first(s: np.ndarray, j: np.ndarray, jira_ids: np.ndarray) -> np.ndarray:
+    """Tie-break between a record's equally claimed issues: the older one (lower numeric id) first.
+    Only records with several candidates need it, so only their issue ids are parsed."""
+    order = np.zeros(len(j))
+    contested = pd.Series(s).duplicated(keep=False).to_numpy()
+    if contested.any():
+        numeric = pd.to_numeric(pd.Series(jira_ids[j[contested]], dtype=object), errors="coerce")
+        order[contested] = numeric.fillna(np.inf).to_numpy(dtype=float)
+    return order
 
 
-def _assign(s: np.ndarray, j: np.ndarray, bits: np.ndarray, issue_order: np.ndarray,
+def _assign(s: np.ndarray, j: np.ndarray, bits: np.ndarray, jira_ids: np.ndarray,
             n_j: int) -> tuple[np.ndarray, np.ndarray]:
     """Greedy one-to-one matching, strongest claim first; repeated for records whose best partner
     went to someone else (rare, so the loop runs once or twice)."""
@@ -128,7 +134,7 @@ def _assign(s: np.ndarray, j: np.ndarray, bits: np.ndarray, issue_order: np.ndar
     code, inverse = np.unique(code, return_inverse=True)
     weight = np.bincount(inverse, weights=bits).astype(np.int64)
     s, j = code // max(n_j, 1), code % max(n_j, 1)
-    order = np.lexsort((s, issue_order[j] if len(j) else j, -weight))
+    order = np.lexsort((s, _older_first(s, j, jira_ids), -weight))
     s, j = s[order], j[order]
     chosen_s, chosen_j = [], []
     while len(s):
