@@ -26,39 +26,21 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from sfjira.mapping import Mapping, parse_mapping  # noqa: E402
+from sfjira.mapping import Mapping, load_mapping  # noqa: E402
 from sfjira.reconcile import compare  # noqa: E402
 from sfjira.transform import field_hashes, to_jira, to_salesforce  # noqa: E402
 
-MAPPING = """
-name: bench_reconcile
-salesforce: {object: Case, jira_key_field: Jira_Key__c}
-jira: {project: SUP, issue_type: Bug, salesforce_id_field: customfield_10050, salesforce_id_property: sfjira}
-fields:
-  - {salesforce: Subject, jira: summary, direction: both, owner: latest, required: true, max_length: 255,
-     on_overflow: truncate, transforms: [single_line]}
-  - {salesforce: Description, jira: description, type: text, direction: both, owner: latest}
-  - {salesforce: Amount__c, jira: customfield_10052, type: currency}
-  - {salesforce: Close_Date__c, jira: customfield_10053, type: date}
-  - {salesforce: Review_At__c, jira: customfield_10060, type: datetime, direction: both, owner: salesforce}
-  - {salesforce: Approved__c, jira: customfield_10061, type: boolean}
-  - {salesforce: Priority, jira: priority, type: picklist, direction: both, owner: jira,
-     value_map: {High: High, Medium: Medium, Low: Low}, reverse_map: {Highest: High, Lowest: Low}}
-  - {salesforce: Contact.Email, jira: customfield_10054, transforms: [strip, lower]}
-  - {salesforce: Tags__c, jira: labels, type: multi-picklist, direction: both, owner: latest}
-  - {salesforce: Units__c, jira: customfield_10062, type: integer, direction: jira_to_sf}
-status:
-  salesforce: Status
-  owner: jira
-  value_map: {New: To Do, Working: In Progress, Escalated: In Review, Closed: Done}
-pii: [Contact.Email]
-"""
+# The mixed-type test world's mapping (every field type, both directions, PII, a parent field).
+MAPPING_FILE = Path(__file__).resolve().parents[1] / "tests" / "sfjira" / "reconcile" / "mixed_mapping.yaml"
 
 DST_START = pd.Timestamp("2026-03-29T01:00:00Z")  # Europe/Berlin: +0100 before, +0200 after
 SUBJECTS = np.array(["Login fails 😀", "שלום עולם", "Cafe\u0301 crash", "Ünïcode ✓", "plain subject",
                      "👍🏽 thumbs", "Zoë's report"], dtype=object)
 TAGS_SF = np.array(["gold;renewal", "renewal", "upsell;gold;new", None], dtype=object)
 TAGS_JIRA = [["gold", "renewal"], ["renewal"], ["gold", "new", "upsell"], []]
+VERSIONS_SF = np.array(["1.1; 1.0", "2.0", None], dtype=object)
+VERSIONS_JIRA = [["1.0", "1.1"], ["2.0"], []]
+ACCOUNTS = np.array(["Acme \u05e9\u05dc\u05d5\u05dd", "Cafe\u0301 GmbH", "\U0001F3E2 Towers", None], dtype=object)
 STATUS_SF = np.array(["New", "Working", "Escalated", "Closed"], dtype=object)
 STATUS_JIRA = np.array(["To Do", "In Progress", "In Review", "Done"], dtype=object)
 
@@ -95,13 +77,17 @@ def make_sides(n: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     priority = np.array(["High", "Medium", "Low"], dtype=object)[rng.integers(0, 3, n)]
     email = np.array(["ada@example.com", "bob@example.com", "zoë@example.org"], dtype=object)[rng.integers(0, 3, n)]
     units = rng.integers(1, 500, n)
+    versions = rng.integers(0, 3, n)
+    account = ACCOUNTS[rng.integers(0, len(ACCOUNTS), n)]
+    discount = np.array([12.5, 0.0, 7.25, 100.0, np.nan])[rng.integers(0, 5, n)]
     sf = pd.DataFrame({
-        "Id": ids, "SystemModstamp": modified, "Jira_Key__c": keys,
+        "Id": ids, "SystemModstamp": modified, "Jira_Key__c": keys, "Jira_Url__c": None,
         "Subject": subject, "Description": "Line one\r\nline two " + i,
         "Amount__c": amount, "Close_Date__c": days, "Review_At__c": _api_text(review, jira=False),
         "Approved__c": approved, "Priority": priority,
         "Contact.Email": "  " + pd.Series(email).str.upper() + " ", "Tags__c": TAGS_SF[pick],
-        "Units__c": units.astype(float), "Status": STATUS_SF[pick],
+        "Units__c": units.astype(float), "Status": STATUS_SF[pick], "Fix_Version__c": VERSIONS_SF[versions],
+        "Account.Name": account, "Discount__c": discount,
     })
     jira = pd.DataFrame({
         "id": (pd.Series(np.arange(n)) + 10_000).astype("str"), "key": keys, "updated": modified,
@@ -111,6 +97,8 @@ def make_sides(n: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
         "priority": np.where(priority == "High", np.where(rng.random(n) < 0.5, "Highest", "High"), priority),
         "customfield_10054": email, "labels": pd.Series([TAGS_JIRA[k] for k in pick], dtype=object),
         "customfield_10062": units, "status": STATUS_JIRA[pick], "sfid": ids,
+        "fixVersions": pd.Series([VERSIONS_JIRA[k] for k in versions], dtype=object),
+        "customfield_10051": account, "customfield_10063": discount,
     })
     links = pd.DataFrame({"sf_id": ids, "jira_id": jira["id"], "jira_key": keys, "state": "active"})
     return sf, jira, links
@@ -154,7 +142,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--drift", type=float, default=0.001, help="share of issues with one seeded change")
     args = parser.parse_args()
-    mapping = parse_mapping(MAPPING)
+    mapping = load_mapping(MAPPING_FILE)
     started = time.perf_counter()
     sf, jira, links = make_sides(args.rows)
     synced, expected = seed_drift(mapping, sf, jira, args.drift)

@@ -24,9 +24,12 @@ from sfjira.reconcile.result import (
     CONFLICT_PENDING,
     DUPLICATE,
     FIELD_CATEGORIES,
+    ISSUE_CARRIES,
+    ISSUE_GONE,
     MISSING_IN_JIRA,
     MISSING_IN_SALESFORCE,
     ORPHAN_LINK,
+    RECORD_GONE,
     DriftResult,
 )
 
@@ -127,8 +130,8 @@ def _orphans(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame()
     detail = rows["detail"].astype(str)
-    jira_gone = detail.str.startswith("the linked Jira issue").to_numpy()
-    sf_gone = detail.str.startswith("the linked Salesforce record").to_numpy()
+    jira_gone = detail.str.startswith(ISSUE_GONE).to_numpy()
+    sf_gone = detail.str.startswith(RECORD_GONE).to_numpy()
     j_policy = mapping.deletes.jira_deleted.action
     s_policy = mapping.deletes.salesforce_deleted.action
     j_action = {"clear_key": "unlink_and_recreate", "flag": "jira_deleted", "ignore": "none"}[j_policy]
@@ -151,11 +154,10 @@ def _unhealed(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame()
     key_field = mapping.salesforce.jira_key_field
-    detail = rows["detail"].astype(str)
-    sf_side_dup = detail.str.startswith(f"{key_field} holds").to_numpy()
     dup = (rows["category"] == DUPLICATE).to_numpy()
+    sf_side_dup = dup & ~rows["detail"].astype(str).str.startswith(ISSUE_CARRIES).to_numpy()
     reason = np.select(
-        [dup & sf_side_dup, dup, rows["sf_id"].isna().to_numpy()],
+        [sf_side_dup, dup, rows["sf_id"].isna().to_numpy()],
         [f"two Salesforce records hold one Jira key: clear {key_field} on the record that does not belong",
          "two Jira issues carry one Salesforce id: the sync keeps the paired issue and never deletes one on its own; "
          "merge or delete the other, or clear its Salesforce id",
@@ -163,7 +165,7 @@ def _unhealed(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
          "delete it by hand"],
         "the Salesforce record it names is not in scope or was deleted; check the record, then link or delete the "
         "issue by hand")
-    side = np.where(dup & sf_side_dup, "salesforce", "jira")
+    side = np.where(sf_side_dup, "salesforce", "jira")
     return _frame(rows, "none", side, reason)
 
 

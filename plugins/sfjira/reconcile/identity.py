@@ -21,9 +21,12 @@ from sfjira.mapping.model import Mapping
 from sfjira.reconcile.result import (
     DUPLICATE,
     FIELD_MISMATCH,
+    ISSUE_CARRIES,
+    ISSUE_GONE,
     MISSING_IN_JIRA,
     MISSING_IN_SALESFORCE,
     ORPHAN_LINK,
+    RECORD_GONE,
 )
 
 # How strongly a candidate pair is claimed: bits add up, the highest total wins.
@@ -75,14 +78,17 @@ def pair(mapping: Mapping, sides: Sides, links: pd.DataFrame | None) -> Pairing:
     valid = (s >= 0) & (j >= 0)
     pair_s, pair_j = _assign(s[valid], j[valid], bits[valid], sides.jira_ids, n_j)
 
-    partner_j = np.full(n_sf, -1)
-    partner_j[pair_s] = pair_j
-    partner_s = np.full(n_j, -1)
-    partner_s[pair_j] = pair_s
+    sf_ids, keys = sides.sf_ids.to_numpy(dtype=object), sides.jira_keys.to_numpy(dtype=object)
+    key_of_record = np.full(n_sf, None, dtype=object)
+    key_of_record[pair_s] = keys[pair_j]
+    record_of_issue = np.full(n_j, None, dtype=object)
+    record_of_issue[pair_j] = sf_ids[pair_s]
+    issues, records = _leftover_specs(mapping)
     parts = [
         _orphans(link_sf[orphan], link_key[orphan], link_s[orphan] >= 0, link_j[orphan] >= 0),
-        _unpaired_issues(mapping, sides, (partner_s < 0) & ~accounted_j, sfref_pos, partner_j),
-        _unpaired_records(mapping, sides, (partner_j < 0) & ~accounted_sf, keyref_pos, partner_s),
+        _unpaired(issues, pd.isna(record_of_issue) & ~accounted_j, keys, sides.jira_sfref, sfref_pos, key_of_record),
+        _unpaired(records, pd.isna(key_of_record) & ~accounted_sf, sf_ids, sides.sf_keyref, keyref_pos,
+                  record_of_issue),
         _identity_fields(mapping, sides, pair_s, pair_j),
     ]
     rows = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
@@ -166,54 +172,57 @@ def _orphans(sf: np.ndarray, key: np.ndarray, sf_there: np.ndarray, jira_there: 
     if not len(sf):
         return pd.DataFrame()
     sf_t, key_t = _text(sf), _text(key)
-    gone_jira = "the linked Jira issue " + key_t + " no longer exists"
-    gone_sf = "the linked Salesforce record " + sf_t + " no longer exists"
+    gone_jira = ISSUE_GONE + key_t + " no longer exists"
+    gone_sf = RECORD_GONE + sf_t + " no longer exists"
     detail = np.where(sf_there, gone_jira, np.where(jira_there, gone_sf,
                                                     "neither the Salesforce record nor the Jira issue exists any more"))
     return _frame(ORPHAN_LINK, sf, key, detail)
 
 
-def _unpaired_issues(mapping: Mapping, sides: Sides, unpaired: np.ndarray, sfref_pos: np.ndarray,
-                     partner_j: np.ndarray) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Leftovers:
+    """How to report the rows of one side that ended up without a partner."""
+
+    own_is_sf: bool           # the rows are Salesforce records (else Jira issues)
+    holds: str                # "<holds> X" names the id a row carries of the other side
+    paired_with: str          # "..., which is already paired with <paired_with> Y"
+    missing: str              # category when the carried id points nowhere
+    nothing: str              # detail when the row carries no id at all
+    not_there: str            # "<holds> X, which <not_there>"
+
+
+def _unpaired(spec: _Leftovers, unpaired: np.ndarray, ids: np.ndarray, refs: np.ndarray, ref_pos: np.ndarray,
+              partner_ids: np.ndarray) -> pd.DataFrame:
+    """Rows without a partner. `refs`: the other side's id each row carries, `ref_pos`: where that id
+    is on the other side (-1: not there), `partner_ids`: per row of the other side, the id of the
+    row of this side it is paired with. Claiming a partner that is taken makes a duplicate."""
     where = np.flatnonzero(unpaired)
     if not len(where):
         return pd.DataFrame()
-    keys, sfref, target = sides.jira_keys.to_numpy()[where], sides.jira_sfref[where], sfref_pos[where]
+    ids, refs, target = ids[where], refs[where], ref_pos[where]
     dup = target >= 0
+    rows = []
+    if dup.any():
+        detail = (spec.holds + " " + _text(refs[dup]) + f", which is already paired with {spec.paired_with} "
+                  + _text(partner_ids[target[dup]]))
+        sf, key = (ids[dup], refs[dup]) if spec.own_is_sf else (refs[dup], ids[dup])
+        rows.append(_frame(DUPLICATE, sf, key, detail.to_numpy()))
+    if (~dup).any():
+        ref = _text(refs[~dup])
+        detail = np.where(ref.isna(), spec.nothing, (spec.holds + " " + ref + ", which " + spec.not_there).to_numpy())
+        sf, key = (ids[~dup], ref.to_numpy()) if spec.own_is_sf else (ref.to_numpy(), ids[~dup])
+        rows.append(_frame(spec.missing, sf, key, detail))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _leftover_specs(mapping: Mapping) -> tuple[_Leftovers, _Leftovers]:
+    """(Jira issues, Salesforce records)."""
     label = sf_id_label(mapping) or "Salesforce id"
-    rows = []
-    if dup.any():
-        other = _text(sides.jira_keys.to_numpy()[partner_j[target[dup]]])
-        detail = ("carries Salesforce id " + _text(sfref[dup]) + f" ({label}), which is already paired with "
-                  "Jira issue " + other)
-        rows.append(_frame(DUPLICATE, sfref[dup], keys[dup], detail.to_numpy()))
-    if (~dup).any():
-        ref = _text(sfref[~dup])
-        detail = np.where(ref.isna(), "the issue carries no Salesforce id",
-                          ("carries Salesforce id " + ref + ", which is not in Salesforce").to_numpy())
-        rows.append(_frame(MISSING_IN_SALESFORCE, ref.to_numpy(), keys[~dup], detail))
-    return pd.concat(rows, ignore_index=True)
-
-
-def _unpaired_records(mapping: Mapping, sides: Sides, unpaired: np.ndarray, keyref_pos: np.ndarray,
-                      partner_s: np.ndarray) -> pd.DataFrame:
-    where = np.flatnonzero(unpaired)
-    if not len(where):
-        return pd.DataFrame()
-    ids, keyref, target = sides.sf_ids.to_numpy()[where], sides.sf_keyref[where], keyref_pos[where]
-    dup = target >= 0
-    field = mapping.salesforce.jira_key_field
-    rows = []
-    if dup.any():
-        other = _text(sides.sf_ids.to_numpy()[partner_s[target[dup]]])
-        detail = f"{field} holds " + _text(keyref[dup]) + ", which is already paired with Salesforce record " + other
-        rows.append(_frame(DUPLICATE, ids[dup], keyref[dup], detail.to_numpy()))
-    if (~dup).any():
-        ref = _text(keyref[~dup])
-        detail = np.where(ref.isna(), "no Jira issue carries this record",
-                          (f"{field} holds " + ref + ", which is not in Jira").to_numpy())
-        rows.append(_frame(MISSING_IN_JIRA, ids[~dup], ref.to_numpy(), detail))
-    return pd.concat(rows, ignore_index=True)
+    key_field = mapping.salesforce.jira_key_field
+    return (_Leftovers(False, f"{ISSUE_CARRIES} ({label})", "Jira issue", MISSING_IN_SALESFORCE,
+                       "the issue carries no Salesforce id", "is not in Salesforce"),
+            _Leftovers(True, f"{key_field} holds", "Salesforce record", MISSING_IN_JIRA,
+                       "no Jira issue carries this record", "is not in Jira"))
 
 
 def _identity_fields(mapping: Mapping, sides: Sides, pair_s: np.ndarray, pair_j: np.ndarray) -> pd.DataFrame:

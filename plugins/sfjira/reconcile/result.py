@@ -18,6 +18,11 @@ CONFLICT_PENDING = "conflict_pending"
 CATEGORIES = (MISSING_IN_JIRA, MISSING_IN_SALESFORCE, ORPHAN_LINK, DUPLICATE, FIELD_MISMATCH, CONFLICT_PENDING)
 FIELD_CATEGORIES = (FIELD_MISMATCH, CONFLICT_PENDING)
 
+# How record-level details begin (heal reads which side is gone or doubled from them).
+ISSUE_GONE = "the linked Jira issue "
+RECORD_GONE = "the linked Salesforce record "
+ISSUE_CARRIES = "carries Salesforce id"
+
 # `owner`: who owns the field by the mapping (salesforce | jira | latest); `winner`: the side whose value
 # the sync's owner rules keep for this row (what a heal writes over the other side); both empty for
 # record-level categories.

@@ -11,46 +11,16 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sfjira.mapping import Mapping, parse_mapping
+from sfjira.mapping import Mapping, load_mapping
 from sfjira.reconcile import compare
-from tests.sfjira.reconcile.world import (
-    jira_frame,
-    jira_issue,
-    links_frame,
-    sf_frame,
-    sf_record,
-    synced_state,
-)
+from tests.sfjira.reconcile import world
 
-MIXED = """
-name: recon_mixed
-salesforce: {object: Case, jira_key_field: Jira_Key__c, jira_url_field: Jira_Url__c}
-jira: {project: SUP, issue_type: Bug, salesforce_id_field: customfield_10050, salesforce_id_property: sfjira}
-fields:
-  - {salesforce: Subject, jira: summary, direction: both, owner: latest, required: true, max_length: 255,
-     on_overflow: truncate, transforms: [single_line]}
-  - {salesforce: Description, jira: description, type: text, direction: both, owner: latest}
-  - {salesforce: Amount__c, jira: customfield_10052, type: currency}
-  - {salesforce: Close_Date__c, jira: customfield_10053, type: date, direction: both, owner: salesforce}
-  - {salesforce: Review_At__c, jira: customfield_10060, type: datetime, direction: both, owner: latest}
-  - {salesforce: Approved__c, jira: customfield_10061, type: boolean}
-  - {salesforce: Units__c, jira: customfield_10062, type: integer, direction: jira_to_sf}
-  - {salesforce: Priority, jira: priority, type: picklist, direction: both, owner: jira,
-     value_map: {High: High, Medium: Medium, Low: Low}, reverse_map: {Highest: High, Lowest: Low}}
-  - {salesforce: Contact.Email, jira: customfield_10054, transforms: [strip, lower], pii: true}
-  - {salesforce: Tags__c, jira: labels, type: multi-picklist, direction: both, owner: latest}
-  - {salesforce: Fix_Version__c, jira: fixVersions, type: multi-picklist, direction: jira_to_sf, separator: "; "}
-  - {salesforce: Account.Name, jira: customfield_10051, max_length: 255, on_overflow: truncate}
-  - {salesforce: Discount__c, jira: customfield_10063, type: number, direction: both, owner: salesforce}
-status:
-  salesforce: Status
-  owner: jira
-  value_map: {New: To Do, Working: In Progress, Escalated: In Review, Closed: Done}
-"""
+MIXED = Path(__file__).with_name("mixed_mapping.yaml")
 
 N = 5_000
 BERLIN_DST = (datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC))
@@ -96,7 +66,7 @@ def _pair(n: int, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
     priority, status, tags = rng.choice(["High", "Medium", "Low"]), rng.choice(list(STATUS)), rng.choice(TAGS)
     account = rng.choice([None, "Acme \u05e9\u05dc\u05d5\u05dd", "Cafe\u0301 GmbH", "\U0001F3E2 Towers"])
     versions = rng.choice([["1.0", "1.1"], ["2.0"], []])
-    record = sf_record(
+    record = world.sf_record(
         sf_id, SystemModstamp=_sf_text(modified), Jira_Key__c=key, Jira_Url__c=None,
         Subject=subject.replace(" #", "\n#", 1) if multiline else subject,
         Description=description.replace("\n", "\r\n") if description else None,
@@ -105,7 +75,7 @@ def _pair(n: int, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
         **{"Contact.Email": f"  User{n}.Z\u00f6e@Example.COM ", "Account.Name": account},
         Tags__c=";".join(reversed(tags)) or None, Fix_Version__c="; ".join(reversed(versions)) or None,
         Discount__c=discount, Status=status)
-    issue = jira_issue(
+    issue = world.jira_issue(
         20_000 + n, key, sfid=sf_id, mapping_name="recon_mixed", updated=_berlin_text(modified),
         customfield_10050=sf_id, summary=subject, description=description,
         customfield_10052=_jira_number(amount), customfield_10053=record["Close_Date__c"],
@@ -119,13 +89,13 @@ def _pair(n: int, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def mixed() -> tuple[Mapping, Any, Any, Any, Any]:
-    mapping = parse_mapping(MIXED)
+    mapping = load_mapping(MIXED)
     rng = random.Random(20260329)
     pairs = [_pair(n, rng) for n in range(1, N + 1)]
-    sf = sf_frame(mapping, [p[0] for p in pairs])
-    jira = jira_frame(mapping, [p[1] for p in pairs])
-    links = links_frame((p[0]["Id"], p[1]["id"], p[1]["key"]) for p in pairs)
-    return mapping, sf, jira, links, synced_state(mapping, sf, jira)
+    sf = world.sf_frame(mapping, [p[0] for p in pairs])
+    jira = world.jira_frame(mapping, [p[1] for p in pairs])
+    links = world.links_frame((p[0]["Id"], p[1]["id"], p[1]["key"]) for p in pairs)
+    return mapping, sf, jira, links, world.synced_state(mapping, sf, jira)
 
 
 def test_five_thousand_clean_pairs_show_zero_drift(mixed: tuple) -> None:
