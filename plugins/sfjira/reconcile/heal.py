@@ -20,16 +20,14 @@ import numpy as np
 import pandas as pd
 
 from sfjira.mapping.model import Mapping
+from sfjira.reconcile import result as drift
 from sfjira.reconcile.result import (
     CONFLICT_PENDING,
     DUPLICATE,
     FIELD_CATEGORIES,
-    ISSUE_CARRIES,
-    ISSUE_GONE,
     MISSING_IN_JIRA,
     MISSING_IN_SALESFORCE,
     ORPHAN_LINK,
-    RECORD_GONE,
     DriftResult,
 )
 
@@ -130,8 +128,8 @@ def _orphans(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
     if not len(rows):
         return pd.DataFrame()
     detail = rows["detail"].astype(str)
-    jira_gone = detail.str.startswith(ISSUE_GONE).to_numpy()
-    sf_gone = detail.str.startswith(RECORD_GONE).to_numpy()
+    jira_gone = detail.str.startswith(drift.ISSUE_GONE).to_numpy()
+    sf_gone = detail.str.startswith(drift.RECORD_GONE).to_numpy()
     j_policy = mapping.deletes.jira_deleted.action
     s_policy = mapping.deletes.salesforce_deleted.action
     j_action = {"clear_key": "unlink_and_recreate", "flag": "jira_deleted", "ignore": "none"}[j_policy]
@@ -155,7 +153,7 @@ def _unhealed(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     key_field = mapping.salesforce.jira_key_field
     dup = (rows["category"] == DUPLICATE).to_numpy()
-    sf_side_dup = dup & ~rows["detail"].astype(str).str.startswith(ISSUE_CARRIES).to_numpy()
+    sf_side_dup = dup & ~rows["detail"].astype(str).str.startswith(drift.ISSUE_CARRIES).to_numpy()
     reason = np.select(
         [sf_side_dup, dup, rows["sf_id"].isna().to_numpy()],
         [f"two Salesforce records hold one Jira key: clear {key_field} on the record that does not belong",
