@@ -23,9 +23,10 @@ from sfjira.reconcile.result import (
     ORPHAN_LINK,
     DriftLimitExceeded,
     DriftResult,
+    ReconcileInputError,
 )
 from sfjira.reconcile.scope import Counterparts, counterparts, in_scope_links
 
 __all__ = ["CATEGORIES", "CONFLICT_PENDING", "DRIFT_COLUMNS", "DUPLICATE", "FIELD_MISMATCH", "MISSING_IN_JIRA",
            "MISSING_IN_SALESFORCE", "ORPHAN_LINK", "Counterparts", "DriftLimitExceeded", "DriftResult", "HealPlan",
-           "ReportPaths", "compare", "counterparts", "heal_plan", "in_scope_links", "write_report"]
+           "ReconcileInputError", "ReportPaths", "compare", "counterparts", "heal_plan", "in_scope_links", "write_report"]

@@ -16,7 +16,7 @@ from sfjira.mapping.model import PII_MASK, Mapping
 from sfjira.reconcile.fields import mismatches
 from sfjira.reconcile.identity import Sides, pair
 from sfjira.reconcile.owners import classify
-from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult, empty_rows
+from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult, ReconcileInputError, empty_rows
 from sfjira.transform.engine import TransformResult, canonical_values
 
 
@@ -34,6 +34,7 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
     :param synced_state: `StateStore.synced_state(mapping.name)`; without it no drift is a conflict_pending.
     :param user_map: Salesforce user -> Jira accountId, as for the sync (fields of type `user`).
     """
+    _check_inputs(sf_frame, jira_frame, links, synced_state)
     sf = canonical_values(mapping, sf_frame, "salesforce", user_map=user_map)
     jira = canonical_values(mapping, jira_frame, "jira", user_map=user_map)
     pairing = pair(mapping, _sides(sf, jira), links)
@@ -43,6 +44,28 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
         len(pairing.rows) or len(cells)) else empty_rows()
     return DriftResult(mapping.name, _finish(mapping, rows), len(sf.frame), len(jira.frame), len(pairing.sf_pos),
                        keys, _rejects(sf, jira))
+
+
+def _check_inputs(sf_frame: object, jira_frame: object, links: object, synced_state: object) -> None:
+    """Frames of the wrong kind fail here, naming what is expected (the transform checks the columns)."""
+    expected = {"sf_frame": (sf_frame, ()), "jira_frame": (jira_frame, ()),
+                "links": (links, ("sf_id", "jira_key")),
+                "synced_state": (synced_state, ("sf_id", "direction", "field_hashes"))}
+    for name, (value, columns) in expected.items():
+        if value is None and name in ("links", "synced_state"):
+            continue
+        if not isinstance(value, pd.DataFrame):
+            raise ReconcileInputError(f"`{name}` must be a pandas DataFrame, got {type(value).__name__}",
+                                      fix=f"pass {_WHERE[name]}")
+        missing = [c for c in columns if c not in value.columns]
+        if missing:
+            raise ReconcileInputError(f"`{name}` lacks column(s) {', '.join(missing)}", fix=f"pass {_WHERE[name]}")
+
+
+_WHERE = {"sf_frame": "the flattened Salesforce extract (hooks.salesforce_frames.records_to_frame)",
+          "jira_frame": "the flattened Jira extract (hooks.jira_frames.issues_to_frame)",
+          "links": "StateStore.links(mapping.name) (or None)",
+          "synced_state": "StateStore.synced_state(mapping.name) (or None)"}
 
 
 def _sides(sf: TransformResult, jira: TransformResult) -> Sides:

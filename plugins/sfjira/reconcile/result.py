@@ -35,6 +35,12 @@ class DriftLimitExceeded(SfJiraError):
     code = "DRIFT_LIMIT_EXCEEDED"
 
 
+class ReconcileInputError(SfJiraError):
+    """compare() was given something it cannot read."""
+
+    code = "RECONCILE_INPUT_INVALID"
+
+
 def empty_rows() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in DRIFT_COLUMNS})
 

@@ -166,3 +166,13 @@ def test_empty_frames(case_mapping: Mapping) -> None:
     world = World(case_mapping)
     result = compare(case_mapping, world.sf(), world.jira(), pd.DataFrame(columns=["sf_id", "jira_key", "state"]))
     assert result.total == 0 and result.pairs == 0
+
+
+def test_bad_input_names_what_to_pass(case_mapping: Mapping) -> None:
+    from sfjira.reconcile import ReconcileInputError
+
+    world = World.clean(case_mapping, n=1)
+    with pytest.raises(ReconcileInputError, match=r"`links` lacks column\(s\) jira_key -- fix: pass StateStore.links"):
+        compare(case_mapping, world.sf(), world.jira(), pd.DataFrame({"sf_id": ["x"]}))
+    with pytest.raises(ReconcileInputError, match="`jira_frame` must be a pandas DataFrame, got list"):
+        compare(case_mapping, world.sf(), [], None)  # type: ignore[arg-type]
