@@ -86,8 +86,11 @@ def sync_dag(mapping: Mapping) -> DAG:
         ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
         ex_j = ExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
         plan = PlanOperator(task_id="plan", **common)
-        load_j = LoadJiraOperator(task_id="load_jira", pool=JIRA_POOL, **common)
-        load_sf = LoadSalesforceOperator(task_id="load_salesforce", pool=SALESFORCE_POOL, **common)
+        # Backfills run up to 10 windows at once by default: the loads of one mapping must not interleave,
+        # or two runs could both create the issue for a record in their overlapping windows.
+        load_j = LoadJiraOperator(task_id="load_jira", pool=JIRA_POOL, max_active_tis_per_dag=1, **common)
+        load_sf = LoadSalesforceOperator(task_id="load_salesforce", pool=SALESFORCE_POOL, max_active_tis_per_dag=1,
+                                         **common)
         report = SyncReportOperator(task_id="report", outlets=assets(mapping), **common)
         [ex_sf, ex_j] >> plan >> load_j >> load_sf >> report
     return dag

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from sfjira.mapping import Mapping
     from sfjira.state import StateStore
 
-# A full resync reads from here: older than any record either API can hold.
+# A full resync reads everything: from before any record either API can hold, to well past any clock
+# skew between the worker and the APIs.
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+FUTURE = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Window:
     def for_interval(cls, start: dt.datetime, end: dt.datetime, overlap: dt.timedelta, *, full: bool = False,
                      now: dt.datetime | None = None) -> Window:
         if full:
-            return cls(EPOCH, now or dt.datetime.now(dt.UTC), True)
+            return cls(EPOCH, (now or dt.datetime.now(dt.UTC)) + FUTURE, True)
         return cls(start - overlap, end)
 
 
