@@ -182,6 +182,8 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
 
 
 def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
+    comments = _with_new_keys(run, comments)
+
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"comments_to_jira": 0})
         linked = []
@@ -195,3 +197,19 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
         return outcome
 
     return run_chunks(run, "jira", "comment", comments, UPDATE_CHUNK, write, ids="comment_id")
+
+
+def _with_new_keys(run: SyncRun, comments: pd.DataFrame) -> pd.DataFrame:
+    """Comments whose parent was created in this run get the new issue's key; those whose parent could
+    not be created are left out (logged), as there is no issue to hold them."""
+    missing = comments["jira_key"].isna()
+    if not missing.any():
+        return comments
+    links = run.state.links(run.name, state="active")
+    keys = pd.Series(links["jira_key"].to_numpy(), index=links["sf_id"].to_numpy())
+    comments = comments.assign(jira_key=comments["jira_key"].fillna(comments["sf_id"].map(keys)))
+    orphans = comments[comments["jira_key"].isna()]
+    if len(orphans):
+        log.warning("%d comment(s) not copied: their Salesforce record has no Jira issue (its create was "
+                    "rejected): %s", len(orphans), ", ".join(orphans["comment_id"].astype(str).head(20)))
+    return comments[comments["jira_key"].notna()]

@@ -113,7 +113,8 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     tables["ledger"] = _ledger(mapping, decisions, key_of, run_id)
     tables["deletes"] = _deletes(mapping, deleted_ids, key_of)
     tables["rejects"] = _rejects(sf.rejects, jr.rejects)
-    tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of))
+    tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
+                            creating=sf.frame.index[new]))
     return Plan(tables)
 
 
@@ -315,7 +316,9 @@ def _rejects(*frames: pd.DataFrame) -> pd.DataFrame:
 
 
 def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments: pd.DataFrame | None,
-              comment_links: pd.DataFrame | None, key_of: pd.Series) -> dict[str, pd.DataFrame]:
+              comment_links: pd.DataFrame | None, key_of: pd.Series, creating: pd.Index) -> dict[str, pd.DataFrame]:
+    """New comments on linked records, and on records this run creates in Jira (their key is filled in
+    by the load once the issue exists: the comments' window will not come round again)."""
     from sfjira.transform import comments_to_jira, comments_to_salesforce
 
     out = {"comments_to_jira": pd.DataFrame(columns=["comment_id", "sf_id", "jira_key", "body"]),
@@ -328,7 +331,7 @@ def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments:
     if sf_comments is not None and len(sf_comments) and mapping.comments.flows("sf_to_jira"):
         res = comments_to_jira(mapping, sf_comments)
         frame = res.frame[~res.frame.index.isin(list(known_sf))]
-        frame = frame[frame["parent_sf_id"].isin(key_of.index)]
+        frame = frame[frame["parent_sf_id"].isin(key_of.index) | frame["parent_sf_id"].isin(creating)]
         out["comments_to_jira"] = pd.DataFrame({
             "comment_id": frame.index, "sf_id": frame["parent_sf_id"].to_numpy(),
             "jira_key": key_of.reindex(frame["parent_sf_id"]).to_numpy(), "body": frame["body"].to_numpy()})
