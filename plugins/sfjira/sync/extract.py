@@ -59,9 +59,24 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     return out
 
 
+def _issue_fields(mapping: Any) -> list[str]:
+    return [c for c in mapping.jira_columns() if c not in ("id", "key", "updated")]
+
+
+def issues_by_key(run: SyncRun, keys: list[str], page: int = 100) -> pd.DataFrame:
+    """The mapped fields of the given issues (same frame as the extract), `page` keys per search."""
+    mapping, hook = run.mapping, run.jira
+    fields, prop = _issue_fields(mapping), mapping.jira.salesforce_id_property
+    pages: list[Any] = []
+    for start in range(0, len(keys), page):
+        jql = f"key in ({', '.join(keys[start:start + page])})"
+        pages += hook.search_pages(jql, [*fields, "updated"], page, (prop,) if prop else ())
+    return issues_to_frame(pages, fields, sfid_property=prop)
+
+
 def extract_jira(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.jira, run.window
-    fields = [c for c in mapping.jira_columns() if c not in ("id", "key", "updated")]
+    fields = _issue_fields(mapping)
     with_comments = mapping.comments is not None and mapping.comments.flows("jira_to_sf")
     if with_comments:
         fields.append("comment")

@@ -16,7 +16,10 @@ import pandas as pd
 
 from sfjira.storage import read_frame
 from sfjira.sync.chunks import ChunkOutcome, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.extract import issues_by_key
+from sfjira.sync.payload import salesforce_value
 from sfjira.sync.run import SyncRun
+from sfjira.transform import field_hashes, to_salesforce
 
 COLLECTION_MAX = 200  # sObject Collections' per-request maximum
 
@@ -26,8 +29,9 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
         return {"dry_run": True}
     plan = plan_out["tables"]
     counts: dict[str, Any] = {}
-    writes = pd.concat([_write_back(run), _field_updates(read_frame(plan["sf_update"])),
-                        _jira_deleted(run, jira_result)], ignore_index=True)
+    writes = pd.concat([_write_back(run, read_frame(plan["jira_create"])),
+                        _field_updates(read_frame(plan["sf_update"])), _jira_deleted(run, jira_result)],
+                       ignore_index=True)
     counts.update(_write(run, _merge(writes)))
     counts.update(_comments(run, read_frame(plan["comments_to_sf"])))
     quiet = read_frame(plan["state_only"])
@@ -41,8 +45,9 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     return counts
 
 
-def _write_back(run: SyncRun) -> pd.DataFrame:
-    """Links made in this run whose Salesforce record does not carry the key yet."""
+def _write_back(run: SyncRun, creates: pd.DataFrame) -> pd.DataFrame:
+    """Links made in this run whose Salesforce record does not carry the key yet; records whose issue
+    was created in this run also get the values Jira owns (status...) that the new issue holds."""
     links = run.state.links(run.name, state="active")
     new = links[links["created_run"] == run.run_id]
     sf = run.mapping.salesforce
@@ -50,8 +55,31 @@ def _write_back(run: SyncRun) -> pd.DataFrame:
     if sf.jira_url_field:
         base = _jira_browse_base(run)
         fields[sf.jira_url_field] = base + new["jira_key"].to_numpy()
-    return pd.DataFrame({"sf_id": new["sf_id"].to_numpy(), "jira_key": new["jira_key"].to_numpy(),
-                         "fields": [json.dumps(r) for r in fields.to_dict("records")], "kind": "link"})
+    out = pd.DataFrame({"sf_id": new["sf_id"].to_numpy(), "jira_key": new["jira_key"].to_numpy(),
+                        "fields": [json.dumps(r) for r in fields.to_dict("records")], "kind": "link"})
+    owned = _jira_owned_values(run, new[new["sf_id"].isin(creates["sf_id"])], creates)
+    return pd.concat([out, owned], ignore_index=True) if len(owned) else out
+
+
+def _jira_owned_values(run: SyncRun, created: pd.DataFrame, creates: pd.DataFrame) -> pd.DataFrame:
+    """Fields that flow only from Jira (a status reported back, fix versions...) as new issues hold them,
+    read back in one search per 100 issues, with the agreed hashes of every field flowing to Salesforce."""
+    mapping = run.mapping
+    owned = [f for f in mapping.fields_for("jira_to_sf") if not f.flows("sf_to_jira")]
+    if not owned or not len(created):
+        return pd.DataFrame(columns=["sf_id", "fields", "kind", "js_hashes"])
+    result = to_salesforce(mapping, issues_by_key(run, created["jira_key"].tolist()))
+    sf_of_key = pd.Series(created["sf_id"].to_numpy(), index=created["jira_key"].to_numpy())
+    keys = result.frame.index[result.frame.index.isin(sf_of_key.index)]
+    ids = sf_of_key.reindex(keys).to_numpy()
+    values = result.target.loc[keys]
+    payloads = [{f.salesforce: salesforce_value(f, values.at[k, f.salesforce]) for f in owned} for k in keys]
+    observed = field_hashes(result.frame.loc[keys, [f.canonical_key for f in owned]])
+    agreed = pd.Series(creates["js_hashes"].to_numpy(), index=creates["sf_id"].to_numpy()).reindex(ids)
+    hashes = [json.dumps({**json.loads(a or "{}"), **{k: v for k, v in row.items() if isinstance(v, str)}},
+                         sort_keys=True) for a, row in zip(agreed, observed.to_dict("records"), strict=True)]
+    return pd.DataFrame({"sf_id": ids, "fields": [json.dumps(p) for p in payloads], "kind": "jira_owned",
+                         "js_hashes": hashes})
 
 
 def _jira_browse_base(run: SyncRun) -> str:
