@@ -1,0 +1,99 @@
+"""End-to-end fixtures: a migrated Airflow metadata DB, a state store per test (SQLite, and PostgreSQL
+when one answers), and a `world` with both emulators reset, connections in AIRFLOW_CONN_* variables
+and a private mappings folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from emulators.common.process import EmulatorProcess
+from sfjira.emulator_env import environment, postgres_state, sqlite_state
+from tests.e2e.world import World, copy_shipped_mappings
+
+PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """`airflow db migrate` once, in the session's isolated AIRFLOW_HOME (set by tests/conftest.py)."""
+    airflow = Path(sys.executable).parent / "airflow"
+    done = subprocess.run([str(airflow), "db", "migrate"], env=dict(os.environ), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def pg_unreachable() -> str | None:
+    """None when PostgreSQL answers on 127.0.0.1:5432, else why not."""
+    try:
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as err:  # noqa: BLE001 - any failure means "not reachable", with the reason
+        return str(err).strip().splitlines()[0]
+    return None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def state_conn(request: pytest.FixtureRequest, tmp_path: Path, pg_unreachable: str | None
+               ) -> Iterator[dict[str, Any]]:
+    """The `sfjira_state` connection: a fresh SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield sqlite_state(str(tmp_path / "state.db"))
+        return
+    if pg_unreachable is not None:
+        pytest.skip(f"state store on PostgreSQL skipped: nothing answers on 127.0.0.1:5432 ({pg_unreachable})")
+    schema = f"sfjira_e2e_{uuid.uuid4().hex[:10]}"
+    try:
+        yield postgres_state(schema=schema)
+    finally:
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def _fresh(emulator: EmulatorProcess) -> None:
+    emulator.clear_faults()
+    emulator.set_latency(0)
+    emulator.reset()
+    emulator.clear_calls()
+
+
+@pytest.fixture
+def world(airflow_db: None, sf_emulator: EmulatorProcess, jira_emulator: EmulatorProcess,
+          state_conn: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    _fresh(sf_emulator)
+    _fresh(jira_emulator)
+    env = environment(sf_emulator.url, jira_emulator.url, sf_emulator.ca_bundle, state=state_conn)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    mappings = copy_shipped_mappings(tmp_path / "mappings")
+    monkeypatch.setenv("SFJIRA_MAPPINGS_DIR", str(mappings))
+    monkeypatch.setenv("SFJIRA_STORAGE", f"file://{tmp_path / 'runs'}")
+    monkeypatch.setenv("SFJIRA_TASK_RETRIES", "0")
+    monkeypatch.setenv("SFJIRA_RETRY_DELAY_S", "0.1")
+    built = World(sf_emulator, jira_emulator, mappings, tmp_path / "runs")
+    yield built
+    if "store" in built.__dict__:
+        built.store.close()
+    sf_emulator.clear_faults()
+    jira_emulator.clear_faults()
