@@ -17,7 +17,7 @@ from sfjira.reconcile.fields import mismatches
 from sfjira.reconcile.identity import Sides, pair
 from sfjira.reconcile.owners import classify
 from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult, ReconcileInputError, empty_rows
-from sfjira.transform.engine import TransformResult, canonical_values
+from sfjira.transform import TransformResult, canonical_values
 
 
 def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, links: pd.DataFrame | None, *,

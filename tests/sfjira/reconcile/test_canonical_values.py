@@ -1,4 +1,4 @@
-"""transform.engine.canonical_values: every mapped field from one side, whatever its direction.
+"""transform.canonical_values: every mapped field from one side, whatever its direction.
 
 (The helper lives in the transform; it was added for reconciliation and is tested here.)
 """
@@ -10,8 +10,7 @@ import pytest
 
 from sfjira.exceptions import TransformError
 from sfjira.mapping import Mapping, parse_mapping
-from sfjira.transform import to_jira, to_salesforce
-from sfjira.transform.engine import canonical_values
+from sfjira.transform import canonical_values, to_jira, to_salesforce
 from tests.sfjira.reconcile.world import jira_frame, jira_issue, sf_frame, sf_record
 
 TEMPLATED = """
