@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira.storage import read_frame
 from sfjira.sync.plan import record_hash_of
 from sfjira.sync.run import SyncRun
 
@@ -38,8 +39,11 @@ Writer = Callable[[pd.DataFrame, bool], ChunkOutcome]
 
 
 def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, writer: Writer,
-               ids: str = "sf_id") -> dict[str, int]:
-    """Write `rows` `size` at a time; `writer(chunk, resumed_pending)` performs the API calls."""
+               ids: str = "sf_id", decisions: pd.DataFrame | None = None) -> dict[str, int]:
+    """Write `rows` `size` at a time; `writer(chunk, resumed_pending)` performs the API calls.
+
+    `decisions`: ledger rows the plan made (conflicts), saved with the chunk that writes their record,
+    so they are recorded exactly once however often the task is retried."""
     totals: dict[str, int] = {}
     store = run.state
     for number, start in enumerate(range(0, len(rows), size)):
@@ -49,6 +53,9 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
             log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
             continue
         outcome = writer(chunk, intent.resumed)
+        if decisions is not None and len(decisions):
+            mine = decisions[decisions["sf_id"].isin(chunk[ids])].drop(columns=["run_id"], errors="ignore")
+            outcome.ledger += mine.astype(object).where(mine.notna(), None).to_dict("records")
         store.complete_intent(intent.intent_id, links=outcome.links, state=outcome.state,
                               ledger=_frame(outcome.ledger, run), rejects=_frame(outcome.rejects, run),
                               result=outcome.counts)
@@ -56,6 +63,12 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
             totals[key] = totals.get(key, 0) + value
         log.info("%s %s chunk %d: %s", side, op, number, outcome.counts)
     return totals
+
+
+def conflicts_written_to(plan: dict[str, str], side: str) -> pd.DataFrame:
+    """The plan's conflicts whose winning value is written to `side`."""
+    ledger = read_frame(plan["ledger"])
+    return ledger[ledger["side"] == side] if len(ledger) else ledger
 
 
 def _frame(rows: list[dict[str, Any]], run: SyncRun) -> pd.DataFrame | None:

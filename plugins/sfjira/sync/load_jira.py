@@ -11,7 +11,7 @@ import pandas as pd
 
 from sfjira.exceptions import ApiError
 from sfjira.storage import read_frame, write_frame
-from sfjira.sync.chunks import ChunkOutcome, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
 
@@ -34,7 +34,7 @@ def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
         counts["adopted"] = len(adopt)
     counts.update(_creates(run, read_frame(plan["jira_create"])))
     gone: list[str] = []
-    counts.update(_updates(run, read_frame(plan["jira_update"]), gone))
+    counts.update(_updates(run, read_frame(plan["jira_update"]), gone, conflicts_written_to(plan, "jira")))
     counts.update(_deletes(run, read_frame(plan["deletes"])))
     counts.update(_comments(run, read_frame(plan["comments_to_jira"])))
     counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
@@ -129,7 +129,7 @@ def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkO
     return True
 
 
-def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str]) -> dict[str, int]:
+def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd.DataFrame) -> dict[str, int]:
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0})
         done = []
@@ -154,7 +154,7 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str]) -> dict[str, 
         outcome.state = state_rows(chunk[chunk["sf_id"].isin(done)])
         return outcome
 
-    return run_chunks(run, "jira", "update", updates, UPDATE_CHUNK, write)
+    return run_chunks(run, "jira", "update", updates, UPDATE_CHUNK, write, decisions=conflicts)
 
 
 def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:

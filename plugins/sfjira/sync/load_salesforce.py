@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira.storage import read_frame
-from sfjira.sync.chunks import ChunkOutcome, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
 from sfjira.sync.run import SyncRun
@@ -32,7 +32,7 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     writes = pd.concat([_write_back(run, read_frame(plan["jira_create"])),
                         _field_updates(read_frame(plan["sf_update"])), _jira_deleted(run, jira_result)],
                        ignore_index=True)
-    counts.update(_write(run, _merge(writes)))
+    counts.update(_write(run, _merge(writes), conflicts_written_to(plan, "salesforce")))
     counts.update(_comments(run, read_frame(plan["comments_to_sf"])))
     quiet = read_frame(plan["state_only"])
     if len(quiet):
@@ -115,7 +115,7 @@ def _merge(writes: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index()
 
 
-def _write(run: SyncRun, records: pd.DataFrame) -> dict[str, int]:
+def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict[str, int]:
     sobject = run.mapping.salesforce.object
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
@@ -136,7 +136,7 @@ def _write(run: SyncRun, records: pd.DataFrame) -> dict[str, int]:
                                               field=",".join(err.fields) if err and err.fields else None))
         return outcome
 
-    return run_chunks(run, "salesforce", "update", records, COLLECTION_MAX, write)
+    return run_chunks(run, "salesforce", "update", records, COLLECTION_MAX, write, decisions=conflicts)
 
 
 def _sf_fix(err: Any) -> str:
