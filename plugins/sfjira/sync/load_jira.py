@@ -64,7 +64,7 @@ def recover_pending_creates(run: SyncRun) -> int:
 
 
 def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
-    links = run.state.links(run.name)
+    links = run.state.links(run.name, state="active")
     elsewhere = links[links["created_run"] != run.run_id]["sf_id"] if len(links) else []
     creates = creates[~creates["sf_id"].isin(list(elsewhere))]  # linked by a recovery or another run
     mapping = run.mapping
@@ -116,10 +116,15 @@ def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) 
         _transition(run, row.sf_id, row.jira_key, row.status, outcome)
 
 
-def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome) -> bool:
+def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome,
+                gone: list[str] | None = None) -> bool:
+    """Walk the issue to `status`; False if refused (rejected) or, with `gone`, if the issue is missing."""
     try:
         taken = run.jira.transition_to(key, status)
     except ApiError as exc:
+        if gone is not None and exc.status == 404:
+            gone.append(sf_id)
+            return False
         outcome.rejects.append(reject("jira", sf_id, exc.code, exc.message, exc.fix, field="status"))
         return False
     if taken:
@@ -147,7 +152,8 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
                 outcome.rejects.append(reject("jira", row.sf_id, exc.code, exc.message, exc.fix))
                 outcome.counts["rejected"] += 1
                 continue
-            if isinstance(row.status, str) and not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
+            if isinstance(row.status, str) and not _transition(run, row.sf_id, row.jira_key, row.status, outcome,
+                                                               gone):
                 continue
             outcome.counts["updated"] += 1
             done.append(row.sf_id)

@@ -46,10 +46,11 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
 
 
 def _write_back(run: SyncRun, creates: pd.DataFrame) -> pd.DataFrame:
-    """Links made in this run whose Salesforce record does not carry the key yet; records whose issue
-    was created in this run also get the values Jira owns (status...) that the new issue holds."""
+    """Links made (or re-made, after a cleared key) in this run: their Salesforce record does not carry
+    the key yet. Records whose issue was created in this run also get the values Jira owns (status...)
+    that the new issue holds."""
     links = run.state.links(run.name, state="active")
-    new = links[links["created_run"] == run.run_id]
+    new = links[links["updated_run"] == run.run_id]
     sf = run.mapping.salesforce
     fields = pd.DataFrame({sf.jira_key_field: new["jira_key"].to_numpy()})
     if sf.jira_url_field:

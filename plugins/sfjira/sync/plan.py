@@ -91,8 +91,12 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     tables: dict[str, pd.DataFrame] = {}
     sf_key = sf.meta["jira_key"].astype(object)
     linked_sf = sf.frame.index.isin(key_of.index)
-    carries_key = sf_key.notna().to_numpy() & ~linked_sf
-    jira_adopt = ~jira_by_sf.index.isin(key_of.index)
+    # A link that is no longer active was settled by a delete policy: never adopt it back from the key or
+    # id either side still carries (that is how it was found deleted).
+    known = list(links["sf_id"]) if len(links) else []
+    settled = sf.frame.index.isin(known) & ~linked_sf
+    carries_key = sf_key.notna().to_numpy() & ~linked_sf & ~settled
+    jira_adopt = ~jira_by_sf.index.isin(key_of.index) & ~jira_by_sf.index.isin(known)
     tables["adopt"] = pd.concat([
         pd.DataFrame({"sf_id": sf.frame.index[carries_key], "jira_key": sf_key[carries_key].to_numpy(),
                       "jira_id": None, "source": "salesforce_key"}),
@@ -104,7 +108,10 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     key_of = key_of[~key_of.index.duplicated(keep="first")]
 
     deleted_ids = set(sf_deleted["Id"]) if len(sf_deleted) else set()
-    new = ~sf.frame.index.isin(key_of.index) & ~sf.frame.index.isin(list(deleted_ids))
+    # A settled record that still carries its key was flagged, not released: only one whose key was
+    # cleared (policy clear_key, or by a person) gets a new issue.
+    new = (~sf.frame.index.isin(key_of.index) & ~sf.frame.index.isin(list(deleted_ids))
+           & ~(settled & sf_key.notna().to_numpy()))
     tables["jira_create"] = _creates(mapping, sf, new, cloud)
 
     stored_sj, stored_js = _stored(synced, "sf_to_jira"), _stored(synced, "jira_to_sf")
