@@ -30,7 +30,7 @@ from sfjira.transform.arrowcol import STR_DTYPE, STRING, bool_mask, null_mask, t
 from sfjira.transform.coerce import Coerced, coerce, coerce_scalar, text_of
 from sfjira.transform.datetimes import UTC_MS, instants, to_jira_datetime
 from sfjira.transform.hashing import record_hash
-from sfjira.transform.rejects import Rejects
+from sfjira.transform.rejects import Rejects, ordered
 from sfjira.transform.steps import apply_steps, render_template
 from sfjira.transform.text import overflow_mask, truncate
 from sfjira.transform.valuemap import lookup, unmapped_mask
@@ -137,7 +137,7 @@ def _run(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str,
 
     def block(start: int) -> _Block:
         part = frame.iloc[start:start + BLOCK_ROWS]
-        return _run_block(mapping, part, side, user_map, fields, keep_rejected)
+        return _run_block(mapping, part, side, user_map, fields, keep_rejected, start)
 
     workers = min(4, pa.cpu_count(), len(starts))
     if workers < 2:
@@ -149,9 +149,9 @@ def _run(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str,
 
 
 def _run_block(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str, str],
-               fields: tuple[FieldMapping, ...], keep_rejected: bool) -> _Block:
+               fields: tuple[FieldMapping, ...], keep_rejected: bool, first_row: int) -> _Block:
     ids = text_of(frame[side.id_column])[0]
-    rejects = Rejects(mapping.name, side.direction, mapping.source_file, ids)
+    rejects = Rejects(mapping.name, side.direction, mapping.source_file, ids, first_row)
     canonical: dict[str, pa.Array] = {}
     target: dict[str, pa.Array] = {}
     for f in fields:
@@ -172,7 +172,7 @@ def _run_block(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dic
                 if id(array) not in done:
                     done[id(array)] = array.filter(kept)
                 columns[key] = done[id(array)]
-    return _Block(ids, canonical, target, meta, rejects.frame())
+    return _Block(ids, canonical, target, meta, rejects.raw())
 
 
 def _combine(mapping: Mapping, side: _Side, blocks: list[_Block]) -> TransformResult:
@@ -185,9 +185,8 @@ def _combine(mapping: Mapping, side: _Side, blocks: list[_Block]) -> TransformRe
                                                              first[key].type), index)
                              for key in first}, index=index)
 
-    rejects = [b.rejects for b in blocks if len(b.rejects)] or [blocks[0].rejects]
     return TransformResult(mapping.name, side.direction, build("canonical"), build("target"), build("meta"),
-                           pd.concat(rejects, ignore_index=True))
+                           ordered([b.rejects for b in blocks]))
 
 
 # -- contract checks -------------------------------------------------------------------------------

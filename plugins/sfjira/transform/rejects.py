@@ -39,8 +39,9 @@ REASONS: dict[str, tuple[str, str]] = {
 class Rejects:
     """Collects rejects for one transform call; `rows` is the mask of records held back."""
 
-    def __init__(self, mapping_name: str, direction: str, file: str, ids: pa.Array | np.ndarray) -> None:
-        self.mapping_name, self.direction, self.file = mapping_name, direction, file
+    def __init__(self, mapping_name: str, direction: str, file: str, ids: pa.Array | np.ndarray,
+                 first_row: int = 0) -> None:
+        self.mapping_name, self.direction, self.file, self.first_row = mapping_name, direction, file, first_row
         self.ids = ids if isinstance(ids, pa.Array) else pa.array(ids, pa.large_string())
         self.rows = np.zeros(len(ids), bool)
         self._parts: list[pd.DataFrame] = []
@@ -58,15 +59,28 @@ class Rejects:
         message = (f"{SIDE_NAME[side]} {source} {detail or reason.format(**words)} -- fix: "
                    f"{fix or default_fix.format(**words)}")
         self._parts.append(pd.DataFrame({
+            "_row": where + self.first_row, "_seq": len(self._parts),
             "record_id": self.ids.take(pa.array(where)).to_pylist(), "mapping": self.mapping_name, "direction": self.direction,
             "field": key, "source_field": source, "target_field": target, "code": code,
             "value": _preview(raw.iloc[where], pii), "message": message,
         }))
 
+    def raw(self) -> pd.DataFrame:
+        """The collected rows with their ordering columns, for `ordered` to merge with other blocks."""
+        return pd.concat(self._parts, ignore_index=True) if self._parts else pd.DataFrame()
+
     def frame(self) -> pd.DataFrame:
-        if not self._parts:
-            return pd.DataFrame({c: pd.Series(dtype="str") for c in REJECT_COLUMNS})
-        return pd.concat(self._parts, ignore_index=True).astype("str")
+        """Rejects in input order (by row, then field), whatever order they were found in."""
+        return ordered([pd.concat(self._parts, ignore_index=True)] if self._parts else [])
+
+
+def ordered(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Reject frames (with their _row/_seq columns) as one frame in input order."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in REJECT_COLUMNS})
+    frame = pd.concat(parts, ignore_index=True).sort_values(["_row", "_seq"], kind="stable")
+    return frame[REJECT_COLUMNS].reset_index(drop=True).astype("str")
 
 
 def _preview(values: pd.Series, pii: bool) -> np.ndarray:
