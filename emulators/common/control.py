@@ -7,10 +7,13 @@ Fault rules (PUT /__emulator/faults):
     {"seed": 7, "rules": [{"fault": "503", "probability": 0.5, "path": "/query", "method": "GET",
                            "times": 3, "delay_s": 5.0}]}
 `fault` is one of the names in the emulator's fault table (for example 503, 500, 429,
-request_limit, expired_session) plus the two transport faults every emulator has:
-`reset` (the TCP connection is reset before any response) and `slow` (the response is held back
-for `delay_s` seconds, longer than the client timeout). `path` is a regular expression searched in
-the request path, `times` caps how often the rule fires (default unlimited).
+request_limit, expired_session) plus the transport faults every emulator has:
+`reset` (the TCP connection is reset before the request is handled), `lost_response` (the request
+IS handled -- a write lands -- then the connection is reset before the response: the ambiguous case
+a client must not blindly resend) and `slow` (the response is held back for `delay_s` seconds,
+longer than the client timeout). `path` is a regular expression searched in the request path,
+`skip` lets that many matching calls through before the rule may fire (e.g. fail the 2nd chunk of a
+bulk write), `times` caps how often the rule fires (default unlimited).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-TRANSPORT_FAULTS = ("reset", "slow")
+TRANSPORT_FAULTS = ("reset", "lost_response", "slow")
 ADMIN_PREFIX = "/__emulator"
 
 FaultResponder = Callable[[Request], Response]
@@ -46,7 +49,9 @@ class FaultRule:
     method: str = ""
     times: int | None = None
     delay_s: float = 30.0
+    skip: int = 0
     fired: int = 0
+    matched: int = 0
 
     def applies(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -74,13 +79,16 @@ class Control:
         for raw in body.get("rules", []):
             if raw.get("fault") not in allowed:
                 raise ValueError(f"unknown fault {raw.get('fault')!r}; allowed: {', '.join(allowed)}")
-            rules.append(FaultRule(**{k: v for k, v in raw.items() if k != "fired"}))
+            rules.append(FaultRule(**{k: v for k, v in raw.items() if k not in ("fired", "matched")}))
         self.rules = rules
         self.rng = random.Random(body.get("seed", 0))
 
     def pick_fault(self, method: str, path: str) -> FaultRule | None:
         for rule in self.rules:
-            if rule.applies(method, path) and self.rng.random() < rule.probability:
+            if not rule.applies(method, path):
+                continue
+            rule.matched += 1
+            if rule.matched > rule.skip and self.rng.random() < rule.probability:
                 rule.fired += 1
                 self.faults_fired[rule.fault] += 1
                 return rule
@@ -111,6 +119,10 @@ def _reset_connection(receive: Receive) -> None:
     transport.abort()
 
 
+async def _discard(message: Any) -> None:
+    """An ASGI `send` that drops the response (the `lost_response` fault)."""
+
+
 class ControlMiddleware:
     """Outermost ASGI layer: counts, delays and faults every non-admin call."""
 
@@ -132,6 +144,9 @@ class ControlMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
         elif rule.fault == "reset":
+            _reset_connection(receive)
+        elif rule.fault == "lost_response":
+            await self.app(scope, receive, _discard)
             _reset_connection(receive)
         elif rule.fault == "slow":
             await asyncio.sleep(rule.delay_s)

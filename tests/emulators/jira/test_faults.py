@@ -1,4 +1,4 @@
-"""Injected faults (429, 503, 500, reset, slow), the configurable rate limit, and call counters."""
+"""Injected faults (429, 503, 500, reset, lost_response, slow), the configurable rate limit, and call counters."""
 
 from __future__ import annotations
 
@@ -35,6 +35,17 @@ def test_reset_drops_the_connection(jira: EmulatorProcess, rest: JiraRest) -> No
     with pytest.raises(requests.ConnectionError):
         rest("GET", "/serverInfo")
     assert rest("GET", "/serverInfo").status_code == 200
+
+
+def test_lost_response_applies_the_write_then_drops_the_connection(jira: EmulatorProcess, rest: JiraRest) -> None:
+    # `skip` lets the first matching call through: the second create lands but its answer is lost.
+    jira.set_faults([{"fault": "lost_response", "path": "/issue$", "method": "POST", "skip": 1, "times": 1}])
+    rest.create("SUP", "Bug", "First")
+    with pytest.raises(requests.ConnectionError):
+        rest.create("SUP", "Bug", "Second")
+    assert rest.issue("SUP-2", fields="summary")["fields"]["summary"] == "Second"
+    rest.create("SUP", "Bug", "Third")
+    assert jira.calls()["faults_fired"] == {"lost_response": 1}
 
 
 def test_slow_outlasts_the_client_timeout(jira: EmulatorProcess, rest: JiraRest) -> None:
