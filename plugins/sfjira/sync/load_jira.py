@@ -56,7 +56,9 @@ def recover_pending_creates(run: SyncRun) -> int:
         found = run.jira.find_by_sfids(intent.record_ids, _sfid_location(run), run.mapping.jira.project)
         links = pd.DataFrame({"sf_id": list(found), "jira_key": list(found.values())})
         if len(links):
-            run.state.complete_intent(intent.intent_id, links=links, result={"recovered": len(links)})
+            # Attributed to this run, so this run's Salesforce load writes the keys back.
+            run.state.complete_intent(intent.intent_id, links=links, result={"recovered": len(links)},
+                                      run_id=run.run_id)
         else:
             run.state.abandon_intent(intent.intent_id, reason="none of its records exist in Jira")
         found_total += len(links)
@@ -64,9 +66,13 @@ def recover_pending_creates(run: SyncRun) -> int:
 
 
 def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
+    # Records linked by a recovery or another run are not created again. Records of this run's own create
+    # chunks stay, so a retry cuts the same chunks and meets its intents again.
     links = run.state.links(run.name, state="active")
-    elsewhere = links[links["created_run"] != run.run_id]["sf_id"] if len(links) else []
-    creates = creates[~creates["sf_id"].isin(list(elsewhere))]  # linked by a recovery or another run
+    intents = run.state.intents(run.name, side="jira", run_id=run.run_id)
+    mine = {i for ids in intents.loc[intents["op"] == "create", "record_ids"] for i in ids} if len(intents) else set()
+    elsewhere = set(links["sf_id"]) - mine if len(links) else set()
+    creates = creates[~creates["sf_id"].isin(list(elsewhere))]
     mapping = run.mapping
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:

@@ -29,7 +29,7 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
         return {"dry_run": True}
     plan = plan_out["tables"]
     counts: dict[str, Any] = {}
-    writes = pd.concat([_write_back(run, read_frame(plan["jira_create"])),
+    writes = pd.concat([_write_back(run, plan),
                         _field_updates(read_frame(plan["sf_update"])), _jira_deleted(run, jira_result)],
                        ignore_index=True)
     counts.update(_write(run, _merge(writes), conflicts_written_to(plan, "salesforce")))
@@ -45,12 +45,17 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     return counts
 
 
-def _write_back(run: SyncRun, creates: pd.DataFrame) -> pd.DataFrame:
-    """Links made (or re-made, after a cleared key) in this run: their Salesforce record does not carry
-    the key yet. Records whose issue was created in this run also get the values Jira owns (status...)
+def _write_back(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
+    """The Jira key (and URL) onto records that do not carry it: links made (or re-made, after a cleared
+    key) in this run -- except those adopted from the key the record carries -- and links the plan
+    found stale. Records whose issue was created in this run also get the values Jira owns (status...)
     that the new issue holds."""
     links = run.state.links(run.name, state="active")
-    new = links[links["updated_run"] == run.run_id]
+    adopt = read_frame(plan["adopt"])
+    carried = adopt.loc[adopt["source"] == "salesforce_key", "sf_id"] if len(adopt) else []
+    made = links[(links["updated_run"] == run.run_id) & ~links["sf_id"].isin(list(carried))]
+    stale = links[links["sf_id"].isin(read_frame(plan["sf_rekey"])["sf_id"])]
+    new = pd.concat([made, stale]).drop_duplicates("sf_id")
     sf = run.mapping.salesforce
     fields = pd.DataFrame({sf.jira_key_field: new["jira_key"].to_numpy()})
     if sf.jira_url_field:
@@ -58,6 +63,7 @@ def _write_back(run: SyncRun, creates: pd.DataFrame) -> pd.DataFrame:
         fields[sf.jira_url_field] = base + new["jira_key"].to_numpy()
     out = pd.DataFrame({"sf_id": new["sf_id"].to_numpy(), "jira_key": new["jira_key"].to_numpy(),
                         "fields": [json.dumps(r) for r in fields.to_dict("records")], "kind": "link"})
+    creates = read_frame(plan["jira_create"])
     owned = _jira_owned_values(run, new[new["sf_id"].isin(creates["sf_id"])], creates)
     return pd.concat([out, owned], ignore_index=True) if len(owned) else out
 

@@ -25,8 +25,8 @@ from sfjira.sync.payload import jira_value, salesforce_value
 from sfjira.transform import field_hashes, to_jira, to_salesforce
 
 STATUS = "status"
-PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "deletes", "ledger", "rejects",
-               "comments_to_jira", "comments_to_sf")
+PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "sf_rekey", "deletes", "ledger",
+               "rejects", "comments_to_jira", "comments_to_sf")
 
 
 @dataclass
@@ -103,6 +103,7 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
         pd.DataFrame({"sf_id": jira_by_sf.index[jira_adopt], "jira_key": jira_meta["jira_key"][jira_adopt].to_numpy(),
                       "jira_id": jira_meta["jira_id"][jira_adopt].to_numpy(), "source": "jira_sfid"}),
     ], ignore_index=True).drop_duplicates("sf_id")
+    tables["sf_rekey"] = _stale_keys(key_of, sf_key)
     key_of = pd.concat([key_of, pd.Series(tables["adopt"]["jira_key"].to_numpy(),
                                           index=tables["adopt"]["sf_id"].to_numpy())])
     key_of = key_of[~key_of.index.duplicated(keep="first")]
@@ -123,6 +124,15 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
                             creating=sf.frame.index[new]))
     return Plan(tables)
+
+
+def _stale_keys(key_of: pd.Series, sf_key: pd.Series) -> pd.DataFrame:
+    """Linked records whose Salesforce copy does not carry the linked key: the run that made the link
+    failed before its write-back, or someone edited the key. The load writes the key back."""
+    linked = key_of.reindex(sf_key.index)
+    stale = linked.notna() & (sf_key.fillna("") != linked.fillna(""))
+    return pd.DataFrame({"sf_id": sf_key.index[stale.to_numpy()], "jira_key": linked[stale].to_numpy()},
+                        dtype=object)
 
 
 def _creates(mapping: Mapping, sf: Any, new: np.ndarray, cloud: bool) -> pd.DataFrame:
