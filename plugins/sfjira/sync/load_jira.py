@@ -91,7 +91,8 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
                                counts={"created": len(ok), "found_existing": len(existing), "rejected": len(bad)})
         outcome.ledger = [ledger_row("jira", "create", r.sf_id, x.key, after=json.loads(r.fields)) for r, x in ok]
         outcome.rejects = [reject("jira", r.sf_id, x.errors[0].code if x.errors else "CREATE_FAILED",
-                                  "; ".join(e.message for e in x.errors), _create_fix(x), payload=None)
+                                  "; ".join(e.message for e in x.errors), _create_fix(x),
+                                  field=",".join(sorted({f for e in x.errors for f in e.fields})) or None)
                            for r, x in bad]
         _initial_status(run, written.merge(made, on="sf_id"), outcome)
         return outcome
