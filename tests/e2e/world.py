@@ -166,6 +166,17 @@ class World:
         self.runs.append(run)
         return run
 
+    @staticmethod
+    def xcom(run: Run, task_id: str) -> Any:
+        """What a task of the run returned (its XCom), read from the metadata DB."""
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            row = session.scalars(XComModel.get_many(run_id=run.dag_run.run_id, key="return_value",
+                                                     dag_ids=run.dag_run.dag_id, task_ids=task_id)).first()
+            return None if row is None else XComModel.deserialize_value(row)
+
     def _summary(self, name: str, airflow_run_id: str) -> dict[str, Any]:
         found = self.store.get_run(self.store.run_key(name, airflow_run_id))
         return dict(found or {})
