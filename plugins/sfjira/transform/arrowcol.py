@@ -50,7 +50,7 @@ def to_series(array: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     """Canonical Series: text -> `str` dtype, booleans -> nullable `boolean`, lists -> Arrow list dtype,
     timestamps -> datetime64[ms, UTC]."""
     if pa.types.is_timestamp(array.type):
-        return pd.Series(array.to_pandas().to_numpy(), index=index, dtype=pd.DatetimeTZDtype("ms", "UTC"))
+        return pd.Series(array.cast(pa.timestamp("ms", tz="UTC")).to_pandas().array, index=index)
     if pa.types.is_boolean(array.type):
         return pd.Series(pd.array(array, dtype="boolean"), index=index)
     if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from sfjira.transform import multivalue
 from sfjira.transform.arrowcol import (
     STRING,
+    any_true,
     as_text,
     bool_mask,
     empty_to_null,
@@ -87,7 +88,7 @@ def coerce(series: pd.Series, ftype: str, *, separator: str = ";") -> Coerced:
         out.flag(bad, "INVALID_VALUE", "is not text or a list of text")
         return out
     text, bad = text_of(series)
-    if ftype == "text":
+    if ftype == "text" and any_true(pc.match_substring(text, "\r")):  # a plain search is cheaper than the regex
         text = pc.replace_substring_regex(text, r"\r\n?", "\n")
     out = Coerced(text)
     out.flag(bad, "INVALID_VALUE", "is not text")

@@ -329,7 +329,8 @@ def _fill(f: FieldMapping, canonical: pa.Array, out: Coerced) -> pa.Array:
 def _check_length(f: FieldMapping, canonical: pa.Array, side: _Side, out: Coerced) -> pa.Array:
     system = JIRA_SYSTEM_FIELDS.get(f.jira) if side.target == "jira" else None
     if system and system.single_line and f.type in ("string", "text"):
-        out.flag(bool_mask(pc.match_substring_regex(canonical, r"[\r\n]")), "STRING_MULTILINE")
+        breaks = pc.or_(pc.match_substring(canonical, "\n"), pc.match_substring(canonical, "\r"))
+        out.flag(bool_mask(breaks), "STRING_MULTILINE")
     limit = f.max_length or (system.max_length if system and f.type in ("string", "text") else None)
     if not limit:
         return canonical

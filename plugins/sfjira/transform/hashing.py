@@ -27,28 +27,34 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import STR_DTYPE, STRING, combine, null_mask, to_arrow
+from sfjira.transform.arrowcol import STR_DTYPE, STRING, combine, null_mask
 
 HASH_CHARS = 32
+BLOCK_ROWS = 1 << 17
 BINARY = pa.large_binary()
 
 
 def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Series:
     """One hash per row over `columns` (default: all) of a canonical frame, indexed like the frame."""
     keys = sorted(columns if columns is not None else frame.columns)
-    header = ("sfjira-record-v1\n" + "\n".join(keys) + "\n").encode()
-    texts = [_text(frame[key]) for key in keys]
-    parts = [pa.scalar(header, BINARY), _lengths(texts, len(frame)), *texts]
-    serial = pc.binary_join_element_wise(*parts, pa.scalar(b"", BINARY), null_handling="replace",
-                                         null_replacement="")
-    return pd.Series(pd.array(_sha(serial), dtype=STR_DTYPE), index=frame.index, name="record_hash")
+    header = pa.scalar(("sfjira-record-v1\n" + "\n".join(keys) + "\n").encode(), BINARY)
+    arrays = [_chunked(frame[key]) for key in keys]
+    hashed = []
+    for start in range(0, len(frame), BLOCK_ROWS):  # block by block: the serialisation stays small
+        texts = [_text(array.slice(start, BLOCK_ROWS)) for array in arrays]
+        size = min(BLOCK_ROWS, len(frame) - start)
+        serial = pc.binary_join_element_wise(header, _lengths(texts, size), *texts, pa.scalar(b"", BINARY),
+                                             null_handling="replace", null_replacement="")
+        hashed.append(_sha(serial))
+    hashes = pa.chunked_array(hashed, STRING)
+    return pd.Series(pd.array(hashes, dtype=STR_DTYPE), index=frame.index, name="record_hash")
 
 
 def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One hash per cell of `columns` (default: all); equal values of a field hash equally in any run."""
     out = {}
     for key in columns if columns is not None else frame.columns:
-        encoded = pc.dictionary_encode(_text(frame[key]))  # hash each distinct value once
+        encoded = pc.dictionary_encode(_text(_chunked(frame[key])))  # hash each distinct value once
         distinct = encoded.dictionary
         prefix = pa.scalar(f"sfjira-field-v1\n{key}\n".encode(), BINARY)
         serial = pc.binary_join_element_wise(prefix, _lengths([distinct], len(distinct)), distinct,
@@ -60,11 +66,16 @@ def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> p
     return pd.DataFrame(out, index=frame.index)
 
 
-def _text(series: pd.Series) -> pa.Array:
-    array = to_arrow(series)
+def _chunked(series: pd.Series) -> pa.ChunkedArray:
+    array = pa.array(series.array, from_pandas=True)
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+
+
+def _text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    array = combine(array)
     if pa.types.is_boolean(array.type):
         array = pc.if_else(array, "true", "false")
-    return combine(array).cast(STRING).cast(BINARY)
+    return array.cast(STRING).cast(BINARY)
 
 
 def _lengths(texts: list[pa.Array], n: int) -> pa.Array:
