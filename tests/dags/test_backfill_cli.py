@@ -86,33 +86,48 @@ def task_errors(env: dict[str, str]) -> str:
     return "\n".join(lines[-60:])
 
 
-def run_backfill(env: dict[str, str], *extra: str) -> list[dict]:
-    before = {r["run_id"]: r for r in backfill_runs(env)}
-    airflow(env, "backfill", "create", "--dag-id", DAG_ID, "--from-date", DAY.isoformat(),
-            "--to-date", (DAY + dt.timedelta(minutes=30)).isoformat(), *extra)
-    log = open(Path(env["AIRFLOW_HOME"]) / "services.log", "a")  # noqa: SIM115 - closed below
-    services = [subprocess.Popen([str(Path(sys.executable).parent / "airflow"), *cmd], env=env, stdout=log,
-                                 stderr=subprocess.STDOUT, cwd=REPO)
-                for cmd in (["api-server", "--port", env["AIRFLOW__API__PORT"]], ["scheduler"])]
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            runs = backfill_runs(env)
-            fresh = [r for r in runs if before.get(r["run_id"], {}).get("end_date") != r.get("end_date")
-                     or r["run_id"] not in before]
-            if len(fresh) >= 3 and all(r["state"] in ("success", "failed") for r in fresh):
-                return fresh
-            time.sleep(2)
-        raise AssertionError(f"backfill runs did not finish: {backfill_runs(env)}")
-    finally:
-        for proc in services:
+class Services:
+    """api-server + scheduler (LocalExecutor) for the duration of the test."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.log = open(Path(env["AIRFLOW_HOME"]) / "services.log", "a")  # noqa: SIM115 - closed in stop()
+        self.procs = [subprocess.Popen([str(Path(sys.executable).parent / "airflow"), *cmd], env=env,
+                                       stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
+                      for cmd in (["api-server", "--port", env["AIRFLOW__API__PORT"]], ["scheduler"])]
+
+    def stop(self) -> None:
+        for proc in self.procs:
             proc.terminate()
-        for proc in services:
+        for proc in self.procs:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        log.close()
+        self.log.close()
+
+
+def run_backfill(env: dict[str, str], *extra: str) -> list[dict]:
+    """Create a backfill over the three intervals and wait for its runs to finish. Only one backfill per
+    DAG may run: the scheduler marks the previous one complete shortly after its runs end, so retry."""
+    before = {r["run_id"]: r.get("end_date") for r in backfill_runs(env)}
+    args = [str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", DAG_ID,
+            "--from-date", DAY.isoformat(), "--to-date", (DAY + dt.timedelta(minutes=30)).isoformat(), *extra]
+    deadline = time.monotonic() + 90
+    while True:
+        proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+        if proc.returncode == 0:
+            break
+        assert "AlreadyRunningBackfill" in proc.stderr + proc.stdout and time.monotonic() < deadline, \
+            proc.stderr[-3000:]
+        time.sleep(2)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        fresh = [r for r in backfill_runs(env) if r["run_id"] not in before or before[r["run_id"]] != r.get("end_date")]
+        if len(fresh) >= 3 and all(r["state"] in ("success", "failed") for r in fresh):
+            return fresh
+        time.sleep(2)
+    raise AssertionError(f"backfill runs did not finish: {backfill_runs(env)}\n{task_errors(env)}")
 
 
 def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf_emulator, jira_emulator,
@@ -138,8 +153,6 @@ def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf
     airflow(env, "dags", "reserialize")
     airflow(env, "dags", "unpause", DAG_ID)
 
-    runs = run_backfill(env)
-    assert sorted(r["state"] for r in runs) == ["success"] * 3, task_errors(env)
     rest = JiraRest(jira_emulator.url, jira_emulator.ca_bundle)
 
     def issues_by_sfid() -> dict[str, list[str]]:
@@ -150,13 +163,19 @@ def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf
             out.setdefault(issue["fields"]["customfield_10050"], []).append(issue["key"])
         return out
 
-    first = issues_by_sfid()
-    assert {k: len(v) for k, v in first.items()} == dict.fromkeys(ids, 1)
-    assert {r["Id"]: r["Jira_Key__c"] for r in opportunities()} == {k: v[0] for k, v in first.items()}
+    services = Services(env)
+    try:
+        runs = run_backfill(env)
+        assert sorted(r["state"] for r in runs) == ["success"] * 3, task_errors(env)
+        first = issues_by_sfid()
+        assert {k: len(v) for k, v in first.items()} == dict.fromkeys(ids, 1)
+        assert {r["Id"]: r["Jira_Key__c"] for r in opportunities()} == {k: v[0] for k, v in first.items()}
 
-    jira_emulator.clear_calls()
-    again = run_backfill(env, "--reprocess-behavior", "completed")
-    assert sorted(r["state"] for r in again) == ["success"] * 3, task_errors(env)
+        jira_emulator.clear_calls()
+        again = run_backfill(env, "--reprocess-behavior", "completed")
+        assert sorted(r["state"] for r in again) == ["success"] * 3, task_errors(env)
+    finally:
+        services.stop()
     assert issues_by_sfid() == first  # re-synced, no duplicates
     writes = {k: v for k, v in jira_emulator.calls()["by_endpoint"].items()
               if k.split()[0] in ("POST", "PUT", "DELETE") and "/search" not in k}
