@@ -349,23 +349,19 @@ class Mapping(_Strict):
 
     def salesforce_columns(self) -> list[str]:
         """Every Salesforce field (incl. parent paths) the sync must SELECT, in a stable order."""
-        cols = ["Id", "SystemModstamp", self.salesforce.jira_key_field]
-        if self.salesforce.jira_url_field:
-            cols.append(self.salesforce.jira_url_field)
-        for f in self.synced_fields:
-            cols.append(f.salesforce)
-            if f.template and f.direction == "sf_to_jira":
-                cols.extend(template_fields(f.template))
-        return list(dict.fromkeys(cols))
+        head = ["Id", "SystemModstamp", self.salesforce.jira_key_field, self.salesforce.jira_url_field]
+        return self._columns(head, "salesforce", "sf_to_jira")
 
     def jira_columns(self) -> list[str]:
         """Every Jira field the sync must request (ids or, if unresolved, names), in a stable order."""
-        cols = ["id", "key", "updated"]
-        if self.jira.salesforce_id_field:
-            cols.append(self.jira.salesforce_id_field)
+        return self._columns(["id", "key", "updated", self.jira.salesforce_id_field], "jira", "jira_to_sf")
+
+    def _columns(self, head: list[str | None], side: str, renders: FlowDirection) -> list[str]:
+        """`head`, each field's column on `side`, and the inputs of templates rendered from that side."""
+        cols = [c for c in head if c]
         for f in self.synced_fields:
-            cols.append(f.jira)
-            if f.template and f.direction == "jira_to_sf":
+            cols.append(getattr(f, side))
+            if f.template and f.direction == renders:
                 cols.extend(template_fields(f.template))
         return list(dict.fromkeys(cols))
 
