@@ -208,8 +208,8 @@ def _field_decisions(mapping: Mapping, sf: Any, jira_by_sf: pd.DataFrame, jira_m
         if to_s:
             out["new_js"][key] = agreed
     frames = {k: pd.DataFrame(v, index=index) for k, v in out.items()}
-    changed = ((frames["new_sj"].fillna("") != _aligned(stored_sj, frames["new_sj"]).fillna("")).any(axis=1)
-               | (frames["new_js"].fillna("") != _aligned(stored_js, frames["new_js"]).fillna("")).any(axis=1))
+    changed = ((_filled(frames["new_sj"]) != _filled(_aligned(stored_sj, frames["new_sj"]))).any(axis=1)
+               | (_filled(frames["new_js"]) != _filled(_aligned(stored_js, frames["new_js"]))).any(axis=1))
     touched = index[changed.to_numpy()]
     return _Decisions(index, frames["write_jira"], frames["write_sf"], frames["conflict"], frames["winner"],
                       frames["new_sj"], frames["new_js"], sf_linked.reindex(index), j_linked.reindex(index), touched)
@@ -223,6 +223,11 @@ def _col(stored: pd.DataFrame, key: str, index: pd.Index) -> pd.Series:
 
 def _aligned(stored: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     return stored.reindex(index=like.index, columns=like.columns)
+
+
+def _filled(hashes: pd.DataFrame) -> pd.DataFrame:
+    # Columns of a store with nothing yet come back all-NaN float64; pandas will refuse "" as their fill.
+    return hashes.astype(object).fillna("")
 
 
 def _winner(f: FieldMapping, sf_mod: pd.Series, j_mod: pd.Series, index: pd.Index) -> pd.Series:
