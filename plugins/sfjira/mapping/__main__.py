@@ -57,8 +57,14 @@ def _validate(files: Sequence[str], live: bool) -> int:
 
 
 def _check_live(mapping: Mapping, sources: LiveSources) -> None:
-    check_live(mapping, describe=sources.describe, jira_fields=sources.jira_fields,
-               createmeta=sources.createmeta(mapping.jira.project, mapping.jira.issue_type))
+    try:
+        createmeta = sources.createmeta(mapping.jira.project, mapping.jira.issue_type)
+        check_live(mapping, describe=sources.describe, jira_fields=sources.jira_fields, createmeta=createmeta)
+    except MappingError:
+        raise
+    except Exception as err:  # an API refusing a metadata call ends the live check, with its reason
+        raise LiveUnavailable(f"reading metadata failed: {err}", fix="check the connections and the API user's "
+                              "permissions (describe, field and createmeta access)") from None
 
 
 if __name__ == "__main__":

@@ -57,6 +57,10 @@ class _Describer:
                 self._cache[obj] = self._get(obj)
             except KeyError:
                 self._cache[obj] = None
+            except Exception as err:  # a describe of an unknown object is a 404 from the API
+                if getattr(err, "status", None) != 404:
+                    raise
+                self._cache[obj] = None
         described = self._cache[obj]
         return {f["name"]: f for f in described.get("fields", [])} if described else None
 
@@ -251,9 +255,12 @@ def jira_problems(mapping: Mapping, jira_fields: list[dict], createmeta: Any = N
 
 
 def normalise_createmeta(createmeta: Any) -> dict[str, dict]:
-    """Both createmeta shapes (and a plain list of field entries) -> {field id: entry}."""
+    """Both createmeta shapes, a plain list of field entries, or {field id: entry} (what
+    JiraSyncHook.createmeta returns) -> {field id: entry}."""
     if isinstance(createmeta, list):
         return {e.get("fieldId") or e.get("key"): e for e in createmeta}
+    if not any(k in createmeta for k in ("projects", "fields", "values", "results")):
+        return {k: {"fieldId": k, **v} for k, v in createmeta.items()}
     if "projects" in createmeta:
         out: dict[str, dict] = {}
         for project in createmeta["projects"]:
