@@ -6,6 +6,8 @@ with the same owner rules (never a second write path); this module only says wha
   push_to_jira        (sf_id, jira_key, fields) whose Jira values must take Salesforce's
   pull_to_salesforce  (sf_id, jira_key, fields) whose Salesforce values must take Jira's
   create_in_jira      records to create again (missing in Jira; orphans under `jira_deleted: clear_key`)
+  relink              pairs whose record lacks the issue's key: the link is confirmed again, so the
+                      sync's key write-back rewrites the key field
   unlink              links to forget first (orphans whose issue is gone, or both sides gone)
   deletes             orphans whose record is gone: the sync's salesforce_deleted / jira_deleted handling
   actions             one row per drift row: the action taken or the reason none was (duplicates,
@@ -14,7 +16,7 @@ with the same owner rules (never a second write path); this module only says wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -43,13 +45,14 @@ class HealPlan:
     create_in_jira: pd.DataFrame     # sf_id, stale_key (a key the record holds for an issue that is gone)
     unlink: pd.DataFrame             # sf_id, jira_key
     deletes: pd.DataFrame            # sf_id, jira_key, gone ("salesforce" | "jira"), policy (the mapping's action)
-    actions: pd.DataFrame            # ACTION_COLUMNS
+    actions: pd.DataFrame            # ACTION_COLUMNS, indexed like the drift rows they decide
+    relink: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["sf_id", "jira_key"]))
 
     @property
     def sf_ids(self) -> list[str]:
         """Every Salesforce id the sync must re-process, sorted."""
         parts = [self.push_to_jira["sf_id"], self.pull_to_salesforce["sf_id"], self.create_in_jira["sf_id"],
-                 self.deletes["sf_id"]]
+                 self.deletes["sf_id"], self.relink["sf_id"]]
         return sorted({str(v) for p in parts for v in p.dropna()})
 
     @property
@@ -61,7 +64,7 @@ class HealPlan:
     @property
     def empty(self) -> bool:
         return not (len(self.push_to_jira) or len(self.pull_to_salesforce) or len(self.create_in_jira)
-                    or len(self.unlink) or len(self.deletes))
+                    or len(self.unlink) or len(self.deletes) or len(self.relink))
 
     def counts(self) -> dict[str, int]:
         return self.actions["action"].value_counts().astype(int).to_dict() if len(self.actions) else {}
@@ -81,11 +84,11 @@ class HealPlan:
 
 def heal_plan(result: DriftResult, mapping: Mapping) -> HealPlan:
     rows = result.rows
-    parts = [_fields(rows[rows["category"].isin(FIELD_CATEGORIES)]),
+    parts = [_fields(mapping, rows[rows["category"].isin(FIELD_CATEGORIES)]),
              _missing_in_jira(rows[rows["category"] == MISSING_IN_JIRA]),
              _orphans(mapping, rows[rows["category"] == ORPHAN_LINK]),
              _unhealed(mapping, rows[rows["category"].isin([DUPLICATE, MISSING_IN_SALESFORCE])])]
-    actions = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
+    actions = pd.concat([p for p in parts if len(p)]) if any(len(p) for p in parts) else \
         pd.DataFrame(columns=list(ACTION_COLUMNS))
     return HealPlan(
         mapping=mapping.name,
@@ -95,17 +98,20 @@ def heal_plan(result: DriftResult, mapping: Mapping) -> HealPlan:
         unlink=_pick(actions, actions["action"].isin(["unlink", "unlink_and_recreate"]), ["sf_id", "jira_key"]),
         deletes=_deletes(mapping, actions),
         actions=actions.reindex(columns=list(ACTION_COLUMNS)),
+        relink=_pick(actions, actions["action"] == "relink", ["sf_id", "jira_key"]),
     )
 
 
 def _frame(rows: pd.DataFrame, action: object, side: object, reason: object) -> pd.DataFrame:
     return pd.DataFrame({"category": rows["category"].to_numpy(), "sf_id": rows["sf_id"].to_numpy(),
                          "jira_key": rows["jira_key"].to_numpy(), "field": rows["field"].to_numpy(),
-                         "action": action, "side": side, "reason": reason})
+                         "action": action, "side": side, "reason": reason}, index=rows.index)
 
 
-def _fields(rows: pd.DataFrame) -> pd.DataFrame:
-    """The owner rules already picked the winner of each cell: write its value over the other side."""
+def _fields(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
+    """The owner rules already picked the winner of each cell: write its value over the other side.
+    The ids each side keeps of the other are not mapped fields: the record's key is rewritten by the
+    sync's key write-back (relink); the sync writes the issue's Salesforce id only when it creates it."""
     if not len(rows):
         return pd.DataFrame()
     to_jira = (rows["winner"] == "salesforce").to_numpy()
@@ -113,8 +119,19 @@ def _fields(rows: pd.DataFrame) -> pd.DataFrame:
     conflict = (rows["category"] == CONFLICT_PENDING).to_numpy()
     reason = np.where(conflict, "conflict resolved by owner " + rows["owner"].astype(str).to_numpy() + ": ",
                       "") + source + " value sent through the sync"
-    return _frame(rows, np.where(to_jira, "write_jira", "write_salesforce"), np.where(to_jira, "jira", "salesforce"),
-                  reason)
+    action = np.where(to_jira, "write_jira", "write_salesforce")
+    side = np.where(to_jira, "jira", "salesforce")
+    mapped = rows["field"].isin([f.canonical_key for f in mapping.synced_fields]).to_numpy()
+    key_field = (rows["field"] == mapping.salesforce.jira_key_field).to_numpy() & ~mapped
+    sfid_field = ~mapped & ~key_field
+    action = np.select([key_field, sfid_field], ["relink", "none"], action)
+    side = np.where(key_field, "salesforce", np.where(sfid_field, "jira", side))
+    reason = np.select(
+        [key_field, sfid_field],
+        [f"the link is confirmed again, so the sync's key write-back rewrites {mapping.salesforce.jira_key_field}",
+         "the sync writes the Salesforce id onto an issue only when it creates it: set it on the issue by hand"],
+        reason)
+    return _frame(rows, action, side, reason)
 
 
 def _missing_in_jira(rows: pd.DataFrame) -> pd.DataFrame:

@@ -129,6 +129,13 @@ def _values(field: object, sf_value: object, jira_value: object) -> str:
     return f"<td class=v>{_value(sf_value)}</td><td class=v>{_value(jira_value)}</td>"
 
 
+def _decision(action: object, reason: object) -> str:
+    """What auto_heal does about a row (bold), and how or why not."""
+    if action is None or (isinstance(action, float) and pd.isna(action)):
+        return "<td></td>"
+    return f"<td><b>{escape(str(action))}</b>: {escape(str(reason or ''))}</td>"
+
+
 def _rows(rows: pd.DataFrame, mapping: Mapping, max_rows: int) -> str:
     if not len(rows):
         return "<p class=zero>No drift: both sides agree on every record and field compared.</p>"
@@ -137,12 +144,15 @@ def _rows(rows: pd.DataFrame, mapping: Mapping, max_rows: int) -> str:
             "to this report hold every row.</p>") if len(rows) > len(shown) else ""
     legend = ("<p class=meta>Values are shown in canonical form, as compared: the Salesforce vocabulary for "
               "mapped values, UTC date-times, exact decimals, sorted multi-values.</p>")
+    healing = "auto_heal" in shown.columns
     header = ("<tr><th>category</th><th>Salesforce id</th><th>Jira key</th><th>field</th><th>Salesforce value</th>"
-              "<th>Jira value</th><th>owner</th><th>wins</th><th>detail</th></tr>")
+              "<th>Jira value</th><th>owner</th><th>wins</th><th>detail</th>"
+              + ("<th>auto_heal</th>" if healing else "") + "</tr>")
     lines = "".join(
         f"<tr><td>{escape(str(r.category))}</td><td>{_value(r.sf_id)}</td><td>{_value(r.jira_key)}</td>"
         f"<td>{escape(field_label(mapping, r.field))}</td>{_values(r.field, r.sf_value, r.jira_value)}"
         f"<td>{escape(str(r.owner or ''))}</td>"
-        f"<td>{escape(str(r.winner or ''))}</td><td>{escape(str(r.detail or ''))}</td></tr>"
+        f"<td>{escape(str(r.winner or ''))}</td><td>{escape(str(r.detail or ''))}</td>"
+        + (_decision(r.auto_heal, r.auto_heal_reason) if healing else "") + "</tr>"
         for r in shown.itertuples(index=False))
     return f"{legend}{note}<table id=drift>{header}{lines}</table>"

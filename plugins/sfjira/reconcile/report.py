@@ -40,6 +40,16 @@ def masked_rows(result: DriftResult, mapping: Mapping) -> pd.DataFrame:
     return rows
 
 
+def with_decisions(rows: pd.DataFrame, actions: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows with what auto_heal does about each (`heal_plan(...).actions`, indexed like the rows):
+    `auto_heal` (the action, `none` if nothing) and `auto_heal_reason` (what it does, or why not)."""
+    if actions is None:
+        return rows
+    picked = actions.reindex(rows.index)
+    return rows.assign(auto_heal=picked["action"].to_numpy(dtype=object),
+                       auto_heal_reason=picked["reason"].to_numpy(dtype=object))
+
+
 def drift_json(result: DriftResult, rows: pd.DataFrame, *, run_id: str | None, generated_at: dt.datetime) -> str:
     head = json.dumps({"mapping": result.mapping, "run_id": run_id, "generated_at": generated_at.isoformat(),
                        "summary": result.summary()}, ensure_ascii=False)
@@ -84,14 +94,17 @@ def write_utf8(folder: ObjectStoragePath | str, name: str, text: str) -> str:
 
 def write_report(result: DriftResult, mapping: Mapping, folder: ObjectStoragePath | str, *,
                  history: pd.DataFrame | None = None, run_id: str | None = None,
-                 generated_at: dt.datetime | None = None, max_rows: int = 2000) -> ReportPaths:
+                 generated_at: dt.datetime | None = None, max_rows: int = 2000,
+                 actions: pd.DataFrame | None = None) -> ReportPaths:
     """Write drift.json, drift.csv and drift_report.html into `folder`; returns their paths.
 
     :param history: StateStore.drift_history(mapping.name) for the trend (this run is added if absent).
     :param max_rows: rows shown in the HTML table (the CSV and JSON hold all).
+    :param actions: heal_plan(result, mapping).actions: every row then says what auto_heal does about
+        it, or why nothing (duplicates, issues without a record, orphans a delete policy leaves alone).
     """
     when = generated_at or dt.datetime.now(dt.UTC)
-    rows = masked_rows(result, mapping)
+    rows = with_decisions(masked_rows(result, mapping), actions)
     html = render_html(result, mapping, rows, trend=trend_frame(history, result, run_id, when), run_id=run_id,
                        generated_at=when, max_rows=max_rows)
     return ReportPaths(

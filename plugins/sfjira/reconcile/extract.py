@@ -1,0 +1,240 @@
+"""Read every record in scope on both sides, streamed to Parquet parts under the run folder.
+
+Salesforce: the records the mapping's `where` selects plus every record carrying a Jira key, in one
+SOQL query paged by `query_pages`. Jira: the issues of the mapping's project and type plus every
+issue carrying a Salesforce id (`cf[N] IS NOT EMPTY` / `issue.property[p].sfid IS NOT EMPTY`),
+paged by `search_pages`; an issue outside the project and type is kept only if it carries this
+mapping's Salesforce id (its property names the mapping, or, without one, the id is of the
+mapping's object). Pages are flushed to Parquet every FLUSH_RECORDS records, so the raw JSON of a
+large org is never held at once. The frames have exactly the sync extract's columns, so auto_heal
+can hand slices of them to the sync's plan.
+
+With a "changed since" scope both queries also filter on the modification stamp; then the
+counterparts the read records point at (`reconcile.scope.counterparts`) are fetched by id and key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+from airflow.sdk import ObjectStoragePath
+
+from sfjira.exceptions import ApiError
+from sfjira.hooks.jira_frames import issues_to_frame
+from sfjira.hooks.jql import SfidLocation, jql_string, minute_bounds, user_zone
+from sfjira.hooks.salesforce_frames import records_to_frame
+from sfjira.hooks.soql import WATERMARK_FIELD, check_fields, check_sobject, soql_datetime, soql_literal
+from sfjira.mapping.model import Mapping
+from sfjira.reconcile.run import ReconcileRun
+from sfjira.storage import read_frame, write_frame
+
+log = logging.getLogger(__name__)
+
+FLUSH_RECORDS = 20_000
+SF_PARTS, JIRA_PARTS = "reconcile_salesforce", "reconcile_jira"
+JIRA_PAGE = 100        # Jira Cloud's page maximum when fields are requested
+BY_ID_CHUNK = 200      # ids per SOQL `Id IN (...)`, keys per JQL `key in (...)`
+_FILTER_FIELDS = ("project", "issuetype")
+
+
+# -- queries -----------------------------------------------------------------------------------------
+
+def reconcile_soql(mapping: Mapping, since: dt.datetime | None = None) -> str:
+    """`SELECT <columns> FROM <object> [WHERE ...] ORDER BY Id`: the mapping's filter OR a Jira key."""
+    sf = mapping.salesforce
+    columns = check_fields(mapping.salesforce_columns())
+    scope = [f"({sf.where.strip()}) OR {check_fields([sf.jira_key_field])[0]} != null"] if (
+        sf.where and sf.where.strip()) else []
+    if since is not None:
+        scope.insert(0, f"{WATERMARK_FIELD} >= {soql_datetime(since)}")
+    where = f" WHERE {' AND '.join(f'({c})' for c in scope)}" if scope else ""
+    return f"SELECT {', '.join(columns)} FROM {check_sobject(sf.object)}{where} ORDER BY Id"
+
+
+def carried_terms(mapping: Mapping) -> list[str]:
+    """JQL terms of the places an issue keeps the Salesforce id (custom field, entity property)."""
+    jira = mapping.jira
+    places = [jira.salesforce_id_field, f"{jira.salesforce_id_property}.sfid" if jira.salesforce_id_property else None]
+    return [SfidLocation.parse(p).jql_term for p in places if p]
+
+
+def reconcile_jql(mapping: Mapping, since_minute: str | None = None) -> str:
+    """Project and type, OR any issue carrying a Salesforce id; `since_minute` a JQL minute literal."""
+    jira = mapping.jira
+    home = f"project = {jql_string(jira.project)} AND issuetype = {jql_string(jira.issue_type)}"
+    scope = " OR ".join([f"({home})", *(f"{term} IS NOT EMPTY" for term in carried_terms(mapping))])
+    if since_minute is not None:
+        scope = f'updated >= "{since_minute}" AND ({scope})'
+    return f"{scope} ORDER BY key ASC"
+
+
+def jira_fields(mapping: Mapping) -> list[str]:
+    """The issue fields the sync's extract requests (its frame's columns)."""
+    return [c for c in mapping.jira_columns() if c not in ("id", "key", "updated")]
+
+
+# -- parts -------------------------------------------------------------------------------------------
+
+def _batches(pages: Iterable[Sequence[Any]], size: int = FLUSH_RECORDS) -> Iterator[list[Any]]:
+    """Pages regrouped into lists of about `size` records (always at least one, maybe empty)."""
+    held: list[Any] = []
+    count, yielded = 0, False
+    for page in pages:
+        held.append(page)
+        count += len(page)
+        if count >= size:
+            yield held
+            held, count, yielded = [], 0, True
+    if held or not yielded:
+        yield held
+
+
+def write_parts(folder: str, name: str, frames: Iterable[pd.DataFrame], start: int = 0) -> tuple[str, int, int]:
+    """Each frame as `<folder>/<name>/part-NNNNN.parquet`; returns (parts folder, records, parts written)."""
+    target = ObjectStoragePath(folder) / name
+    target.mkdir(parents=True, exist_ok=True)
+    records = parts = 0
+    for number, frame in enumerate(frames, start=start):
+        write_frame(target, f"part-{number:05d}", frame)
+        records += len(frame)
+        parts += 1
+    return str(target), records, parts
+
+
+def read_parts(folder: str, key: str) -> pd.DataFrame:
+    """All parts of one side, in order, one row per `key` (a record fetched twice is kept once)."""
+    paths = sorted(str(p) for p in ObjectStoragePath(folder).iterdir() if str(p).endswith(".parquet"))
+    frames = [read_frame(p) for p in paths]
+    filled = [f for f in frames if len(f)] or frames[:1]
+    frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
+    return frame.drop_duplicates(subset=[key], keep="first").reset_index(drop=True)
+
+
+def _next_part(folder: str) -> int:
+    return sum(1 for p in ObjectStoragePath(folder).iterdir() if str(p).endswith(".parquet"))
+
+
+# -- Salesforce --------------------------------------------------------------------------------------
+
+def _sf_frames(run: ReconcileRun, soqls: Iterable[str]) -> Iterator[pd.DataFrame]:
+    columns = run.mapping.salesforce_columns()
+    pages = (page for soql in soqls for page in run.salesforce.query_pages(soql))
+    for batch in _batches(pages):
+        yield records_to_frame(batch, columns)
+
+
+def extract_salesforce(run: ReconcileRun) -> dict[str, Any]:
+    soql = reconcile_soql(run.mapping, run.since)
+    log.info("Salesforce: reading every %s record in scope: %s", run.mapping.salesforce.object, soql)
+    folder, records, parts = write_parts(run.folder, SF_PARTS, _sf_frames(run, [soql]))
+    log.info("Salesforce: %d records in %d Parquet part(s) under %s", records, parts, folder)
+    return {"parts": folder, "records": records, "api_calls": run.salesforce.calls}
+
+
+def fetch_salesforce(run: ReconcileRun, folder: str, ids: Sequence[str]) -> int:
+    """Records by Id (the counterparts of what was read), appended to the Salesforce parts."""
+    if not ids:
+        return 0
+    mapping = run.mapping
+    columns = ", ".join(check_fields(mapping.salesforce_columns()))
+    soqls = [f"SELECT {columns} FROM {check_sobject(mapping.salesforce.object)} WHERE Id IN "
+             f"({', '.join(soql_literal(i) for i in ids[start:start + BY_ID_CHUNK])})"
+             for start in range(0, len(ids), BY_ID_CHUNK)]
+    _, records, _ = write_parts(run.folder, SF_PARTS, _sf_frames(run, soqls), start=_next_part(folder))
+    return records
+
+
+# -- Jira --------------------------------------------------------------------------------------------
+
+class _Belongs:
+    """Which issues outside the mapping's project and type still belong to it (see the module doc)."""
+
+    def __init__(self, run: ReconcileRun) -> None:
+        self.run = run
+        jira = run.mapping.jira
+        self.project, self.issue_type = jira.project, jira.issue_type.casefold()
+        self.field, self.prop = jira.salesforce_id_field, jira.salesforce_id_property
+        self._prefix: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix of the mapping's object ("500" for Case), asked once and only if needed."""
+        if self._prefix is None:
+            described = self.run.salesforce.describe(self.run.mapping.salesforce.object)
+            self._prefix = str(described.get("keyPrefix") or "")
+        return self._prefix
+
+    def __call__(self, issue: dict[str, Any]) -> bool:
+        fields = issue.get("fields") or {}
+        project = (fields.get("project") or {}).get("key") or str(issue.get("key", "")).rsplit("-", 1)[0]
+        kind = str((fields.get("issuetype") or {}).get("name", "")).casefold()
+        if project == self.project and kind == self.issue_type:
+            return True
+        prop = (issue.get("properties") or {}).get(self.prop) if self.prop else None
+        if isinstance(prop, dict) and prop.get("mapping"):
+            return bool(prop.get("mapping") == self.run.mapping.name)
+        carried = fields.get(self.field) if self.field else None
+        return bool(carried) and self.prefix != "" and str(carried).startswith(self.prefix)
+
+
+def _jira_frames(run: ReconcileRun, searches: Iterable[Iterable[Sequence[Any]]],
+                 belongs: _Belongs | None) -> Iterator[pd.DataFrame]:
+    fields = jira_fields(run.mapping)
+    pages = ([i for i in page if belongs is None or belongs(i)] for search in searches for page in search)
+    for batch in _batches(pages):
+        frame = issues_to_frame(batch, fields, sfid_property=run.mapping.jira.salesforce_id_property)
+        yield frame.drop(columns=[c for c in _FILTER_FIELDS if c in frame.columns and c not in fields])
+
+
+def _search(run: ReconcileRun, jql: str) -> Iterator[Sequence[Any]]:
+    prop = run.mapping.jira.salesforce_id_property
+    wanted = list(dict.fromkeys([*jira_fields(run.mapping), "updated", *_FILTER_FIELDS]))
+    return run.jira.search_pages(jql, wanted, JIRA_PAGE, (prop,) if prop else ())
+
+
+def since_literal(run: ReconcileRun) -> str | None:
+    """The scope's start as a JQL minute in the API user's zone (JQL reads dates there)."""
+    if run.since is None:
+        return None
+    zone = user_zone(run.jira.myself().get("timeZone"))
+    return minute_bounds(run.since, run.since + dt.timedelta(minutes=1), zone)[0]
+
+
+def extract_jira(run: ReconcileRun) -> dict[str, Any]:
+    jql = reconcile_jql(run.mapping, since_literal(run))
+    log.info("Jira: reading every issue in scope: %s", jql)
+    folder, records, parts = write_parts(run.folder, JIRA_PARTS, _jira_frames(run, [_search(run, jql)], _Belongs(run)))
+    log.info("Jira: %d issues in %d Parquet part(s) under %s", records, parts, folder)
+    return {"parts": folder, "records": records, "api_calls": run.jira.calls}
+
+
+def _by_keys(run: ReconcileRun, keys: Sequence[str]) -> Iterator[Sequence[Any]]:
+    """Issues by key. JQL refuses a whole `key in (...)` naming one issue that does not exist, so a
+    refused chunk is asked key by key and the keys Jira does not know are skipped (they are gone)."""
+    for start in range(0, len(keys), BY_ID_CHUNK):
+        chunk = keys[start:start + BY_ID_CHUNK]
+        try:
+            yield from list(_search(run, f"key in ({', '.join(jql_string(k) for k in chunk)})"))
+        except ApiError as exc:
+            if exc.status != 400:
+                raise
+            for key in chunk:
+                try:
+                    yield from list(_search(run, f"key = {jql_string(key)}"))
+                except ApiError as one:
+                    if one.status != 400:
+                        raise
+                    log.info("Jira: %s does not exist (any more)", key)
+
+
+def fetch_jira(run: ReconcileRun, folder: str, keys: Sequence[str]) -> int:
+    """Issues by key (the counterparts of what was read), appended to the Jira parts."""
+    if not keys:
+        return 0
+    _, records, _ = write_parts(run.folder, JIRA_PARTS, _jira_frames(run, [_by_keys(run, keys)], None),
+                                start=_next_part(folder))
+    return records
