@@ -179,11 +179,14 @@ def _combine(mapping: Mapping, side: _Side, blocks: list[_Block]) -> TransformRe
     index = pd.Index(pd.array(pa.chunked_array([b.ids for b in blocks], STRING), dtype=STR_DTYPE),
                      name=side.index_name)
 
+    def column(part: str, key: str) -> pa.ChunkedArray:
+        arrays = [getattr(b, part)[key] for b in blocks]
+        kind = arrays[0].type  # a block of nothing but nulls may have found another type
+        return pa.chunked_array([a if a.type == kind else a.cast(kind) for a in arrays], kind)
+
     def build(part: str) -> pd.DataFrame:
-        first = getattr(blocks[0], part)
-        return pd.DataFrame({key: to_series(pa.chunked_array([getattr(b, part)[key] for b in blocks],
-                                                             first[key].type), index)
-                             for key in first}, index=index)
+        return pd.DataFrame({key: to_series(column(part, key), index) for key in getattr(blocks[0], part)},
+                            index=index)
 
     return TransformResult(mapping.name, side.direction, build("canonical"), build("target"), build("meta"),
                            ordered([b.rejects for b in blocks]))
