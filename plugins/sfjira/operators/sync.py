@@ -54,7 +54,10 @@ class SyncStepOperator(BaseOperator):
         return {step: ti.xcom_pull(task_ids=step) or {} for step in self.upstream_steps}
 
     def execute(self, context: Any) -> dict[str, Any]:
-        return self.step(self.sync_run(context), self.upstream(context))
+        run, upstream = self.sync_run(context), self.upstream(context)
+        # Steps after the plan write under the plan's state-store run (see SyncRun.state_run).
+        run.state_run = upstream.get("plan", {}).get("state_run")
+        return self.step(run, upstream)
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         raise NotImplementedError

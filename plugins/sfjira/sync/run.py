@@ -48,6 +48,9 @@ class SyncRun:
     salesforce_conn_id: str = "salesforce_default"
     jira_conn_id: str = "jira_default"
     state_conn_id: str = "sfjira_state"
+    state_run: str | None = None
+    """The run's key in the state store (default: the Airflow run id). A plan made again for the same
+    Airflow run (the run was cleared) gets its own key, handed to the loads through the plan's output."""
     extra: dict[str, object] = field(default_factory=dict)
 
     @cached_property
@@ -85,5 +88,15 @@ class SyncRun:
     @cached_property
     def run_id(self) -> str:
         """The state store's run id (begin_run is idempotent: a retried task gets the same run back)."""
-        return self.state.begin_run(self.name, self.airflow_run_id, window_start=self.window.since,
-                                    window_end=self.window.until, dry_run=self.dry_run)
+        return self.state.begin_run(self.name, self.state_run or self.airflow_run_id,
+                                    window_start=self.window.since, window_end=self.window.until,
+                                    dry_run=self.dry_run)
+
+    def fresh_state_run(self) -> str:
+        """The state-store key for a new plan of this Airflow run: the run id itself, or `<run id>#n` once
+        an earlier plan of the same run has begun writing (its intents are that plan's, not this one's)."""
+        key, attempt = self.airflow_run_id, 1
+        while len(self.state.intents(self.name, run_id=self.state.run_key(self.name, key))):
+            attempt += 1
+            key = f"{self.airflow_run_id}#{attempt}"
+        return key

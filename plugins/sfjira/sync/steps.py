@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
     mapping = run.mapping
     store = run.state
+    if not run.dry_run:
+        run.state_run = run.fresh_state_run()
     plan = build_plan(
         mapping, read_frame(sf_out["records"]), read_frame(sf_out["deleted"]), read_frame(jira_out["issues"]),
         store.links(mapping.name), store.synced_state(mapping.name), cloud=_is_cloud(run), run_id=run.run_id,
@@ -30,7 +32,7 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) ->
     counts = plan.counts()
     diff = write_text(run.folder, "plan_diff.md", render_diff(run, plan))
     log.info("Plan for %s%s: %s (readable diff: %s)", mapping.name, " (dry run)" if run.dry_run else "", counts, diff)
-    return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run}
+    return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run, "state_run": run.state_run}
 
 
 def _is_cloud(run: SyncRun) -> bool:
