@@ -106,3 +106,22 @@ def test_field_changed_on_both_sides_is_settled_by_its_owner_and_ledgered(world:
     world.clear_calls()
     world.run("case_to_bug")
     assert world.writes() == {"salesforce": {}, "jira": {}}
+
+
+def test_rerunning_the_same_airflow_run_applies_new_changes(world: World) -> None:
+    # Clearing a DAG run (or a backfill reprocessing it) runs every task again under the same run id:
+    # the new plan's chunks must be written, not mistaken for the first attempt's completed ones.
+    ids = make_cases(world.sf, 2, Status="New")
+    first = world.run("case_to_bug")
+    keys = _keys(world, "Case", ids)
+    world.transition(keys[0], "In Progress")
+    (late,) = world.sf.create_many("Case", [{"Subject": "Arrived late", "Status": "New", "Priority": "Low"}])
+
+    again = world.run("case_to_bug", run_after=first.dag_run.run_after)
+
+    assert again.dag_run.run_id == first.dag_run.run_id
+    assert _case(world, ids[0])["Status"] == "Working"
+    assert _case(world, late)["Jira_Key__c"], "the record that arrived later got its issue"
+    assert len(world.issues("project = SUP")) == 3
+    assert again.summary["airflow_run_id"] == f"{first.dag_run.run_id}#2"
+    assert again.summary["status"] == "success"

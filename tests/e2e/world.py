@@ -151,14 +151,17 @@ class World:
         return sync_dag(self.mapping(name))
 
     def run(self, name: str, *, full: bool = False, dry_run: bool = False, expect: str = "success",
-            dag: Any = None) -> Run:
-        """One `dag.test()` run over the interval that contains now (or a full resync)."""
+            dag: Any = None, run_after: dt.datetime | None = None) -> Run:
+        """One `dag.test()` run over the interval that contains now (or a full resync). The Airflow run id
+        is made from `run_after` (default now): passing an earlier run's value runs that same run again,
+        as clearing it in Airflow would."""
         from sfjira.dag_factory import covering_logical_date
         from sfjira.storage import run_path
 
         dag = dag or self.dag(name)
         logical = covering_logical_date(self.mapping(name).schedule, dt.datetime.now(dt.UTC))
-        dag_run = dag.test(logical_date=logical, run_conf={"full_resync": full, "dry_run": dry_run})
+        dag_run = dag.test(logical_date=logical, run_after=run_after,
+                           run_conf={"full_resync": full, "dry_run": dry_run})
         states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
         assert str(dag_run.state) == expect, f"DAG run {dag_run.run_id} ended {dag_run.state}: {states}"
         summary = self._summary(name, dag_run.run_id)
@@ -178,8 +181,10 @@ class World:
             return None if row is None else XComModel.deserialize_value(row)
 
     def _summary(self, name: str, airflow_run_id: str) -> dict[str, Any]:
-        found = self.store.get_run(self.store.run_key(name, airflow_run_id))
-        return dict(found or {})
+        """The state store's newest run for this Airflow run (a re-run gets `<run id>#n`)."""
+        runs = self.store.runs(name, limit=None)
+        mine = runs[runs["airflow_run_id"].str.split("#").str[0] == airflow_run_id]
+        return mine.iloc[0].to_dict() if len(mine) else {}
 
     # -- emulator counters ----------------------------------------------------------------------
 
