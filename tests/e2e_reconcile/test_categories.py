@@ -50,7 +50,9 @@ def test_report_finds_exactly_the_seeded_rows(seeded: tuple[Recon, Seeded, Recon
     assert decided.loc["missing_in_salesforce", "auto_heal"] == "none"
     assert set(decided.loc["orphan_link", "auto_heal"]) == {"jira_deleted", "salesforce_deleted"}
     # The trend and the run's summary in the state store; the summary in XCom carries no values.
-    assert world.store.drift_history(MAPPING).groupby("category")["count"].sum().to_dict() == run.counts
+    history = world.store.drift_history(MAPPING)
+    mine = history[history["run_id"] == world.store.run_key(MAPPING, run.dag_run.run_id)]
+    assert dict(zip(mine["category"], mine["count"], strict=True)) == run.counts
     assert run.summary["drift"]["total"] == 10 and run.status == "success"
     xcom = run.dag_run.get_task_instance("compare").xcom_pull(task_ids="compare")
     assert xcom["summary"]["counts"] == run.counts
@@ -75,3 +77,16 @@ def test_html_report_is_one_offline_file_with_counts_and_values(seeded: tuple[Re
     assert "Edited in Salesforce only" in html and "Subject from Jira" in html
     assert seed.ids[4] in html and seed.keys[4] in html
     assert len(pd.read_csv(run.folder / "drift.csv")) == 10  # the CSV next to it holds every row
+
+
+def test_drift_above_the_limit_fails_the_run_after_the_reports_and_heals_nothing(
+        seeded: tuple[Recon, Seeded, ReconRun]) -> None:
+    world, _, _ = seeded
+    world.clear_calls()
+    run = world.reconcile(MAPPING, auto_heal=True, limit=3, expect="failed")
+    assert run.task_states == {"extract_salesforce": "success", "extract_jira": "success", "compare": "success",
+                               "check_drift_limit": "failed", "heal": "upstream_failed"}
+    assert run.counts["orphan_link"] == 2 and sum(run.counts.values()) == 10  # the reports were written
+    assert run.html.exists() and run.status == "failed"
+    assert run.summary["drift_limit"] == {"limit": 3, "total": 10}
+    assert world.writes() == {"salesforce": {}, "jira": {}}  # drift that large is not healed blindly
