@@ -1,0 +1,45 @@
+"""The `scope` param: "YYYY-MM-DD" reads only what changed since that day on either side, fetches what
+those records point at by id and key (so an untouched partner is not drift and a deleted one is), and
+leaves older drift to a full reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.e2e_reconcile.recon import Recon
+from tests.e2e_reconcile.seed import MAPPING, synced_cases
+
+pytestmark = pytest.mark.e2e
+
+
+def test_changed_since_scope_reads_recent_changes_and_their_counterparts(recon: Recon) -> None:
+    ids, keys = synced_cases(recon, 5)
+    month_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).isoformat()
+
+    def age(n: int) -> None:
+        recon.sf_emulator.admin("POST", "backdate", {"id": ids[n], "SystemModstamp": month_ago})
+        recon.jira_emulator.admin("POST", "set_updated", {"key": keys[n], "updated": month_ago})
+
+    recon.sf.update("Case", ids[0], Subject="An old edit nobody synced")
+    for n in range(5):
+        age(n)
+    # Recent: a Jira-side change; a touched record whose issue was deleted; a touched issue whose record
+    # was not, and a touched record whose issue was not (each partner is fetched by id or key, or they
+    # would look like an issue without a record and an orphan).
+    recon.jira.ok("PUT", f"/issue/{keys[1]}", json={"fields": {"priority": {"name": "High"}}})
+    recon.jira.ok("DELETE", f"/issue/{keys[2]}")
+    recon.sf.update("Case", ids[2], Origin="Phone")
+    recon.jira.ok("PUT", f"/issue/{keys[3]}", json={"fields": {"labels": ["touched"]}})
+    recon.sf.update("Case", ids[4], Origin="Email")
+
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date().isoformat()
+    recent = recon.reconcile(MAPPING, scope=yesterday)
+    assert recent.found() == {("field_mismatch", ids[1], keys[1], "Priority"), ("orphan_link", ids[2], keys[2], None)}
+    # Read: records 2 and 4, issues 1 and 3; fetched: records 1 and 3, issue 4 (issue 2 is gone).
+    assert (recent.report["summary"]["sf_records"], recent.report["summary"]["jira_issues"]) == (4, 3)
+    assert recent.summary["drift"]["counterparts_fetched"] == {"salesforce": 2, "jira": 1}
+
+    everything = recon.reconcile(MAPPING)
+    assert everything.found() == recent.found() | {("field_mismatch", ids[0], keys[0], "Subject")}
