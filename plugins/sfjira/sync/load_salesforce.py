@@ -42,6 +42,9 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
         if not run.window.full:
             run.state.set_watermark(run.name, side, run.window.until, run_id=run.run_id)
     counts["api_calls"] = run.salesforce.calls
+    if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
+        counts["jira_api_calls"] = run.jira.calls
+        counts["jira_read_back"] = int((writes.get("kind") == "jira_owned").sum()) if len(writes) else 0
     return counts
 
 

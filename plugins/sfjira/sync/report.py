@@ -30,7 +30,8 @@ def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], l
                                     / SF_QUERY_PAGE))
     sf_writes = (math.ceil((load_sf.get("sf_updated", 0) + load_sf.get("sf_rejected", 0)) / SF_COLLECTION)
                  + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
-    jira_reads = 1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
+    jira_reads = (1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
+                  + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE))
     creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
                    + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0))
@@ -42,7 +43,7 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
     plan, l_j, l_sf = results.get("plan", {}), results.get("load_jira", {}), results.get("load_salesforce", {})
     counts = plan.get("counts", {})
     sf_calls = _merge_calls(ex_sf, l_sf)
-    jira_calls = _merge_calls(ex_j, l_j)
+    jira_calls = _merge_calls(ex_j, l_j, {"api_calls": l_sf.get("jira_api_calls")})
     used = {"salesforce": sum(sf_calls.values()), "jira": sum(jira_calls.values())}
     minimum = protocol_minimum(ex_sf, ex_j, l_j, l_sf)
     summary = {
