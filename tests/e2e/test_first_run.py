@@ -23,8 +23,11 @@ def test_cases_first_run_links_both_ways_and_rerun_writes_nothing(world: World) 
     phone = make_cases(world.sf, 2, origin="Phone", prefix="Phone case")
     world.sf.create("CaseComment", ParentId=web[0], CommentBody="Customer called twice", IsPublished=True)
 
-    world.run("web_cases")
+    world.clear_calls()
+    first = world.run("web_cases")
 
+    assert world.xcom(first, "report")["api_calls"]["used"] == {
+        "salesforce": world.sf_emulator.calls()["total"], "jira": world.jira_emulator.calls()["total"]}
     issues = _by_sfid(world.issues("project = SUP", "summary,status,priority,customfield_10050,comment"))
     assert set(issues) == set(web), "exactly one SUP issue per Web case, none for the Phone cases"
     cases = {r["Id"]: r for r in world.sf.query(
@@ -54,8 +57,12 @@ def test_cases_first_run_links_both_ways_and_rerun_writes_nothing(world: World) 
 def test_opportunities_first_run_reports_epic_status_and_rerun_writes_nothing(world: World) -> None:
     opps = make_opportunities(world.sf, 7)
 
-    world.run("opportunity_to_epic")
+    world.clear_calls()
+    first = world.run("opportunity_to_epic")
 
+    # The report counts every API call the run made, as the emulators saw them.
+    assert world.xcom(first, "report")["api_calls"]["used"] == {
+        "salesforce": world.sf_emulator.calls()["total"], "jira": world.jira_emulator.calls()["total"]}
     epics = _by_sfid(world.issues("project = DEL", "summary,status,customfield_10050,customfield_10055"))
     assert set(epics) == set(opps)
     records = {r["Id"]: r for r in world.sf.query(
