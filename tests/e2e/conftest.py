@@ -19,9 +19,9 @@ from emulators.common.process import EmulatorProcess
 from sfjira.emulator_env import environment, postgres_state, sqlite_state
 from tests.e2e.world import World, copy_shipped_mappings
 
-PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-
-pytestmark = pytest.mark.e2e
+# Same override as the state-store tests; default: the PostgreSQL the team brief promises.
+PG_URL = sa.make_url(os.environ.get("SFJIRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")).set(
+    drivername="postgresql+psycopg2")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -60,10 +60,12 @@ def state_conn(request: pytest.FixtureRequest, tmp_path: Path, pg_unreachable: s
         yield sqlite_state(str(tmp_path / "state.db"))
         return
     if pg_unreachable is not None:
-        pytest.skip(f"state store on PostgreSQL skipped: nothing answers on 127.0.0.1:5432 ({pg_unreachable})")
+        pytest.skip(f"state store on PostgreSQL skipped: nothing answers at "
+                    f"{PG_URL.render_as_string(hide_password=True)} ({pg_unreachable})")
     schema = f"sfjira_e2e_{uuid.uuid4().hex[:10]}"
     try:
-        yield postgres_state(schema=schema)
+        yield postgres_state(host=PG_URL.host or "127.0.0.1", port=PG_URL.port or 5432,
+                             database=PG_URL.database or "test", user=PG_URL.username or "postgres", schema=schema)
     finally:
         engine = sa.create_engine(PG_URL)
         with engine.begin() as conn:
@@ -92,6 +94,9 @@ def world(airflow_db: None, sf_emulator: EmulatorProcess, jira_emulator: Emulato
     monkeypatch.setenv("SFJIRA_TASK_RETRIES", "0")
     monkeypatch.setenv("SFJIRA_RETRY_DELAY_S", "0.1")
     built = World(sf_emulator, jira_emulator, mappings, tmp_path / "runs")
+    # The store falls back to a default SQLite file when the connection is missing: make sure it did not.
+    expected = "postgresql" if state_conn["conn_type"] == "postgres" else f"sqlite:///{state_conn['host']}"
+    assert built.store.url.startswith(expected), built.store.url
     yield built
     if "store" in built.__dict__:
         built.store.close()
