@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from tests.e2e.world import make_cases
 from tests.e2e_reconcile.recon import Recon
 from tests.e2e_reconcile.seed import MAPPING, synced_cases
 
@@ -43,3 +44,19 @@ def test_changed_since_scope_reads_recent_changes_and_their_counterparts(recon: 
 
     everything = recon.reconcile(MAPPING)
     assert everything.found() == recent.found() | {("field_mismatch", ids[0], keys[0], "Subject")}
+
+
+def test_mapping_filter_scope_keeps_every_record_that_carries_a_key(recon: Recon) -> None:
+    """`salesforce.where` picks the records to sync; a record that left the filter but still carries its
+    issue's key is still read (else its issue would look orphaned), one that never matched is not."""
+    recon.variant("case_to_bug", "web_cases", [("  jira_key_field: Jira_Key__c\n",
+                                                "  where: \"Origin = 'Web'\"\n  jira_key_field: Jira_Key__c\n")])
+    web = make_cases(recon.sf, 2, origin="Web")
+    make_cases(recon.sf, 1, origin="Phone", prefix="Phone case")
+    recon.run("web_cases")
+    recon.sf.update("Case", web[0], Origin="Email")  # out of the filter now, still linked
+
+    run = recon.reconcile("web_cases")
+    assert run.found() == set()
+    assert (run.report["summary"]["sf_records"], run.report["summary"]["pairs"]) == (2, 2)
+    assert run.summary["drift"]["counterparts_fetched"] == {"salesforce": 0, "jira": 0}  # read by the query
