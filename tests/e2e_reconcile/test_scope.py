@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.e2e.world import make_cases
+from tests.e2e.world import make_cases, make_opportunities
 from tests.e2e_reconcile.recon import Recon
 from tests.e2e_reconcile.seed import MAPPING, synced_cases
 
@@ -60,3 +60,18 @@ def test_mapping_filter_scope_keeps_every_record_that_carries_a_key(recon: Recon
     assert run.found() == set()
     assert (run.report["summary"]["sf_records"], run.report["summary"]["pairs"]) == (2, 2)
     assert run.summary["drift"]["counterparts_fetched"] == {"salesforce": 0, "jira": 0}  # read by the query
+
+
+def test_issues_carrying_ids_of_other_mappings_are_not_in_scope(recon: Recon) -> None:
+    """Any issue carrying a Salesforce id is read, but one outside the project and type counts only if
+    the id is this mapping's: its `sfjira` property names the mapping, or (no property) the id is of
+    the mapping's object -- an epic of the opportunity mapping is not a case's drift."""
+    ids, _ = synced_cases(recon, 2)
+    opportunities = make_opportunities(recon.sf, 2)
+    recon.run("opportunity_to_epic")
+    stray = recon.jira.create("DEL", "Task", "Case copied to Delivery", customfield_10050=ids[0])["key"]
+    recon.jira.create("DEL", "Task", "About an opportunity", customfield_10050=opportunities[0])
+
+    run = recon.reconcile(MAPPING)
+    assert run.found() == {("duplicate", ids[0], stray, None)}
+    assert run.report["summary"]["jira_issues"] == 3
