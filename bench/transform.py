@@ -15,6 +15,7 @@ Targets: vectorized transform <= 5 s for 1M rows, >= 20x the reference.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import sys
@@ -294,12 +295,13 @@ def main() -> None:
 
     t0 = time.perf_counter()
     frame = make_frame(args.rows)
-    print(f"data: {args.rows:,} rows x {fields} mapped fields generated in {time.perf_counter() - t0:.1f} s "
-          f"(Arrow pool {pa.default_memory_pool().backend_name}, {min(4, pa.cpu_count())} transform threads)")
+    print(f"data: {args.rows:,} rows x {fields} mapped fields generated in {time.perf_counter() - t0:.1f} s")
     sample = frame.iloc[: args.sample].reset_index(drop=True)
     sample_rejects = same_results(mapping, sample)
     print(f"check: vectorized and reference agree on all {args.sample:,} sample rows "
           f"(values, Jira values and {sample_rejects} rejects)")
+    print(f"setup: Arrow memory pool {pa.default_memory_pool().backend_name}, {min(4, pa.cpu_count())} transform "
+          f"threads, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
     rss_before = _peak_mib()
     runs, result = [], None

@@ -26,7 +26,7 @@ from sfjira.exceptions import TransformError
 from sfjira.mapping.catalog import JIRA_SYSTEM_FIELDS, MULTI_SEPARATOR, is_jira_field_id
 from sfjira.mapping.model import FieldMapping, FlowDirection, Mapping
 from sfjira.transform import multivalue
-from sfjira.transform.arrowcol import STR_DTYPE, STRING, bool_mask, null_mask, to_series
+from sfjira.transform.arrowcol import STR_DTYPE, STRING, bool_mask, null_mask, reuse_memory, to_series
 from sfjira.transform.coerce import Coerced, coerce, coerce_scalar, text_of
 from sfjira.transform.datetimes import UTC_MS, instants, to_jira_datetime
 from sfjira.transform.hashing import record_hash
@@ -130,6 +130,7 @@ def _run(mapping: Mapping, frame: pd.DataFrame, side: _Side, user_map: dict[str,
     reuses their memory instead of faulting in fresh pages), blocks run on a few threads (Arrow
     kernels release the GIL), and the kept rows of all blocks become chunked columns without a
     final copy."""
+    reuse_memory()
     fields = mapping.fields_for(side.direction) if fields is None else fields
     _check_columns(mapping, frame, fields, side)
     _check_ids(frame, side)

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import STR_DTYPE, STRING, combine, null_mask
+from sfjira.transform.arrowcol import STR_DTYPE, STRING, combine, null_mask, reuse_memory
 
 HASH_CHARS = 32
 BLOCK_ROWS = 1 << 17
@@ -36,6 +36,7 @@ BINARY = pa.large_binary()
 
 def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Series:
     """One hash per row over `columns` (default: all) of a canonical frame, indexed like the frame."""
+    reuse_memory()
     keys = sorted(columns if columns is not None else frame.columns)
     header = pa.scalar(("sfjira-record-v1\n" + "\n".join(keys) + "\n").encode(), BINARY)
     arrays = [_chunked(frame[key]) for key in keys]
@@ -52,6 +53,7 @@ def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
 
 def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One hash per cell of `columns` (default: all); equal values of a field hash equally in any run."""
+    reuse_memory()
     out = {}
     for key in columns if columns is not None else frame.columns:
         encoded = pc.dictionary_encode(_text(_chunked(frame[key])))  # hash each distinct value once
