@@ -19,9 +19,8 @@ from emulators.common.process import EmulatorProcess
 from sfjira.emulator_env import environment, postgres_state, sqlite_state
 from tests.e2e.world import World, copy_shipped_mappings
 
-# Same override as the state-store tests; default: the PostgreSQL the team brief promises.
-PG_URL = sa.make_url(os.environ.get("SFJIRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")).set(
-    drivername="postgresql+psycopg2")
+# PostgreSQL as the state-store tests reach it (SFJIRA_TEST_PG_URL, default 127.0.0.1:5432/test, trust).
+PG = sa.make_url(os.environ.get("SFJIRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,34 +39,34 @@ def airflow_db() -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_unreachable() -> str | None:
-    """None when PostgreSQL answers on 127.0.0.1:5432, else why not."""
+def postgres_problem() -> str | None:
+    """None when a state store opens on PostgreSQL, else why not (the reason for the skip)."""
+    from sfjira.state import StateStore
+
     try:
-        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
-    except Exception as err:  # noqa: BLE001 - any failure means "not reachable", with the reason
+        with StateStore(PG) as store:
+            store.schema_version()
+    except Exception as err:  # noqa: BLE001 - whatever stops it is the reason to report
         return str(err).strip().splitlines()[0]
     return None
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def state_conn(request: pytest.FixtureRequest, tmp_path: Path, pg_unreachable: str | None
+def state_conn(request: pytest.FixtureRequest, tmp_path: Path, postgres_problem: str | None
                ) -> Iterator[dict[str, Any]]:
     """The `sfjira_state` connection: a fresh SQLite file, or a PostgreSQL schema dropped afterwards."""
     if request.param == "sqlite":
         yield sqlite_state(str(tmp_path / "state.db"))
         return
-    if pg_unreachable is not None:
-        pytest.skip(f"state store on PostgreSQL skipped: nothing answers at "
-                    f"{PG_URL.render_as_string(hide_password=True)} ({pg_unreachable})")
+    if postgres_problem is not None:
+        pytest.skip(f"state store on PostgreSQL skipped: cannot open one at "
+                    f"{PG.render_as_string(hide_password=True)} ({postgres_problem})")
     schema = f"sfjira_e2e_{uuid.uuid4().hex[:10]}"
     try:
-        yield postgres_state(host=PG_URL.host or "127.0.0.1", port=PG_URL.port or 5432,
-                             database=PG_URL.database or "test", user=PG_URL.username or "postgres", schema=schema)
+        yield postgres_state(host=PG.host or "127.0.0.1", port=PG.port or 5432, database=PG.database or "test",
+                             user=PG.username or "postgres", schema=schema)
     finally:
-        engine = sa.create_engine(PG_URL)
+        engine = sa.create_engine(PG.set(drivername="postgresql+psycopg2"))
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
