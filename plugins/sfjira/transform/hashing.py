@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -40,13 +41,22 @@ def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
     keys = sorted(columns if columns is not None else frame.columns)
     header = pa.scalar(("sfjira-record-v1\n" + "\n".join(keys) + "\n").encode(), BINARY)
     arrays = [_chunked(frame[key]) for key in keys]
-    hashed = []
-    for start in range(0, len(frame), BLOCK_ROWS):  # block by block: the serialisation stays small
+
+    def serialise(start: int) -> pa.Array:  # block by block: the serialisation stays small
         texts = [_text(array.slice(start, BLOCK_ROWS)) for array in arrays]
         size = min(BLOCK_ROWS, len(frame) - start)
-        serial = pc.binary_join_element_wise(header, _lengths(texts, size), *texts, pa.scalar(b"", BINARY),
-                                             null_handling="replace", null_replacement="")
-        hashed.append(_sha(serial))
+        return pc.binary_join_element_wise(header, _lengths(texts, size), *texts, pa.scalar(b"", BINARY),
+                                           null_handling="replace", null_replacement="")
+
+    # Serialising (Arrow, GIL released) the next block overlaps hashing (Python) this one.
+    starts = list(range(0, len(frame), BLOCK_ROWS))
+    hashed = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sfjira-hash") as pool:
+        ahead = pool.submit(serialise, starts[0]) if starts else None
+        for i in range(len(starts)):
+            serial = ahead.result()
+            ahead = pool.submit(serialise, starts[i + 1]) if i + 1 < len(starts) else None
+            hashed.append(_sha(serial))
     hashes = pa.chunked_array(hashed, STRING)
     return pd.Series(pd.array(hashes, dtype=STR_DTYPE), index=frame.index, name="record_hash")
 
