@@ -3,6 +3,8 @@ running the same interval again writes nothing on either side."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.world import CASE_STATUS_TO_JIRA, World, make_cases, make_opportunities
 
 WEB_ONLY = ("  jira_key_field: Jira_Key__c\n", "  where: \"Origin = 'Web'\"\n  jira_key_field: Jira_Key__c\n")
@@ -77,4 +79,29 @@ def test_opportunities_first_run_reports_epic_status_and_rerun_writes_nothing(wo
 
     world.clear_calls()
     world.run("opportunity_to_epic")
+    assert world.writes() == {"salesforce": {}, "jira": {}}
+
+
+def test_data_center_first_run_and_changes_both_ways(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.use_datacenter(monkeypatch)
+    ids = make_cases(world.sf, 3, Status="New")
+    world.sf.create("CaseComment", ParentId=ids[0], CommentBody="Logs attached", IsPublished=True)
+
+    world.run("case_to_bug")
+
+    issues = _by_sfid(world.issues("project = SUP", "summary,description,status,customfield_10050,comment"))
+    assert set(issues) == set(ids)
+    assert issues[ids[0]]["fields"]["description"] == "Line one of 0\nline two"  # v2: plain text
+    assert issues[ids[0]]["fields"]["comment"]["comments"][0]["body"].endswith("\nLogs attached")
+    keys = {r["Id"]: r["Jira_Key__c"] for r in world.sf.query("SELECT Id, Jira_Key__c FROM Case")}
+    assert keys == {i: issues[i]["key"] for i in ids}
+
+    world.sf.update("Case", ids[1], Description="Edited\n\nin Salesforce")
+    world.transition(keys[ids[2]], "Done")
+    world.run("case_to_bug")
+    assert world.jira.issue(keys[ids[1]], fields="description")["fields"]["description"] == "Edited\n\nin Salesforce"
+    assert world.sf.get("Case", ids[2])["Status"] == "Closed"
+
+    world.clear_calls()
+    world.run("case_to_bug")
     assert world.writes() == {"salesforce": {}, "jira": {}}

@@ -8,6 +8,7 @@ assertions see exactly what a user of either system would see.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -199,16 +200,30 @@ class World:
 
     # -- reading both systems -------------------------------------------------------------------
 
+    def use_datacenter(self, monkeypatch: Any) -> None:
+        """Switch Jira to Data Center mode: the emulator, the sync's connection and this world's client."""
+        from emulators.jira.testing import DC_BASIC
+        from sfjira.emulator_env import jira_connection
+
+        self.jira_emulator.configure(mode="datacenter")
+        monkeypatch.setenv("AIRFLOW_CONN_JIRA_DEFAULT", json.dumps(jira_connection(
+            self.jira_emulator.url, self.jira_emulator.ca_bundle, "datacenter")))
+        self.__dict__["jira"] = JiraRest(self.jira_emulator.url, self.jira_emulator.ca_bundle, version=2,
+                                         auth=DC_BASIC)
+
     def issues(self, jql: str, fields: str = "summary,status,priority,customfield_10050,description") -> list[dict]:
-        body = self.jira.ok("GET", "/search/jql", params={"jql": jql, "fields": fields, "maxResults": 100,
-                                                          "properties": "sfjira"})
-        issues = list(body["issues"])
-        while not body.get("isLast", True):
-            body = self.jira.ok("GET", "/search/jql", params={"jql": jql, "fields": fields, "maxResults": 100,
-                                                              "properties": "sfjira",
-                                                              "nextPageToken": body["nextPageToken"]})
+        """Every matching issue (Cloud: /search/jql pages; Data Center: /search with startAt)."""
+        cloud = self.jira.version == 3
+        params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": 100, "properties": "sfjira"}
+        issues: list[dict] = []
+        while True:
+            body = self.jira.ok("GET", "/search/jql" if cloud else "/search",
+                                params=params if cloud else {**params, "startAt": len(issues)})
             issues += body["issues"]
-        return issues
+            done = body.get("isLast", True) if cloud else len(issues) >= body["total"] or not body["issues"]
+            if done:
+                return issues
+            params["nextPageToken"] = body.get("nextPageToken")
 
     def issue(self, key: str) -> dict[str, Any]:
         return self.jira.issue(key, properties="sfjira")
