@@ -46,7 +46,7 @@ def mappings_dir(dags_folder: Path) -> Path:
     return Path(os.environ.get(ENV_MAPPINGS) or dags_folder.parent / "include" / "mappings")
 
 
-def _start(mapping: Mapping) -> pendulum.DateTime:
+def start_date_of(mapping: Mapping) -> pendulum.DateTime:
     start = mapping.start_datetime
     return pendulum.instance(start) if start else DEFAULT_START
 
@@ -72,7 +72,7 @@ def sync_dag(mapping: Mapping) -> DAG:
     with DAG(
         dag_id=f"sfjira_sync__{mapping.name}",
         schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC"),
-        start_date=_start(mapping),
+        start_date=start_date_of(mapping),
         catchup=False,
         max_active_runs=1,
         default_args=default_args(),
@@ -104,8 +104,11 @@ def _doc(mapping: Mapping) -> str:
 
 
 def build_dags(dags_folder: Path) -> dict[str, DAG]:
+    from sfjira.reconcile.dag import reconcile_dag
+
     dags: dict[str, DAG] = {}
     for mapping in load_all(mappings_dir(dags_folder)):
         dag = sync_dag(mapping)
         dags[dag.dag_id] = dag
+        dags[f"sfjira_reconcile__{mapping.name}"] = reconcile_dag(mapping)
     return dags

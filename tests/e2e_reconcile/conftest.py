@@ -5,7 +5,6 @@ the reconciliation DAG with dag.test()."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +19,6 @@ from tests.e2e_reconcile.recon import Recon
 
 pytestmark = pytest.mark.e2e
 
-# dag.test() runs only DAGs some bundle defines: the repo's dags folder plus this suite's bundle (which
-# defines the reconciliation DAGs while the dags folder does not yet).
-BUNDLES = json.dumps([
-    {"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle", "kwargs": {}},
-    {"name": "sfjira-reconcile-e2e", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
-     "kwargs": {"path": str(Path(__file__).with_name("dags")), "refresh_interval": 0}},
-])
 
 
 def _fresh(emulator: EmulatorProcess) -> None:
@@ -44,7 +36,7 @@ def open_world(sf_emulator: EmulatorProcess, jira_emulator: EmulatorProcess, fol
     env = environment(sf_emulator.url, jira_emulator.url, sf_emulator.ca_bundle,
                       state=sqlite_state(str(folder / "state.db")))
     for key, value in {**env, "SFJIRA_STORAGE": f"file://{folder / 'runs'}", "SFJIRA_TASK_RETRIES": "0",
-                       "SFJIRA_RETRY_DELAY_S": "0.1", "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": BUNDLES,
+                       "SFJIRA_RETRY_DELAY_S": "0.1",
                        "SFJIRA_MAPPINGS_DIR": str(copy_shipped_mappings(folder / "mappings"))}.items():
         monkeypatch.setenv(key, value)
     world = Recon(sf_emulator, jira_emulator, folder / "mappings", folder / "runs")

@@ -38,7 +38,7 @@ def reconcile_params() -> dict[str, Param]:
 
 def reconcile_dag(mapping: Mapping) -> DAG:
     # Imported here: dag_factory builds this DAG, so a module-level import would be circular.
-    from sfjira.dag_factory import JIRA_POOL, SALESFORCE_POOL, _start, default_args
+    from sfjira.dag_factory import JIRA_POOL, SALESFORCE_POOL, default_args, start_date_of
     from sfjira.operators.reconcile import (
         CompareOperator,
         DriftLimitOperator,
@@ -51,7 +51,7 @@ def reconcile_dag(mapping: Mapping) -> DAG:
     with DAG(
         dag_id=f"sfjira_reconcile__{mapping.name}",
         schedule=CronDataIntervalTimetable(RECONCILE_SCHEDULE, timezone="UTC"),
-        start_date=_start(mapping),
+        start_date=start_date_of(mapping),
         catchup=False,
         max_active_runs=1,
         default_args=default_args(),

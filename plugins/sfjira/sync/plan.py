@@ -78,8 +78,12 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     sf_of_key = pd.Series(key_of.index.to_numpy(), index=key_of.to_numpy()) if len(key_of) else pd.Series(dtype=object)
 
     # Jira rows -> Salesforce id: the id the issue carries, else the link.
-    jira_sf = jr.meta["sf_id"].astype(object)
-    jira_sf = jira_sf.where(jira_sf.notna(), sf_of_key.reindex(jr.frame.index).to_numpy())
+    # The link decides; an id an issue carries counts only for a record not linked elsewhere, so a
+    # duplicate issue carrying a linked record's id can never write its values into that record.
+    linked = sf_of_key.reindex(jr.frame.index).to_numpy()
+    carried = jr.meta["sf_id"].astype(object)
+    carried = carried.where(~carried.isin(key_of.index))
+    jira_sf = pd.Series(linked, index=carried.index).where(pd.notna(linked), carried)
     keep = jira_sf.notna().to_numpy()
     jira_by_sf = jr.frame[keep].set_axis(pd.Index(jira_sf[keep].to_numpy(), name="sf_id"))
     jira_meta = jr.meta[keep].set_axis(jira_by_sf.index).assign(jira_key=jr.frame.index[keep])
