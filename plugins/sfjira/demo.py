@@ -118,7 +118,5 @@ def main() -> int:
         sf.stop()
 
 
-
-
 if __name__ == "__main__":
     raise SystemExit(main())
