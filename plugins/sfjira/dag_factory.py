@@ -58,6 +58,22 @@ def assets(mapping: Mapping) -> list[Asset]:
                   uri=f"sfjira://{mapping.name}/jira/{mapping.jira.project}")]
 
 
+def mapping_dag(mapping: Mapping, kind: str, schedule: str, *, doc_md: str, params: dict[str, Any]) -> DAG:
+    """The settings every sfjira DAG of a mapping shares: `sfjira_<kind>__<name>`, a data-interval
+    timetable, one run at a time, retries with backoff, tags."""
+    return DAG(
+        dag_id=f"sfjira_{kind}__{mapping.name}",
+        schedule=CronDataIntervalTimetable(schedule, timezone="UTC"),
+        start_date=start_date_of(mapping),
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(),
+        tags=["sfjira", kind, mapping.salesforce.object, mapping.jira.project],
+        doc_md=doc_md,
+        params=params,
+    )
+
+
 def sync_dag(mapping: Mapping) -> DAG:
     from sfjira.operators.sync import (
         ExtractJiraOperator,
@@ -69,20 +85,11 @@ def sync_dag(mapping: Mapping) -> DAG:
     )
 
     common = {"mapping_file": str(mapping.source_file)}
-    with DAG(
-        dag_id=f"sfjira_sync__{mapping.name}",
-        schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC"),
-        start_date=start_date_of(mapping),
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
-        tags=["sfjira", "sync", mapping.salesforce.object, mapping.jira.project],
-        doc_md=_doc(mapping),
-        params={
-            "dry_run": Param(False, type="boolean", description="Plan only: write nothing, produce the diff"),
-            "full_resync": Param(False, type="boolean", description="Ignore the window: compare everything"),
-        },
-    ) as dag:
+    params = {
+        "dry_run": Param(False, type="boolean", description="Plan only: write nothing, produce the diff"),
+        "full_resync": Param(False, type="boolean", description="Ignore the window: compare everything"),
+    }
+    with mapping_dag(mapping, "sync", mapping.schedule, doc_md=_doc(mapping), params=params) as dag:
         ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
         ex_j = ExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
         plan = PlanOperator(task_id="plan", **common)

@@ -13,7 +13,7 @@ healed blindly.
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, Asset, Param
 
 from sfjira.mapping import Mapping
 from sfjira.reconcile.run import SCOPE_ALL, SCOPE_PATTERN
@@ -38,7 +38,7 @@ def reconcile_params() -> dict[str, Param]:
 
 def reconcile_dag(mapping: Mapping) -> DAG:
     # Imported here: dag_factory builds this DAG, so a module-level import would be circular.
-    from sfjira.dag_factory import JIRA_POOL, SALESFORCE_POOL, default_args, start_date_of
+    from sfjira.dag_factory import JIRA_POOL, SALESFORCE_POOL, mapping_dag
     from sfjira.operators.reconcile import (
         CompareOperator,
         DriftLimitOperator,
@@ -48,17 +48,8 @@ def reconcile_dag(mapping: Mapping) -> DAG:
     )
 
     common = {"mapping_file": str(mapping.source_file)}
-    with DAG(
-        dag_id=f"sfjira_reconcile__{mapping.name}",
-        schedule=CronDataIntervalTimetable(RECONCILE_SCHEDULE, timezone="UTC"),
-        start_date=start_date_of(mapping),
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
-        tags=["sfjira", "reconcile", mapping.salesforce.object, mapping.jira.project],
-        doc_md=_doc(mapping),
-        params=reconcile_params(),
-    ) as dag:
+    with mapping_dag(mapping, "reconcile", RECONCILE_SCHEDULE, doc_md=_doc(mapping),
+                     params=reconcile_params()) as dag:
         ex_sf = ReconcileExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
         ex_j = ReconcileExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
         compare = CompareOperator(task_id="compare", outlets=[drift_asset(mapping)], **common)
