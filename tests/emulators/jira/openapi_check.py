@@ -1,6 +1,6 @@
 """Validating recorded HTTP exchanges against Atlassian's official Jira Cloud OpenAPI document.
 
-The spec lives outside the repository (../shared/specs/ next to the clone; CI keeps a copy there);
+The spec is vendored next to this file (spec/, with its licence notice);
 SFJIRA_JIRA_OPENAPI overrides the path. It is 2.4 MB and takes a second or two to load, so it is
 loaded once per session.
 
@@ -30,7 +30,7 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.validation.response.exceptions import MissingData
 from openapi_schema_validator import OAS30Validator
 
-REPO = Path(__file__).resolve().parents[3]
+VENDORED_SPEC = Path(__file__).resolve().parent / "spec" / "jira-cloud-platform-openapi-v3.json"
 SPEC_ENV = "SFJIRA_JIRA_OPENAPI"
 HTTP_METHODS = ("get", "post", "put", "delete", "patch")
 REPORTS: list[str] = []  # shown in the terminal summary by this directory's conftest
@@ -38,7 +38,7 @@ JIRA_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\
 
 
 def spec_path() -> Path:
-    return Path(os.environ.get(SPEC_ENV) or REPO.parent / "shared" / "specs" / "jira-cloud-platform-openapi-v3.json")
+    return Path(os.environ.get(SPEC_ENV) or VENDORED_SPEC)
 
 
 def jira_datetime(value: object) -> bool:
