@@ -1,7 +1,11 @@
 """The admin surface shared by both emulators: call counters, latency, fault injection.
 
 Everything under `/__emulator/` is for tests, the demo and the benchmarks; no real client uses
-that prefix. Calls to it are neither counted, delayed nor faulted.
+that prefix. Calls to it are neither counted, delayed nor faulted. When the emulator runs with an admin
+token, each of them needs it (`Authorization: Bearer TOKEN` or `X-Emulator-Admin-Token: TOKEN`), else 401.
+
+`GET /__emulator/credentials` lists every credential the emulator accepts or has issued so far
+(`{"secrets": [{"kind": ..., "value": ...}]}`), so a test can prove none of them was left anywhere.
 
 Fault rules (PUT /__emulator/faults):
     {"seed": 7, "rules": [{"fault": "503", "probability": 0.5, "path": "/query", "method": "GET",
@@ -19,6 +23,7 @@ bulk write), `times` caps how often the rule fires (default unlimited).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import random
 import re
@@ -37,8 +42,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRANSPORT_FAULTS = ("reset", "lost_response", "slow")
 ADMIN_PREFIX = "/__emulator"
+ADMIN_TOKEN_HEADER = "X-Emulator-Admin-Token"
 
 FaultResponder = Callable[[Request], Response]
+Secret = dict[str, str]  # {"kind": "client_secret", "value": "..."}
 
 
 @dataclass
@@ -72,6 +79,15 @@ class Control:
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     faults_fired: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    admin_token: str | None = None
+
+    def admits(self, headers: dict[str, str]) -> bool:
+        """Whether an admin call carries the admin token (always, when none is configured)."""
+        if not self.admin_token:
+            return True
+        scheme, _, bearer = headers.get("authorization", "").partition(" ")
+        given = headers.get(ADMIN_TOKEN_HEADER.lower()) or (bearer.strip() if scheme.lower() == "bearer" else "")
+        return hmac.compare_digest(given.encode(), self.admin_token.encode())
 
     def set_faults(self, body: dict[str, Any]) -> None:
         rules = []
@@ -132,7 +148,10 @@ class ControlMiddleware:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+        if scope["type"] == "http" and scope["path"].startswith(ADMIN_PREFIX):
+            await self._admin(scope, receive, send)
+            return
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         control = self.control
@@ -155,13 +174,25 @@ class ControlMiddleware:
             response = control.fault_table[rule.fault](Request(scope, receive))
             await response(scope, receive, send)
 
+    async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if self.control.admits(headers):
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse({"error": f"admin token required: send Authorization: Bearer <token> or "
+                                          f"{ADMIN_TOKEN_HEADER}: <token>"}, status_code=401,
+                                headers={"WWW-Authenticate": 'Bearer realm="emulator admin"'})
+        await response(scope, receive, send)
+
 
 AdminHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]] | dict[str, Any]]
 
 
-def admin_routes(control: Control, handlers: dict[str, AdminHandler]) -> list[Route]:
+def admin_routes(control: Control, handlers: dict[str, AdminHandler],
+                 secrets: Callable[[], list[Secret]]) -> list[Route]:
     """Routes under /__emulator/. `handlers` adds emulator-specific POST/PUT actions
-    (reset, seed, config, ...), each taking the JSON body and returning a JSON-able dict."""
+    (reset, seed, config, ...), each taking the JSON body and returning a JSON-able dict; `secrets`
+    lists the emulator's credentials for GET /__emulator/credentials."""
 
     async def calls(request: Request) -> Response:
         if request.method == "DELETE":
@@ -190,6 +221,10 @@ def admin_routes(control: Control, handlers: dict[str, AdminHandler]) -> list[Ro
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    async def credentials(_: Request) -> Response:
+        admin = [{"kind": "admin_token", "value": control.admin_token}] if control.admin_token else []
+        return JSONResponse({"secrets": [*secrets(), *admin]})
+
     def action(handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             raw = await request.body()
@@ -205,6 +240,7 @@ def admin_routes(control: Control, handlers: dict[str, AdminHandler]) -> list[Ro
 
     routes = [
         Route(f"{ADMIN_PREFIX}/health", health, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/credentials", credentials, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/calls", calls, methods=["GET", "DELETE"]),
         Route(f"{ADMIN_PREFIX}/latency", latency, methods=["GET", "PUT"]),
         Route(f"{ADMIN_PREFIX}/faults", faults, methods=["GET", "PUT", "DELETE"]),

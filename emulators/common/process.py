@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -13,27 +14,36 @@ from typing import Any
 
 import requests
 
+from emulators.common.control import ADMIN_TOKEN_HEADER
+from emulators.common.server import ADMIN_TOKEN_ENV
+
 READY = "EMULATOR_READY "
 
 
 class EmulatorProcess:
-    """One emulator process on loopback. `start()` blocks until it prints its URL."""
+    """One emulator process on loopback. `start()` blocks until it prints its URL.
+
+    Its admin surface is locked with `admin_token` (a random one unless given; kept across restarts),
+    handed over in the environment rather than on the command line, where other users could read it."""
 
     def __init__(self, module: str, data_dir: Path, port: int = 0, extra_args: list[str] | None = None,
-                 tls_dir: Path | None = None) -> None:
+                 tls_dir: Path | None = None, admin_token: str | None = None) -> None:
         self.module = module
         self.data_dir = Path(data_dir)
         self.port = port
         self.extra_args = extra_args or []
         self.tls_dir = tls_dir
+        self.admin_token = admin_token or secrets.token_urlsafe(24)
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.ca_bundle = ""
         self.session = requests.Session()
+        self.session.headers[ADMIN_TOKEN_HEADER] = self.admin_token
 
     def start(self, timeout: float = 60.0) -> EmulatorProcess:
         root = Path(__file__).resolve().parents[2]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+               ADMIN_TOKEN_ENV: self.admin_token}
         cmd = [sys.executable, "-m", self.module, "--port", str(self.port), "--data-dir", str(self.data_dir),
                *(["--tls-dir", str(self.tls_dir)] if self.tls_dir else []), *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=root)
@@ -97,6 +107,10 @@ class EmulatorProcess:
 
     def calls(self) -> dict[str, Any]:
         return self.admin("GET", "calls")
+
+    def credentials(self) -> list[dict[str, str]]:
+        """Every credential the emulator accepts or has issued so far, as {"kind", "value"}."""
+        return list(self.admin("GET", "credentials")["secrets"])
 
     def clear_calls(self) -> None:
         self.admin("DELETE", "calls")

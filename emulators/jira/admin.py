@@ -1,9 +1,12 @@
-"""Emulator-specific admin actions under /__emulator/: reset, seed, config, set_updated, state."""
+"""Emulator-specific admin actions under /__emulator/: reset, seed, config, set_updated, state; and the
+credentials it has accepted (GET /__emulator/credentials)."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from emulators.common.control import Secret
 from emulators.jira.context import Env
 from emulators.jira.ratelimit import RateLimiter
 from emulators.jira.seed import Seeder, SeedParams
@@ -16,6 +19,8 @@ class Admin:
         self.env = env
         self.limiter = limiter
         self.cli_mode = cli_mode
+        self.accepted: dict[tuple[str, str], None] = {}  # (kind, value) ever configured, in order
+        self._remember_credentials()
 
     def handlers(self) -> dict[str, Any]:
         return {"reset": self.reset, "seed": self.seed, "config": self.config, "set_updated": self.set_updated,
@@ -28,6 +33,7 @@ class Admin:
             self.env.settings = Settings(mode=self.cli_mode) if self.cli_mode else Settings()
             self.env.save_settings()
         self.limiter.reset()
+        self._remember_credentials()
         return {"ok": True, "config": self.env.settings.to_dict()}
 
     def seed(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +46,7 @@ class Admin:
             self.env.settings.apply(body)
             self.env.save_settings()
             self.limiter.reset()
+            self._remember_credentials()
         return self.env.settings.to_dict()
 
     def set_updated(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -61,3 +68,20 @@ class Admin:
         rows = self.env.store.conn.execute("SELECT project, count(*) FROM issues GROUP BY project").fetchall()
         return {"issues": {p: n for p, n in rows}, "total": sum(n for _, n in rows),
                 "server_time": format_ms(self.env.store.now_ms(), self.env.settings.tz)}
+
+    def credentials(self) -> list[Secret]:
+        """Every secret credential accepted since the process started: API token, OAuth token, PAT,
+        password, and the Basic header values a client sends for the two Basic logins."""
+        return [{"kind": kind, "value": value} for kind, value in self.accepted]
+
+    def _remember_credentials(self) -> None:
+        creds = self.env.settings.credentials
+        for kind, value in (("api_token", creds.cloud_api_token), ("oauth_token", creds.cloud_oauth_token),
+                            ("pat", creds.dc_pat), ("password", creds.dc_password),
+                            ("basic_auth", _basic(creds.cloud_email, creds.cloud_api_token)),
+                            ("basic_auth", _basic(creds.dc_username, creds.dc_password))):
+            self.accepted[(kind, value)] = None
+
+
+def _basic(user: str, secret: str) -> str:
+    return base64.b64encode(f"{user}:{secret}".encode()).decode()

@@ -5,9 +5,11 @@ The shared ones (health, calls, latency, faults) come from emulators.common.cont
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from emulators.common.control import AdminHandler
+from emulators.common.control import AdminHandler, Secret
+from emulators.salesforce import defaults
 from emulators.salesforce.api_query import Cursors
 from emulators.salesforce.ids import normalize
 from emulators.salesforce.oauth import TokenStore
@@ -57,3 +59,16 @@ def admin_handlers(org: Org, tokens: TokenStore, cursors: Cursors) -> dict[str, 
 
     return {"reset": reset, "seed": lambda body: seed(org, body), "config": config,
             "time_travel": time_travel, "backdate": backdate}
+
+
+def credentials(org: Org, tokens: TokenStore) -> list[Secret]:
+    """What a leak scan must never find: the connected app's secret (also as the Basic header value a
+    client sends), the password, the JWT signing key and every access and refresh token issued so far."""
+    basic = base64.b64encode(f"{defaults.CLIENT_ID}:{defaults.CLIENT_SECRET}".encode()).decode()
+    key_file = org.data_dir / defaults.JWT_PRIVATE_KEY_FILE
+    found: list[Secret] = [{"kind": "client_secret", "value": defaults.CLIENT_SECRET},
+                           {"kind": "client_basic_auth", "value": basic},
+                           {"kind": "password", "value": defaults.PASSWORD}]
+    if key_file.exists():
+        found.append({"kind": "jwt_private_key", "value": key_file.read_text()})
+    return found + [{"kind": f"{kind}_token", "value": token} for kind, token in tokens.issued]

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Scope
 
 from emulators.common.control import Control, ControlMiddleware, admin_routes
 from emulators.salesforce import api_collections, api_discovery, api_feeds, api_records
-from emulators.salesforce.admin import admin_handlers
+from emulators.salesforce.admin import admin_handlers, credentials
 from emulators.salesforce.api_query import Cursors, QueryApi
 from emulators.salesforce.errors import ApiError, error_response
 from emulators.salesforce.oauth import OAuthServer, TokenStore, ensure_jwt_keys
@@ -91,7 +91,8 @@ def create_app(data_dir: Path, base_url: str, args: argparse.Namespace) -> ASGIA
     tokens = TokenStore(org)
     cursors = Cursors()
     routes = api_routes(Api(org, tokens), QueryApi(cursors), OAuthServer(org, tokens, ensure_jwt_keys(data_dir)))
-    control = Control(fault_table=FAULTS)
-    app = Starlette(routes=[*admin_routes(control, admin_handlers(org, tokens, cursors)), *routes])
+    control = Control(fault_table=FAULTS, admin_token=getattr(args, "admin_token", None))
+    admin = admin_routes(control, admin_handlers(org, tokens, cursors), lambda: credentials(org, tokens))
+    app = Starlette(routes=[*admin, *routes])
     app.state.org = org
     return ControlMiddleware(app, control, routes)

@@ -1,6 +1,7 @@
 """OAuth 2.0 at /services/oauth2/token: password, client_credentials, JWT bearer and refresh_token (rotated).
 
-Tokens are stored only as SHA-256 hashes. Access tokens expire after `token_ttl_s` of wall-clock time
+Tokens are stored only as SHA-256 hashes (the process also remembers, in memory only, which tokens it
+issued, for GET /__emulator/credentials). Access tokens expire after `token_ttl_s` of wall-clock time
 (time travel moves record dates, not sessions). A refresh token works once: using it returns a new one.
 """
 
@@ -24,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulators.common.files import PRIVATE_FILE, write_private
 from emulators.salesforce import defaults
 from emulators.salesforce.errors import json_response
 from emulators.salesforce.org import Org
@@ -57,6 +59,7 @@ class TokenStore:
         self.db = org.store.db
         self.rows = {h: TokenRow(k, u, c, e, bool(used)) for h, k, u, c, e, used in
                      self.db.execute("SELECT hash, kind, user_id, client_id, expires_ms, used FROM tokens")}
+        self.issued: list[tuple[str, str]] = []  # (kind, token) since this process started; never cleared
 
     def issue(self, kind: str, user_id: str, client_id: str, ttl_s: float | None) -> str:
         token = f"{defaults.ORG_ID[:15]}!{secrets.token_urlsafe(48)}" if kind == "access" else \
@@ -67,6 +70,7 @@ class TokenStore:
             self.db.execute("INSERT INTO tokens (hash, kind, user_id, client_id, expires_ms, used) VALUES (?,?,?,?,?,0)",
                             (_hash(token), kind, user_id, client_id, expires))
         self.rows[_hash(token)] = row
+        self.issued.append((kind, token))
         return token
 
     def access_user(self, token: str) -> str | None:
@@ -100,6 +104,7 @@ def ensure_jwt_keys(data_dir: Path) -> Path:
     "connected app" trusts. The private key is written for tests and the demo to sign assertions with."""
     key_file, cert_file = data_dir / defaults.JWT_PRIVATE_KEY_FILE, data_dir / defaults.JWT_CERT_FILE
     if key_file.exists() and cert_file.exists():
+        key_file.chmod(PRIVATE_FILE)  # written by an older version with the default mode
         return cert_file
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sfjira JWT bearer")])
@@ -107,9 +112,8 @@ def ensure_jwt_keys(data_dir: Path) -> Path:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(dt.datetime(2099, 1, 1, tzinfo=dt.UTC)).sign(key, hashes.SHA256()))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_file.chmod(0o600)
+    write_private(key_file, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert_file
 
