@@ -1,21 +1,22 @@
 # sfjira: `make demo` runs the main job on embedded defaults; `make test` runs the whole suite.
-# Both create .venv and install the pinned requirements.txt first (only PyPI is contacted).
+# Both create .venv, install the pinned requirements.txt and sfjira itself (editable) first; only PyPI
+# is contacted.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# The stamp changes whenever requirements.txt does, so an edited pin reinstalls.
-STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
-export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
+# The stamp changes whenever requirements.txt or pyproject.toml does, so an edited pin reinstalls.
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: demo test lint unit venv lock clean bench
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -31,11 +32,11 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# Regenerate the full pin set from requirements.in in a scratch venv.
+# Regenerate the full pin set from pyproject.toml (runtime + the dev extra) in a scratch venv.
 lock:
 	rm -rf /tmp/sfjira-lock && $(PYTHON) -m venv /tmp/sfjira-lock
-	/tmp/sfjira-lock/bin/pip install --quiet -r requirements.in
-	{ head -3 requirements.txt; /tmp/sfjira-lock/bin/pip freeze | grep -vE '^(pip|setuptools|wheel)=='; } > requirements.txt.new
+	/tmp/sfjira-lock/bin/pip install --quiet ".[dev]"
+	{ head -3 requirements.txt; /tmp/sfjira-lock/bin/pip freeze | grep -vE '^(pip|setuptools|wheel|sfjira)( @|==)'; } > requirements.txt.new
 	mv requirements.txt.new requirements.txt
 
 clean:

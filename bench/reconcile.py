@@ -8,7 +8,7 @@ sides since the last sync: pending conflicts, found through the synced state's f
 Times `compare` end to end (both canonical transforms, pairing, field diff, conflict look-up),
 checks it found exactly the seeded drift, and prints time, pairs/s and peak RSS.
 
-    PYTHONPATH=plugins:. .venv/bin/python bench/reconcile.py [--rows 1000000] [--drift 0.001]
+    .venv/bin/python bench/reconcile.py [--rows 1000000] [--drift 0.001]
 Target: <= 30 s for 1,000,000 pairs on 2 cores.
 """
 

@@ -8,7 +8,7 @@ Before timing anything it checks that both produce identical values, Jira values
 the sample, so the speed-up is for the same work. About 1% of the rows carry one bad value each.
 The figure is the first vectorized run in the process (fresh memory included); repeats follow.
 
-    PYTHONPATH=plugins:. .venv/bin/python bench/transform.py [--rows 1000000] [--sample 50000]
+    .venv/bin/python bench/transform.py [--rows 1000000] [--sample 50000]
 Targets: vectorized transform <= 5 s for 1M rows, >= 20x the reference.
 """
 

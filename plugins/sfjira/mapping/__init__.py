@@ -7,7 +7,7 @@ Public API (see README.md in this folder for the file format):
     parse_mapping(text, file) -> Mapping       the same from text
     check_live(mapping, describe=, jira_fields=, createmeta=)   checks against real metadata
     resolve_jira_field_names(mapping, jira_fields) -> Mapping   "Deal Amount" -> customfield_10052
-CLI: python -m sfjira.mapping validate include/mappings/*.yaml [--live]
+CLI: sfjira validate include/mappings/*.yaml [--live]
 """
 
 from __future__ import annotations

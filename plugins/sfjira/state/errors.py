@@ -11,11 +11,11 @@ _CONSTRAINTS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("uq_sfjira_links_mapping_jira_key", "sfjira_links.jira_key"): (
         "STATE_LINK_CONFLICT", "a Jira issue key is already linked to another Salesforce record",
         "a Jira issue can be linked to one Salesforce record per mapping: find the duplicate Salesforce id "
-        "on the Jira issue, or remove the stale link with `python -m sfjira.state unlink`"),
+        "on the Jira issue, or remove the stale link with `sfjira unlink`"),
     ("uq_sfjira_links_mapping_jira_id", "sfjira_links.jira_id"): (
         "STATE_LINK_CONFLICT", "a Jira issue id is already linked to another Salesforce record",
         "a Jira issue can be linked to one Salesforce record per mapping: remove the stale link with "
-        "`python -m sfjira.state unlink`"),
+        "`sfjira unlink`"),
     ("uq_sfjira_comment_links_mapping_jira_comment_id", "sfjira_comment_links.jira_comment_id"): (
         "STATE_LINK_CONFLICT", "a Jira comment is already linked to another Salesforce comment",
         "a Jira comment mirrors one Salesforce comment per mapping: check the comment loader's idempotency key"),
@@ -43,4 +43,4 @@ def db_error(err: sa.exc.DBAPIError, where: str) -> StateStoreError:
                 "process; the task can simply be retried")
     return StateStoreError(
         f"state store at {where} failed: {detail}", code="STATE_SQL_FAILED",
-        fix="run `python -m sfjira.state migrate`; if it persists, report it with this message")
+        fix="run `sfjira migrate`; if it persists, report it with this message")

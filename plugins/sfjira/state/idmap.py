@@ -46,4 +46,4 @@ def check_taken(conn: sa.Connection, table: sa.Table, mapping: str, df: pd.DataF
             f"{what}: {len(clash)} {key} value(s) are already linked to another {owner} in mapping {mapping!r}",
             code="STATE_LINK_CONFLICT", record=sample,
             fix=f"one {key} maps to one {owner} per mapping: check the idempotency key stored on the record, "
-                "or remove the stale link first (`python -m sfjira.state unlink --mapping NAME --sf-id ID`)")
+                "or remove the stale link first (`sfjira unlink --mapping NAME --sf-id ID`)")

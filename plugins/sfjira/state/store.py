@@ -4,7 +4,8 @@ Bulk methods take and return pandas DataFrames. Every public method is one trans
 `complete_intent` writes a chunk's links, synced state, ledger and rejects and closes its intent
 in the same transaction, so a crash leaves either all of it or none of it (and the intent pending).
 Nothing secret is stored: the URL's password is never logged, reject payloads are scrubbed, and
-ledger values are stored as the caller passes them (the caller masks PII).
+the PII of a mapping registered with `protect` is sealed in the ledger and the rejects (the state
+store keeps it nowhere else); `rotate_pii` re-seals it under a new key.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sfjira.exceptions import StateStoreError
+from sfjira.pii import PiiCipher, PiiProtection
 from sfjira.state import comments as _comments
 from sfjira.state import drift as _drift
 from sfjira.state import intents as _intents
@@ -27,6 +29,7 @@ from sfjira.state import links as _links
 from sfjira.state import migrations, overview
 from sfjira.state import rejects as _rejects
 from sfjira.state import runs as _runs
+from sfjira.state import sealing
 from sfjira.state import synced as _synced
 from sfjira.state import watermarks as _watermarks
 from sfjira.state.engine import (
@@ -59,6 +62,13 @@ class StateStore:
         self._engine: sa.Engine | None = None
         self._pid = os.getpid()
         self._ready = False
+        self._pii: dict[str, PiiProtection] = {}
+
+    def protect(self, mapping: str, pii: PiiProtection) -> StateStore:
+        """From now on, seal `mapping`'s PII values in every ledger image and reject this store writes."""
+        if pii.active:
+            self._pii[mapping] = pii
+        return self
 
     @classmethod
     def from_airflow(cls, conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> StateStore:
@@ -127,7 +137,7 @@ class StateStore:
             if not self._auto_migrate:
                 raise StateStoreError(
                     f"the state store at {self.url} has schema version {found}, this sfjira needs {known}",
-                    code="STATE_SCHEMA_OLD", fix="run `python -m sfjira.state migrate` (or StateStore.migrate())")
+                    code="STATE_SCHEMA_OLD", fix="run `sfjira migrate` (or StateStore.migrate())")
             self.migrate()
         self._ready = True
 
@@ -223,15 +233,17 @@ class StateStore:
 
     def append_ledger(self, df: pd.DataFrame, *, run_id: str | None = None, mapping: str | None = None) -> int:
         """Columns side, action (+ run_id, mapping unless given here; + sf_id and/or jira_key, field,
-        before, after, reason). Values are stored as passed: mask PII before calling."""
+        before, after, reason). Values are stored as passed, PII of a `protect`ed mapping sealed."""
         with self._tx(write=True) as conn:
-            return _ledger.append(conn, df, run_id=run_id, mapping=mapping)
+            return _ledger.append(conn, df, run_id=run_id, mapping=mapping, pii=self._pii)
 
     def ledger(self, *, run_id: str | None = None, mapping: str | None = None, sf_id: str | None = None,
-               jira_key: str | None = None) -> pd.DataFrame:
-        """In append order: seq, run_id, mapping, at, side, action, sf_id, jira_key, field, before, after, reason."""
+               jira_key: str | None = None, cipher: PiiCipher | None = None) -> pd.DataFrame:
+        """In append order: seq, run_id, mapping, at, side, action, sf_id, jira_key, field, before, after, reason.
+        PII images are sealed; with `cipher` they come back opened."""
         with self._tx(write=False) as conn:
-            return _ledger.read(conn, run_id=run_id, mapping=mapping, sf_id=sf_id, jira_key=jira_key)
+            rows = _ledger.read(conn, run_id=run_id, mapping=mapping, sf_id=sf_id, jira_key=jira_key)
+        return sealing.open_columns(rows, ("before", "after"), cipher)
 
     # -- rejects ------------------------------------------------------------------------------------
 
@@ -239,11 +251,21 @@ class StateStore:
         """Columns side, record_id, code (+ mapping, run_id unless given here; + field, message, fix,
         payload). A repeat of (mapping, side, record_id, code) adds to `attempts` and re-opens it."""
         with self._tx(write=True) as conn:
-            return _rejects.save(conn, df, run_id=run_id, mapping=mapping)
+            return _rejects.save(conn, df, run_id=run_id, mapping=mapping, pii=self._pii)
 
-    def rejects(self, mapping: str, *, side: str | None = None, include_resolved: bool = False) -> pd.DataFrame:
+    def rejects(self, mapping: str, *, side: str | None = None, include_resolved: bool = False,
+                cipher: PiiCipher | None = None) -> pd.DataFrame:
+        """Open (or all) rejects; sealed PII payloads and messages come back opened with `cipher`."""
         with self._tx(write=False) as conn:
-            return _rejects.read(conn, mapping, side=side, include_resolved=include_resolved)
+            rows = _rejects.read(conn, mapping, side=side, include_resolved=include_resolved)
+        return sealing.open_columns(rows, ("payload", "message"), cipher)
+
+    def rotate_pii(self, cipher: PiiCipher) -> int:
+        """Re-seal every sealed value (ledger images, rejects) under `cipher`'s first key, in one
+        transaction; returns the values re-sealed. Run it after putting a new key first, before
+        removing an old one."""
+        with self._tx(write=True) as conn:
+            return sealing.rotate(conn, cipher)
 
     def resolve_rejects(self, mapping: str, side: str, record_ids: Iterable[str], *, code: str | None = None) -> int:
         with self._tx(write=True) as conn:
@@ -271,7 +293,7 @@ class StateStore:
             intent = _intents.close(conn, intent_id, "completed", result)
             run = run_id or intent.run_id
             _save_chunk(conn, intent.mapping, run, links=links, state=state, ledger_rows=ledger,
-                        reject_rows=rejects)
+                        reject_rows=rejects, pii=self._pii)
             return intent
 
     def abandon_intent(self, intent_id: int, *, reason: str) -> Intent:
@@ -327,12 +349,12 @@ class StateStore:
 
 def _save_chunk(conn: sa.Connection, mapping: str, run_id: str, *, links: pd.DataFrame | None,
                 state: pd.DataFrame | None, ledger_rows: pd.DataFrame | None,
-                reject_rows: pd.DataFrame | None) -> None:
+                reject_rows: pd.DataFrame | None, pii: sealing.Guards) -> None:
     if links is not None:
         _links.save(conn, mapping, links, run_id)
     if state is not None:
         _synced.save(conn, mapping, state, run_id)
     if ledger_rows is not None:
-        _ledger.append(conn, ledger_rows, run_id=run_id, mapping=mapping)
+        _ledger.append(conn, ledger_rows, run_id=run_id, mapping=mapping, pii=pii)
     if reject_rows is not None:
-        _rejects.save(conn, reject_rows, run_id=run_id, mapping=mapping)
+        _rejects.save(conn, reject_rows, run_id=run_id, mapping=mapping, pii=pii)

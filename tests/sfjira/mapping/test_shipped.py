@@ -93,8 +93,10 @@ def test_broken_irreversible_status_map(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sfjira.mapping", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}", **(env or {})})
+    # The installed console script, without PYTHONPATH: the README's command as a user runs it.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(Path(sys.executable).parent / "sfjira"), *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**clean, **(env or {})})
 
 
 def test_cli_validates_the_shipped_mappings() -> None:

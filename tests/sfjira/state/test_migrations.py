@@ -54,7 +54,7 @@ def test_without_auto_migrate_an_old_store_is_refused_with_the_fix(backend: Back
     with backend.open(auto_migrate=False) as store, pytest.raises(StateStoreError) as err:
         store.links("accounts")
     assert err.value.code == "STATE_SCHEMA_OLD"
-    assert "python -m sfjira.state migrate" in err.value.fix
+    assert "sfjira migrate" in err.value.fix
 
 
 def _extra_step(conn: sa.Connection) -> None:

@@ -1,4 +1,4 @@
-"""`python -m sfjira.state`: status, migrate and unlink from a shell."""
+"""`sfjira status | migrate | unlink`: the state store from a shell, through the installed console script."""
 
 from __future__ import annotations
 
@@ -11,17 +11,18 @@ import pandas as pd
 
 from sfjira.state import StateStore
 
-REPO = Path(__file__).resolve().parents[3]
+SFJIRA = Path(sys.executable).parent / "sfjira"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sfjira.state", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}"})
+    # The console script `make` installs, run outside the repository with no PYTHONPATH: as a user would.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(SFJIRA), *args], cwd=Path.home(), capture_output=True, text=True, timeout=60, env=env)
 
 
 def test_migrate_status_and_unlink(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    migrated = _cli("--url", url, "migrate")
+    migrated = _cli("migrate", "--url", url)
     assert migrated.returncode == 0, migrated.stderr
     assert "schema version 1" in migrated.stdout
     with StateStore(url) as store:
@@ -31,19 +32,19 @@ def test_migrate_status_and_unlink(tmp_path: Path) -> None:
         store.begin_intent("accounts", run_id, "jira", "create", 0, ["500C"])
         store.finish_run(run_id, "success")
 
-    status = _cli("--url", url, "status", "--mapping", "accounts")
+    status = _cli("status", "--mapping", "accounts", "--url", url)
     assert status.returncode == 0, status.stderr
     for line in ("runs: 1 success=1", "links: 2 active=1 deleted_jira=1", "pending intents: 1", "open rejects: 0",
                  "accounts/manual__1"):
         assert line in status.stdout
 
-    unlink = _cli("--url", url, "unlink", "--mapping", "accounts", "--sf-id", "500B")
+    unlink = _cli("unlink", "--url", url, "--mapping", "accounts", "--sf-id", "500B")
     assert unlink.returncode == 0 and "removed 1 link(s)" in unlink.stdout
     with StateStore(url) as store:
         assert store.links("accounts")["sf_id"].tolist() == ["500A"]
 
 
 def test_errors_are_printed_with_their_fix(tmp_path: Path) -> None:
-    result = _cli("--url", "mysql://u@db/x", "status", "--mapping", "accounts")
+    result = _cli("status", "--mapping", "accounts", "--url", "mysql://u@db/x")
     assert result.returncode == 2
     assert "[STATE_URL_INVALID]" in result.stderr and "fix:" in result.stderr

@@ -1,6 +1,5 @@
-"""`python -m sfjira.mapping validate FILE... [--live]`: exit 0 with one OK line per valid file,
-1 with every problem (file:line: field ...: [CODE] message -- fix: ...) otherwise, 2 if --live
-cannot reach the systems."""
+"""`sfjira validate FILE... [--live]`: exit 0 with one OK line per valid file, 1 with every problem
+(file:line: field ...: [CODE] message -- fix: ...) otherwise, 2 if --live cannot reach the systems."""
 
 from __future__ import annotations
 
@@ -16,16 +15,13 @@ from sfjira.mapping.loader import load_mapping
 from sfjira.mapping.model import Mapping
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sfjira.mapping", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="validate mapping files")
+def register(commands: argparse._SubParsersAction) -> None:
+    validate = commands.add_parser("validate", help="validate mapping files", description=__doc__)
     validate.add_argument("files", nargs="+", help="mapping YAML files, e.g. include/mappings/*.yaml")
     validate.add_argument("--live", action="store_true",
                           help="also check against Salesforce describe and Jira field metadata through the "
                                "connections in SFJIRA_SALESFORCE_CONN_ID / SFJIRA_JIRA_CONN_ID")
-    args = parser.parse_args(argv)
-    return _validate(args.files, args.live)
+    validate.set_defaults(run=lambda args: _validate(args.files, args.live))
 
 
 def _validate(files: Sequence[str], live: bool) -> int:
@@ -65,7 +61,3 @@ def _check_live(mapping: Mapping, sources: LiveSources) -> None:
     except Exception as err:  # an API refusing a metadata call ends the live check, with its reason
         raise LiveUnavailable(f"reading metadata failed: {err}", fix="check the connections and the API user's "
                               "permissions (describe, field and createmeta access)") from None
-
-
-if __name__ == "__main__":
-    sys.exit(main())

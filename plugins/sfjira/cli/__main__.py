@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from sfjira.state.cli import main
+from sfjira.cli import main
 
 raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""The `sfjira` command: the console script of the installed package (also `python -m sfjira.cli`).
+
+    sfjira validate include/mappings/*.yaml [--live]
+    sfjira status --mapping NAME        sfjira migrate        sfjira unlink --mapping NAME --sf-id ID
+
+Each subcommand lives in a module of this package that registers its parser; the coming ones
+(rejects, audit, rollback) join the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from sfjira.cli import state, validate
+
+COMMANDS = (validate, state)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="sfjira", description="sfjira: Salesforce <-> Jira sync for Airflow")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(commands)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
