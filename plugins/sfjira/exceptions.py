@@ -70,5 +70,12 @@ class AuthError(ApiError):
     code = "AUTH_FAILED"
 
 
+class InsecureTransport(AuthError):
+    """A connection would send credentials without TLS (INSECURE_HTTP) or without checking the
+    server's certificate (INSECURE_TLS). Raised before anything is sent."""
+
+    code = "INSECURE_HTTP"
+
+
 class StateStoreError(SfJiraError):
     code = "STATE_STORE"

@@ -7,7 +7,9 @@ Extras:
   password), `pat` (DC personal access token in password -> Bearer) or `oauth` (OAuth 2.0 access
   token in password -> Bearer).
 - `deployment`: `cloud` | `datacenter` (default: read from /serverInfo `deploymentType`).
-- `ca_bundle` (PEM file pinned for every call) or the provider's `verify` (boolean or path).
+- `ca_bundle` (PEM file pinned for every call) or the provider's `verify` (boolean or path);
+  `verify: false` needs `allow_insecure_tls: true`, an http:// host `allow_insecure_http: true` and a
+  loopback host (see sfjira.http.transport).
 - `retry_max_attempts`, `retry_base_delay`, `retry_max_delay`, `retry_max_total`, `timeout`.
 Cloud uses REST v3 (ADF rich text, /search/jql with nextPageToken), Data Center REST v2
 (plain text, /search with startAt).
@@ -33,7 +35,7 @@ from sfjira.hooks.jql import SfidLocation, changed_issues_jql, jql_string, minut
 from sfjira.hooks.payload import jsonable
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.workflow import WorkflowMap
-from sfjira.http import BearerAuth, CallCounter, ResilientSession, RetryPolicy, resolve_verify
+from sfjira.http import BearerAuth, CallCounter, ResilientSession, RetryPolicy, TransportPolicy
 
 __all__ = ["JiraSyncHook", "adf_to_text", "issues_to_frame", "text_to_adf"]
 
@@ -127,15 +129,15 @@ class JiraSyncHook(JiraHook):
         if deployment is not None and deployment not in DEPLOYMENTS:
             raise AuthError(f"connection extra deployment={deployment!r} is not supported", code="AUTH_CONFIG",
                             fix=f"use one of: {', '.join(DEPLOYMENTS)}, or remove it to detect it")
-        http = ResilientSession(system="Jira", verify=resolve_verify(extras.get("ca_bundle"), extras.get("verify")),
-                                policy=RetryPolicy.from_extras(extras), counter=self.counter,
-                                timeout=(10.0, float(extras.get("timeout") or 120)))
+        transport = TransportPolicy.from_extras("Jira", self.jira_conn_id, extras)
+        url = transport.check_url(_base_url(conn.host, conn.port, conn.schema), "host")
+        http = ResilientSession(system="Jira", transport=transport, policy=RetryPolicy.from_extras(extras),
+                                counter=self.counter, timeout=(10.0, float(extras.get("timeout") or 120)))
         http.observers.append(self._read_rate_limit)
         if not conn.password:
             raise AuthError("the Jira connection has no password/token", code="AUTH_CONFIG",
                             fix="put the API token (Cloud), PAT or password (Data Center) in the password field")
         http.auth = (conn.login or "", conn.password) if auth == "basic" else BearerAuth(conn.password)
-        url = _base_url(conn.host, conn.port, conn.schema)
         self.deployment = deployment or self._detect_deployment(http, url)
         self.api_version = "3" if self.deployment == "cloud" else "2"
         self.client = Jira(url=url, session=http, cloud=self.deployment == "cloud", api_version=self.api_version,

@@ -3,7 +3,8 @@ the deleted feed, and sObject Collections writes, over the shared retrying HTTP 
 
 Connection (type `salesforce`): see `sfjira.hooks.salesforce_oauth` for the grant fields; besides:
 `instance_url` (extra, or host), `version` (extra, default 62.0), `ca_bundle` (extra: PEM file pinned
-for every call, winning over REQUESTS_CA_BUNDLE), `retry_max_attempts` / `retry_base_delay` /
+for every call, winning over REQUESTS_CA_BUNDLE), `verify` / `allow_insecure_tls` / `allow_insecure_http`
+(extras, as for Jira: see sfjira.http.transport), `retry_max_attempts` / `retry_base_delay` /
 `retry_max_delay` / `retry_max_total` (extras), `timeout` (extra, read timeout in seconds).
 """
 
@@ -29,7 +30,7 @@ from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.salesforce_oauth import OAuthSettings, Token, extra, request_token
 from sfjira.hooks.secrets import mask
 from sfjira.hooks.soql import check_fields, check_sobject, deleted_soql, incremental_soql, require_aware
-from sfjira.http import CallCounter, ResilientSession, RetryPolicy, resolve_verify
+from sfjira.http import CallCounter, ResilientSession, RetryPolicy, TransportPolicy
 
 __all__ = ["SalesforceSyncHook", "records_to_frame"]
 
@@ -112,13 +113,16 @@ class SalesforceSyncHook(SalesforceHook):
         if self._http is None:
             connection = self.get_connection(self.conn_id)
             extras = connection.extra_dejson
+            transport = TransportPolicy.from_extras("Salesforce", self.conn_id, extras)
             self._settings = OAuthSettings.from_connection(connection.login, connection.password, extras,
                                                            connection.host)
+            transport.check_url(self._settings.token_url, "token_url")
+            if self._settings.instance_url:
+                transport.check_url(self._settings.instance_url, "instance_url")
             self.api_version = self.api_version or str(extra(extras, "version") or DEFAULT_API_VERSION)
             read_timeout = float(extra(extras, "timeout") or 120)
-            http = ResilientSession(system="Salesforce", verify=resolve_verify(extra(extras, "ca_bundle")),
-                                    policy=RetryPolicy.from_extras(extras), counter=self.counter,
-                                    timeout=(10.0, read_timeout))
+            http = ResilientSession(system="Salesforce", transport=transport, policy=RetryPolicy.from_extras(extras),
+                                    counter=self.counter, timeout=(10.0, read_timeout))
             http.auth_refresher = self._refresh_on_expiry
             http.limit_detector = self._daily_limit_spent
             http.observers.append(self._read_limit_info)
@@ -131,6 +135,7 @@ class SalesforceSyncHook(SalesforceHook):
         assert self._settings is not None
         token = request_token(http, self._settings, self._refresh_token)
         mask(token.access_token, token.refresh_token)
+        http.transport.check_url(token.instance_url, "instance_url returned by the token endpoint")
         if token.refresh_token:
             self._refresh_token = token.refresh_token
         self._token = token

@@ -18,6 +18,8 @@ prefix):
 `token_url` (extra) defaults to `<instance_url>/services/oauth2/token`, else
 `https://<domain or login>.salesforce.com/services/oauth2/token`. Without `grant_type` the grant is
 inferred in the order of the table's rows below: refresh_token, jwt_bearer, password, client_credentials.
+Whether a URL may be used (https, or loopback http when allowed) is the hook's transport policy
+(`sfjira.http.transport`), checked before any request.
 """
 
 from __future__ import annotations
@@ -125,9 +127,6 @@ class OAuthSettings:
         if missing:
             raise AuthError(f"Salesforce grant {self.grant_type} needs {', '.join(missing)}", code="AUTH_CONFIG",
                             fix=f"set {', '.join(missing)} on the connection (see sfjira.hooks.salesforce_oauth)")
-        if urlsplit(self.token_url).scheme != "https":
-            raise AuthError(f"token_url {self.token_url!r} is not https", code="AUTH_CONFIG",
-                            fix="Salesforce only accepts OAuth over TLS: use an https:// token_url")
 
     def form(self, refresh_token: str | None = None) -> dict[str, str]:
         """The token request body for this grant. `refresh_token` overrides a rotated one."""

@@ -7,15 +7,19 @@ from sfjira.http.auth import BearerAuth
 from sfjira.http.retry import Decision, RetryPolicy, parse_retry_after
 from sfjira.http.session import ResilientSession
 from sfjira.http.tls import PinnedCAAdapter, resolve_verify
+from sfjira.http.transport import PlainHttpGuard, TransportPolicy, insecure_tls_connections
 
 __all__ = [
     "BearerAuth",
     "CallCounter",
     "Decision",
     "PinnedCAAdapter",
+    "PlainHttpGuard",
     "ResilientSession",
     "RetryPolicy",
+    "TransportPolicy",
     "endpoint_of",
+    "insecure_tls_connections",
     "parse_retry_after",
     "resolve_verify",
 ]

@@ -1,4 +1,5 @@
-"""A requests Session that retries, pins the CA bundle, refreshes auth once, and counts calls.
+"""A requests Session that retries, pins the CA bundle, refuses plain HTTP, refreshes auth once and
+counts calls.
 
 It overrides `Session.request`, the one method simple_salesforce and atlassian-python-api both
 call, so the stock clients get the same behaviour as our own calls without being patched.
@@ -17,6 +18,7 @@ from sfjira.exceptions import ApiLimitExceeded
 from sfjira.http.accounting import CallCounter
 from sfjira.http.retry import RetryPolicy
 from sfjira.http.tls import PinnedCAAdapter
+from sfjira.http.transport import PlainHttpGuard, TransportPolicy
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,14 @@ DEFAULT_TIMEOUT = (10.0, 120.0)  # (connect, read) seconds; the stock clients ma
 
 
 class ResilientSession(requests.Session):
-    """Session for one API. `system` names it in logs and errors ("Salesforce", "Jira")."""
+    """Session for one API. `system` names it in logs and errors ("Salesforce", "Jira").
+
+    `transport` (the connection's TLS rules) wins over `verify`; without it, plain http:// is refused.
+    """
 
     def __init__(self, *, system: str, verify: str | bool = True, policy: RetryPolicy | None = None,
                  counter: CallCounter | None = None, timeout: Any = DEFAULT_TIMEOUT,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, transport: TransportPolicy | None = None) -> None:
         super().__init__()
         self.system = system
         self.policy = policy or RetryPolicy()
@@ -44,8 +49,11 @@ class ResilientSession(requests.Session):
         self.auth_refresher: AuthRefresher | None = None
         self.limit_detector: LimitDetector | None = None
         self.observers: list[ResponseObserver] = []
-        self.verify = verify
-        self.mount("https://", PinnedCAAdapter(verify))
+        self.transport = transport or TransportPolicy(system, verify=verify)
+        self.verify = self.transport.verify
+        self.mount("https://", PinnedCAAdapter(self.transport.verify))
+        self.mount("http://", PlainHttpGuard(self.transport))
+        self.transport.warn_if_insecure()
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         method = method.decode() if isinstance(method, bytes) else method
@@ -85,6 +93,12 @@ class ResilientSession(requests.Session):
             response.close()
             self._pause(key, decision.delay, decision.reason, attempt)
             waited += decision.delay
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        # requests calls this for every redirect it follows, before sending: the one place to stop a
+        # downgrade that would resend a token request's body in clear.
+        self.transport.check_redirect(str(response.url), str(prepared_request.url))
+        super().rebuild_auth(prepared_request, response)
 
     def _pause(self, key: str, delay: float, reason: str, attempt: int) -> None:
         self.counter.record_retry(key)

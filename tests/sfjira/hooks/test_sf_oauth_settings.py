@@ -88,11 +88,6 @@ def test_missing_fields_are_named() -> None:
     assert err.value.code == "AUTH_CONFIG"
 
 
-def test_token_url_must_be_https() -> None:
-    with pytest.raises(AuthError, match="https"):
-        OAuthSettings.from_connection(None, None, {"token_url": "http://x/token", "client_id": "a", "client_secret": "b"})
-
-
 def test_secrets_not_in_repr(rsa_pem: tuple[str, str]) -> None:
     s = OAuthSettings.from_connection("u", "hunter2", {"instance_url": INSTANCE, "client_id": "cid",
                                                        "client_secret": "s3cr3t", "refresh_token": "rt-123"})
