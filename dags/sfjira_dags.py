@@ -1,6 +1,7 @@
-"""Airflow DAGs: one sync DAG (and one reconciliation DAG) per mapping file in include/mappings/.
+"""Airflow DAGs: one sync DAG and one reconciliation DAG per valid mapping file in include/mappings/.
 
-An invalid mapping file fails this import with its file:line, field and fix.
+A broken mapping file adds no DAG here and never fails this file (that would stop every mapping's
+DAGs): its problems are the import error of sfjira_mapping_errors.py beside this file.
 """
 
 from __future__ import annotations
@@ -9,4 +10,4 @@ from pathlib import Path
 
 from sfjira.dag_factory import build_dags
 
-globals().update(build_dags(Path(__file__).resolve().parent))
+globals().update(build_dags(Path(__file__).resolve().parent)[0])

@@ -1,7 +1,10 @@
-"""DAGs from mapping files: `sfjira_sync__<name>` (and, later, `sfjira_reconcile__<name>`) per file.
+"""DAGs from mapping files: `sfjira_sync__<name>` and `sfjira_reconcile__<name>` per file.
 
-An invalid mapping file raises here, so Airflow shows it as an import error of the DAG file with
-the mapping's own message (file:line, field, fix) -- never as a silently missing DAG.
+A broken mapping must never stop the others. Airflow keys an import error by the DAG file and marks
+every DAG of that file stale, so the valid mappings' DAGs come from one file (dags/sfjira_dags.py,
+which never raises for a mapping) and the problems of the broken ones are raised by another
+(dags/sfjira_mapping_errors.py), which holds no DAG: Airflow shows them as its import error with
+each mapping's own message (file:line, field, fix) -- never as a silently missing DAG.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
 
-from sfjira.mapping import Mapping, load_all
+from sfjira.exceptions import MappingError
+from sfjira.mapping import Mapping, MappingProblems, iter_mappings
 
 ENV_MAPPINGS = "SFJIRA_MAPPINGS_DIR"
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -71,6 +75,9 @@ def mapping_dag(mapping: Mapping, kind: str, schedule: str, *, doc_md: str, para
         tags=["sfjira", kind, mapping.salesforce.object, mapping.jira.project],
         doc_md=doc_md,
         params=params,
+        # A DAG file holds exactly the DAGs it puts in its globals: sfjira_mapping_errors.py builds them too
+        # (to report a mapping whose DAGs fail to build) and must not be credited with them.
+        auto_register=False,
     )
 
 
@@ -110,12 +117,28 @@ def _doc(mapping: Mapping) -> str:
             "Params: `dry_run` (plan only, readable diff in the run folder), `full_resync` (ignore the window).")
 
 
-def build_dags(dags_folder: Path) -> dict[str, DAG]:
+def build_dags(dags_folder: Path) -> tuple[dict[str, DAG], list[MappingError]]:
+    """The DAGs of every valid mapping, and the problems of every broken one (one entry per problem)."""
     from sfjira.reconcile.dag import reconcile_dag
 
     dags: dict[str, DAG] = {}
-    for mapping in load_all(mappings_dir(dags_folder)):
-        dag = sync_dag(mapping)
-        dags[dag.dag_id] = dag
-        dags[f"sfjira_reconcile__{mapping.name}"] = reconcile_dag(mapping)
-    return dags
+    problems: list[MappingError] = []
+    for path, mapping in iter_mappings(mappings_dir(dags_folder)):
+        if isinstance(mapping, MappingError):
+            problems.extend(mapping.errors if isinstance(mapping, MappingProblems) else [mapping])
+            continue
+        try:
+            built = [sync_dag(mapping), reconcile_dag(mapping)]
+        except Exception as err:  # noqa: BLE001 - whatever stops one mapping's DAGs is that mapping's problem
+            problems.append(MappingError(f"building its DAGs failed: {type(err).__name__}: {err}", file=str(path),
+                                         code="MAPPING_DAG_FAILED", fix="correct the mapping, or report this error"))
+            continue
+        dags.update({dag.dag_id: dag for dag in built})
+    return dags, problems
+
+
+def raise_mapping_problems(dags_folder: Path) -> None:
+    """Raise every broken mapping's problems at once (for the DAG file that shows them as its import error)."""
+    _, problems = build_dags(dags_folder)
+    if problems:
+        raise MappingProblems(problems)
