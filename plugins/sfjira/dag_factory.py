@@ -10,29 +10,28 @@ each mapping's own message (file:line, field, fix) -- never as a silently missin
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
 
+from sfjira import settings
 from sfjira.exceptions import MappingError
 from sfjira.mapping import Mapping, MappingProblems, iter_mappings
 
-ENV_MAPPINGS = "SFJIRA_MAPPINGS_DIR"
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
 SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
 
 
 def default_args() -> dict[str, Any]:
-    """Retries are the recovery path for transient faults; SFJIRA_TASK_RETRIES / SFJIRA_RETRY_DELAY_S let a
-    demo or test run fail fast or retry quickly without editing the DAG. Read when a DAG is built (each
-    parse), not when this module is first imported, so a changed environment takes effect."""
+    """Retries are the recovery path for transient faults; `[sfjira] task_retries` / `retry_delay_seconds`
+    let a demo or test run fail fast or retry quickly without editing the DAG. Read when a DAG is built
+    (each parse), not when this module is first imported, so a changed configuration takes effect."""
     return {
         "owner": "sfjira",
-        "retries": int(os.environ.get("SFJIRA_TASK_RETRIES", "3")),
-        "retry_delay": dt.timedelta(seconds=float(os.environ.get("SFJIRA_RETRY_DELAY_S", "30"))),
+        "retries": settings.get_int("task_retries"),
+        "retry_delay": dt.timedelta(seconds=settings.get_float("retry_delay_seconds")),
         "retry_exponential_backoff": True,
         "max_retry_delay": dt.timedelta(minutes=10),
     }
@@ -47,7 +46,7 @@ def covering_logical_date(schedule: str, now: dt.datetime) -> dt.datetime:
 
 
 def mappings_dir(dags_folder: Path) -> Path:
-    return Path(os.environ.get(ENV_MAPPINGS) or dags_folder.parent / "include" / "mappings")
+    return Path(settings.get("mappings_dir") or dags_folder.parent / "include" / "mappings")
 
 
 def start_date_of(mapping: Mapping) -> pendulum.DateTime:

@@ -20,7 +20,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("files", nargs="+", help="mapping YAML files, e.g. include/mappings/*.yaml")
     validate.add_argument("--live", action="store_true",
                           help="also check against Salesforce describe and Jira field metadata through the "
-                               "connections in SFJIRA_SALESFORCE_CONN_ID / SFJIRA_JIRA_CONN_ID")
+                               "connections [sfjira] salesforce_conn_id / jira_conn_id name")
     validate.set_defaults(run=lambda args: _validate(args.files, args.live))
 
 

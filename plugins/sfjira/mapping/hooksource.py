@@ -1,17 +1,18 @@
 """Live metadata for `validate --live`, read through the sync's own hooks.
 
-Connection ids come from the environment (SFJIRA_SALESFORCE_CONN_ID, SFJIRA_JIRA_CONN_ID; default
-`salesforce_default` / `jira_default`), defined like any Airflow connection (e.g. AIRFLOW_CONN_*).
+Connection ids come from the settings `[sfjira] salesforce_conn_id` / `jira_conn_id` (aliases
+SFJIRA_SALESFORCE_CONN_ID, SFJIRA_JIRA_CONN_ID; default `salesforce_default` / `jira_default`), defined
+like any Airflow connection (e.g. AIRFLOW_CONN_*).
 Uses SalesforceSyncHook.describe and JiraSyncHook.fields / createmeta.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sfjira import settings
 from sfjira.exceptions import SfJiraError
 
 
@@ -27,8 +28,8 @@ class LiveSources:
 
 
 def from_hooks(sf_conn_id: str | None = None, jira_conn_id: str | None = None) -> LiveSources:
-    sf_conn_id = sf_conn_id or os.environ.get("SFJIRA_SALESFORCE_CONN_ID", "salesforce_default")
-    jira_conn_id = jira_conn_id or os.environ.get("SFJIRA_JIRA_CONN_ID", "jira_default")
+    sf_conn_id = sf_conn_id or settings.get("salesforce_conn_id")
+    jira_conn_id = jira_conn_id or settings.get("jira_conn_id")
     try:
         from sfjira.hooks.jira import JiraSyncHook
         from sfjira.hooks.salesforce import SalesforceSyncHook

@@ -1,0 +1,72 @@
+"""sfjira's settings: the `[sfjira]` section of Airflow's configuration.
+
+Set them in airflow.cfg or as `AIRFLOW__SFJIRA__<KEY>` environment variables, like any Airflow option.
+A few keep an older `SFJIRA_*` environment variable as a documented alias (used only when the Airflow
+option is not set). Values are read each time they are asked for, so a DAG parse or a task sees the
+configuration of its own process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from airflow.configuration import conf
+
+from sfjira.exceptions import SfJiraError
+
+SECTION = "sfjira"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: str
+    doc: str
+    alias: str | None = None
+
+
+SETTINGS = {s.key: s for s in (
+    Setting("storage_base", "", "where run folders live: any ObjectStoragePath URL (s3://bucket/sfjira with a "
+            "connection); empty = file://$AIRFLOW_HOME/sfjira/runs", alias="SFJIRA_STORAGE"),
+    Setting("mappings_dir", "", "the folder of mapping files; empty = include/mappings beside the DAGs folder",
+            alias="SFJIRA_MAPPINGS_DIR"),
+    Setting("task_retries", "3", "retries of every sfjira task (transient faults)", alias="SFJIRA_TASK_RETRIES"),
+    Setting("retry_delay_seconds", "30", "first retry delay; doubles each retry up to 10 minutes",
+            alias="SFJIRA_RETRY_DELAY_S"),
+    Setting("run_retention_days", "7", "run folders (frames, plans, reports) older than this are removed by the "
+            "sync itself"),
+    Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
+    Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
+            alias="SFJIRA_SALESFORCE_CONN_ID"),
+    Setting("jira_conn_id", "jira_default", "Jira connection of `sfjira validate --live`",
+            alias="SFJIRA_JIRA_CONN_ID"),
+)}
+
+
+def get(key: str) -> str:
+    """The Airflow option `[sfjira] key`, else its alias variable, else the documented default."""
+    setting = SETTINGS[key]
+    if conf.has_option(SECTION, key):
+        return str(conf.get(SECTION, key))
+    if setting.alias and os.environ.get(setting.alias):
+        return os.environ[setting.alias]
+    return setting.default
+
+
+def get_int(key: str) -> int:
+    return int(_number(key, int))
+
+
+def get_float(key: str) -> float:
+    return float(_number(key, float))
+
+
+def _number(key: str, kind: type) -> float:
+    raw = get(key)
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SfJiraError(f"setting [{SECTION}] {key} = {raw!r} is not a number", code="SETTING_INVALID",
+                          fix=f"set AIRFLOW__SFJIRA__{key.upper()} (or airflow.cfg [{SECTION}] {key}) to a "
+                              f"number; the default is {SETTINGS[key].default}") from None
