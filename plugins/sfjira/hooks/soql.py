@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sfjira.hooks.soql_condition import where_clause
+
 # Field paths: Name, Account.Name, Owner.Manager.Email, Jira_Key__c, ns__Field__c.
 _FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 _SOBJECT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -86,8 +88,8 @@ def incremental_soql(sobject: str, fields: Sequence[str], since: datetime, until
                      where: str | None = None) -> str:
     """`SELECT ... WHERE SystemModstamp >= since AND SystemModstamp < until ORDER BY SystemModstamp, Id`.
 
-    Id and SystemModstamp are always selected (keys and watermark). `where` is an extra SOQL
-    condition written by the mapping author, ANDed in parentheses.
+    Id and SystemModstamp are always selected (keys and watermark). `where` is the mapping's SOQL
+    condition, checked to be exactly one condition and ANDed in parentheses, so it cannot widen the window.
     """
     check_sobject(sobject)
     require_aware(since, "since")
@@ -96,8 +98,8 @@ def incremental_soql(sobject: str, fields: Sequence[str], since: datetime, until
         raise ValueError(f"empty window: until ({until.isoformat()}) must be after since ({since.isoformat()})")
     columns = ["Id", WATERMARK_FIELD, *[f for f in check_fields(fields) if f not in ("Id", WATERMARK_FIELD)]]
     conditions = [window_bounds(since, until)]
-    if where and where.strip():
-        conditions.append(f"({where.strip()})")
+    if (clause := where_clause(where)) is not None:
+        conditions.append(clause)
     return (f"SELECT {', '.join(columns)} FROM {sobject} WHERE {' AND '.join(conditions)} "
             f"ORDER BY {WATERMARK_FIELD}, Id")
 

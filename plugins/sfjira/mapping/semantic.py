@@ -6,6 +6,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Iterator
 
+from sfjira.hooks.soql_condition import ConditionError, check_condition
 from sfjira.mapping.catalog import (
     JIRA_SYSTEM_FIELDS,
     MAPPABLE_TYPES,
@@ -305,8 +306,9 @@ def _pii(mapping: Mapping) -> Iterator[Problem]:
 
 
 def _where(mapping: Mapping) -> Iterator[Problem]:
-    where = (mapping.salesforce.where or "").strip()
-    if where.upper().startswith("WHERE "):
-        yield Problem(("salesforce", "where"), "`where` holds the condition only", "remove the leading WHERE")
-    if ";" in where:
-        yield Problem(("salesforce", "where"), "`where` cannot contain ';'", "write a single SOQL condition")
+    if not (mapping.salesforce.where or "").strip():
+        return  # no filter: every record of the object (as where_clause reads it)
+    try:
+        check_condition(mapping.salesforce.where)
+    except ConditionError as err:
+        yield Problem(("salesforce", "where"), err.message, err.fix, code=err.code)

@@ -28,6 +28,7 @@ from sfjira.hooks.jira_frames import issues_to_frame
 from sfjira.hooks.jql import SfidLocation, jql_string, minute_bounds, user_zone
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import WATERMARK_FIELD, check_fields, check_sobject, soql_datetime, soql_literal
+from sfjira.hooks.soql_condition import where_clause
 from sfjira.mapping.model import Mapping
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.storage import read_frame, write_frame
@@ -47,8 +48,8 @@ def reconcile_soql(mapping: Mapping, since: dt.datetime | None = None) -> str:
     """`SELECT <columns> FROM <object> [WHERE ...] ORDER BY Id`: the mapping's filter OR a Jira key."""
     sf = mapping.salesforce
     columns = check_fields(mapping.salesforce_columns())
-    scope = [f"({sf.where.strip()}) OR {check_fields([sf.jira_key_field])[0]} != null"] if (
-        sf.where and sf.where.strip()) else []
+    mine = where_clause(sf.where)
+    scope = [f"{mine} OR {check_fields([sf.jira_key_field])[0]} != null"] if mine else []
     if since is not None:
         scope.insert(0, f"{WATERMARK_FIELD} >= {soql_datetime(since)}")
     where = f" WHERE {' AND '.join(f'({c})' for c in scope)}" if scope else ""

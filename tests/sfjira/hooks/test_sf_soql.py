@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from sfjira.hooks.soql import ceil_second, deleted_soql, incremental_soql, soql_datetime, soql_literal
+from sfjira.hooks.soql_condition import ConditionError
 
 SINCE = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 UNTIL = datetime(2026, 3, 1, 13, 0, 0, tzinfo=UTC)
@@ -22,6 +23,20 @@ def test_incremental_query_shape() -> None:
 def test_where_is_anded_in_parentheses() -> None:
     soql = incremental_soql("Case", ["Subject"], SINCE, UNTIL, where="Origin = 'Web' OR Origin = 'Email'")
     assert "AND (Origin = 'Web' OR Origin = 'Email') ORDER BY" in soql
+
+
+def test_a_where_that_widens_past_the_window_is_wrapped_so_it_cannot() -> None:
+    soql = incremental_soql("Case", ["Subject"], SINCE, UNTIL, where=" Origin = 'Web' OR Id != null ")
+    assert soql == ("SELECT Id, SystemModstamp, Subject FROM Case WHERE SystemModstamp >= 2026-03-01T12:00:00Z "
+                    "AND SystemModstamp < 2026-03-01T13:00:00Z AND (Origin = 'Web' OR Id != null) "
+                    "ORDER BY SystemModstamp, Id")
+
+
+@pytest.mark.parametrize("where", ["Origin = 'Web') OR (Id != null", "Origin = 'Web' LIMIT 1",
+                                   "Id IN (SELECT ParentId FROM CaseComment)"])
+def test_a_where_that_is_not_one_condition_never_becomes_soql(where: str) -> None:
+    with pytest.raises(ConditionError, match="WHERE_INVALID"):
+        incremental_soql("Case", ["Subject"], SINCE, UNTIL, where=where)
 
 
 def test_bounds_in_other_zones_are_converted_to_utc() -> None:
