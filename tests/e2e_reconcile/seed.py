@@ -49,14 +49,15 @@ def seed_every_category(world: World) -> Seeded:
     sf.update("Case", ids[5], Subject="Subject from Salesforce")
     time.sleep(0.05)
     jira.ok("PUT", f"/issue/{keys[5]}", json={"fields": {"summary": "Subject from Jira"}})
-    # missing_in_jira: a record never synced, and one holding the key of an issue that does not exist.
+    # missing_in_jira: a record never synced. identity_refused: one holding the key of an issue that does not
+    # exist (the sync refuses to adopt it, so nothing heals it either).
     new_case = sf.create("Case", Subject="Arrived after the sync", Priority="High", Status="New", Origin="Web")
     stale = sf.create("Case", Subject="Holds a dead key", Priority="Low", Status="New", Origin="Web",
                       Jira_Key__c=STALE_KEY)
     # missing_in_salesforce: an issue made in Jira, no record goes with it.
     lone = jira.create("SUP", "Bug", "Filed in Jira directly")["key"]
     expected = {
-        ("missing_in_jira", new_case, None, None), ("missing_in_jira", stale, STALE_KEY, None),
+        ("missing_in_jira", new_case, None, None), ("identity_refused", stale, STALE_KEY, "Jira_Key__c"),
         ("missing_in_salesforce", None, lone, None),
         ("orphan_link", ids[0], keys[0], None), ("orphan_link", ids[1], keys[1], None),
         ("duplicate", ids[2], dup, None),

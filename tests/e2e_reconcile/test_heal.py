@@ -25,7 +25,8 @@ def test_auto_heal_closes_the_healable_drift(recon: Recon) -> None:
     again = recon.reconcile(MAPPING)
     assert {c: again.counts[c] for c in HEALABLE} == dict.fromkeys(HEALABLE, 0)
     assert again.found() == {("duplicate", ids[2], seed.duplicate_issue, None),
-                             ("missing_in_salesforce", None, seed.lone_issue, None)}
+                             ("missing_in_salesforce", None, seed.lone_issue, None),
+                             ("identity_refused", seed.stale_case, STALE_KEY, "Jira_Key__c")}
 
     case = {r["Id"]: r for r in recon.sf.query(
         "SELECT Id, Subject, Priority, Jira_Key__c, Jira_Status__c FROM Case")}
@@ -40,18 +41,20 @@ def test_auto_heal_closes_the_healable_drift(recon: Recon) -> None:
     assert recon.issue(keys[1])["fields"]["status"]["name"] == "Done"
     links = recon.store.links(MAPPING).set_index("sf_id")
     assert (links.loc[ids[0], "state"], links.loc[ids[1], "state"]) == ("deleted_jira", "deleted_sf")
-    # Missing in Jira: created through the sync's create path; the dead key was replaced.
-    for sf_id in (seed.new_case, seed.stale_case):
-        key = case[sf_id]["Jira_Key__c"]
-        assert key and key != STALE_KEY and links.loc[sf_id, "jira_key"] == key
-        assert recon.issue(key)["properties"]["sfjira"]["sfid"] == sf_id
+    # Missing in Jira: created through the sync's create path. The record holding a key no issue answers to
+    # is refused by the identity rules: left as it is, for a person to correct.
+    key = case[seed.new_case]["Jira_Key__c"]
+    assert key and links.loc[seed.new_case, "jira_key"] == key
+    assert recon.issue(key)["properties"]["sfjira"]["sfid"] == seed.new_case
+    assert case[seed.stale_case]["Jira_Key__c"] == STALE_KEY and seed.stale_case not in links.index
     # Every decision is in the ledger, the ones left alone with the reason.
     ledger = recon.store.ledger(run_id=recon.store.run_key(MAPPING, healed.dag_run.run_id))
     decisions = ledger[ledger["action"].isin(["heal", "skip"])]
-    assert decisions["action"].value_counts().to_dict() == {"heal": 8, "skip": 2}
+    assert decisions["action"].value_counts().to_dict() == {"heal": 7, "skip": 3}
     skipped = decisions[decisions["action"] == "skip"].set_index("jira_key")["reason"]
     assert "never deletes one on its own" in skipped[seed.duplicate_issue]
     assert "carries no Salesforce id" in skipped[seed.lone_issue]
+    assert "IDENTITY_KEY_NOT_FOUND" in skipped[STALE_KEY]
     writes = ledger[~ledger["action"].isin(["heal", "skip"])]
     assert {"create", "update", "transition"} <= set(writes["action"])
 

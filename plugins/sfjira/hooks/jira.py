@@ -21,7 +21,6 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import requests
 from airflow.providers.atlassian.jira.hooks.jira import JiraHook
@@ -36,6 +35,7 @@ from sfjira.hooks.payload import jsonable
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.workflow import WorkflowMap
 from sfjira.http import BearerAuth, CallCounter, ResilientSession, RetryPolicy, TransportPolicy
+from sfjira.identity.keys import issue_segment, segment
 
 __all__ = ["JiraSyncHook", "adf_to_text", "issues_to_frame", "text_to_adf"]
 
@@ -214,7 +214,7 @@ class JiraSyncHook(JiraHook):
 
     def createmeta(self, project: str, issuetype: str) -> dict[str, dict[str, Any]]:
         """Create-screen fields of `issuetype` (name or id) in `project`: {field id: metadata}."""
-        types = self._api("GET", f"issue/createmeta/{quote(project)}/issuetypes", params={"maxResults": 200},
+        types = self._api("GET", f"issue/createmeta/{segment(project)}/issuetypes", params={"maxResults": 200},
                           action="createmeta issue types")
         listed = types.get("issueTypes") or types.get("values") or types.get("createMetaIssueType") or []
         match = [t for t in listed if issuetype in (t.get("id"), t.get("name"))
@@ -225,7 +225,7 @@ class JiraSyncHook(JiraHook):
         fields: dict[str, dict[str, Any]] = {}
         start = 0
         while True:
-            page = self._api("GET", f"issue/createmeta/{quote(project)}/issuetypes/{match[0]['id']}",
+            page = self._api("GET", f"issue/createmeta/{segment(project)}/issuetypes/{segment(match[0]['id'])}",
                              params={"startAt": start, "maxResults": 200}, action="createmeta fields")
             items = page.get("fields") or page.get("values") or page.get("results") or []
             fields.update({str(f.get("fieldId") or f.get("key")): f for f in items})
@@ -315,8 +315,8 @@ class JiraSyncHook(JiraHook):
         """All comments of an issue, oldest first: id, author, body (plain text), created, updated."""
         result: list[dict[str, Any]] = []
         while True:
-            page = self._api("GET", f"issue/{key}/comment", params={"startAt": len(result), "maxResults": 100},
-                             action="comments")
+            page = self._api("GET", f"issue/{issue_segment(key)}/comment",
+                             params={"startAt": len(result), "maxResults": 100}, action="comments")
             batch = page.get("comments") or []
             result += [{"id": c.get("id"), "author": _author(c.get("author")), "body": adf_to_text(c.get("body")),
                         "created": c.get("created"), "updated": c.get("updated")} for c in batch]
@@ -325,9 +325,15 @@ class JiraSyncHook(JiraHook):
 
     def get_property(self, key: str, property_key: str) -> Any:
         """The value of an issue property, or None if the issue has none of that key."""
-        body = self._api("GET", f"issue/{key}/properties/{quote(property_key)}", action="get property",
-                         missing_ok=True)
+        body = self._api("GET", f"issue/{issue_segment(key)}/properties/{segment(property_key)}",
+                         action="get property", missing_ok=True)
         return None if body is None else body.get("value")
+
+    def issue_identity(self, key: str, fields: Sequence[str], properties: Sequence[str] = ()) -> dict[str, Any] | None:
+        """The issue `key` answers to with just `fields` and `properties` (what identity checks read), or
+        None when Jira knows no such issue (or the API user cannot see it)."""
+        params = {"fields": ",".join(fields), **({"properties": ",".join(properties)} if properties else {})}
+        return self._api("GET", f"issue/{issue_segment(key)}", params=params, action="get issue", missing_ok=True)
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -360,17 +366,18 @@ class JiraSyncHook(JiraHook):
 
     def update_fields(self, key: str, fields: Mapping[str, Any]) -> None:
         """Set fields on one issue (rich text given as plain strings is converted on Cloud)."""
-        self._api("PUT", f"issue/{key}", body={"fields": self._rich(fields)}, action=f"update {key}")
+        self._api("PUT", f"issue/{issue_segment(key)}", body={"fields": self._rich(fields)}, action=f"update {key}")
 
     def transition_to(self, key: str, target_status: str, max_steps: int = 12) -> list[str]:
         """Move an issue to `target_status` through as many transitions as the workflow needs.
         Returns the names of the transitions taken (empty if already there)."""
-        issue = self._api("GET", f"issue/{key}", params={"fields": "status,project,issuetype"}, action="get issue")
+        path = f"issue/{issue_segment(key)}"
+        issue = self._api("GET", path, params={"fields": "status,project,issuetype"}, action="get issue")
         fields = issue["fields"]
         workflow = self._workflows.setdefault((fields["project"]["key"], fields["issuetype"]["id"]), WorkflowMap())
         current, taken = fields["status"]["name"], []
         while current.casefold() != target_status.strip().casefold():
-            available = self._api("GET", f"issue/{key}/transitions", action="transitions").get("transitions", [])
+            available = self._api("GET", f"{path}/transitions", action="transitions").get("transitions", [])
             workflow.learn(current, available)
             step = workflow.next_step(current, target_status)
             if step is None or len(taken) >= max_steps:
@@ -380,7 +387,7 @@ class JiraSyncHook(JiraHook):
                                fix="map the value to a status this workflow reaches, or add a transition to the "
                                    "workflow (and check the API user may perform it)")
             transition_id, name, current = step
-            self._api("POST", f"issue/{key}/transitions", body={"transition": {"id": transition_id}},
+            self._api("POST", f"{path}/transitions", body={"transition": {"id": transition_id}},
                       action=f"transition {key}")
             taken.append(name)
         return taken
@@ -388,15 +395,23 @@ class JiraSyncHook(JiraHook):
     def add_comment(self, key: str, body: str) -> dict[str, Any]:
         """Add a plain-text comment (ADF on Cloud); returns the comment's id and created time."""
         payload = text_to_adf(body) if self.is_cloud else body
-        created = self._api("POST", f"issue/{key}/comment", body={"body": payload}, action="add comment")
+        created = self._api("POST", f"issue/{issue_segment(key)}/comment", body={"body": payload},
+                            action="add comment")
         return {"id": created.get("id"), "created": created.get("created")}
 
     def set_property(self, key: str, property_key: str, value: Any) -> None:
-        self._api("PUT", f"issue/{key}/properties/{quote(property_key)}", body=value, action="set property")
+        self._api("PUT", f"issue/{issue_segment(key)}/properties/{segment(property_key)}", body=value,
+                  action="set property")
+
+    def add_labels(self, key: str, labels: Sequence[str]) -> None:
+        """Add labels to an issue (those it has already stay)."""
+        self._api("PUT", f"issue/{issue_segment(key)}", body={"update": {"labels": [{"add": x} for x in labels]}},
+                  action=f"label {key}")
 
     def delete_issue(self, key: str) -> bool:
         """Delete an issue and its subtasks; False if it was already gone (deleting is idempotent)."""
-        response = self._send("DELETE", f"issue/{key}", params={"deleteSubtasks": "true"}, action="delete issue")
+        response = self._send("DELETE", f"issue/{issue_segment(key)}", params={"deleteSubtasks": "true"},
+                              action="delete issue")
         if response.status_code in (204, 404):
             return response.status_code == 204
         raise self._error(response, f"delete {key}")

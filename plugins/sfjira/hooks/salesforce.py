@@ -31,6 +31,7 @@ from sfjira.hooks.salesforce_oauth import OAuthSettings, Token, extra, request_t
 from sfjira.hooks.secrets import mask
 from sfjira.hooks.soql import check_fields, check_sobject, deleted_soql, incremental_soql, require_aware
 from sfjira.http import CallCounter, ResilientSession, RetryPolicy, TransportPolicy
+from sfjira.identity.keys import is_sfid, preview, segment
 
 __all__ = ["SalesforceSyncHook", "records_to_frame"]
 
@@ -100,6 +101,7 @@ class SalesforceSyncHook(SalesforceHook):
         self._http: ResilientSession | None = None
         self._token: Token | None = None
         self._refresh_token: str | None = None  # rotated refresh token: memory only, never persisted
+        self._prefixes: dict[str, str] = {}
 
     # -- connection and auth -------------------------------------------------------------------
 
@@ -257,7 +259,7 @@ class SalesforceSyncHook(SalesforceHook):
             return set(), since
         params = {"start": start.isoformat(timespec="seconds"), "end": stop.isoformat(timespec="seconds")}
         try:
-            body = self._call("deleted feed", self.conn.restful, f"sobjects/{sobject}/deleted/", params=params) or {}
+            body = self._call("deleted feed", self.conn.restful, f"sobjects/{segment(sobject)}/deleted/", params=params) or {}
         except ApiError as exc:
             if exc.code == "INVALID_REPLICATION_DATE":  # older than the feed keeps: queryAll answers instead
                 return None
@@ -278,7 +280,14 @@ class SalesforceSyncHook(SalesforceHook):
     def describe(self, sobject: str) -> dict[str, Any]:
         """The sObject's describe result (fields, types, picklist values, relationships)."""
         check_sobject(sobject)
-        return self._call("describe", self.conn.restful, f"sobjects/{sobject}/describe")
+        return self._call("describe", self.conn.restful, f"sobjects/{segment(sobject)}/describe")
+
+    def key_prefix(self, sobject: str) -> str:
+        """The first three characters of the ids of `sobject`'s records ("500" for Case), from its
+        describe, asked once per hook."""
+        if sobject not in self._prefixes:
+            self._prefixes[sobject] = str(self.describe(sobject).get("keyPrefix") or "")
+        return self._prefixes[sobject]
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -296,7 +305,7 @@ class SalesforceSyncHook(SalesforceHook):
                                                   (ext_id_field,))
             else:
                 items.append((index, _typed(record, sobject)))
-        return self._write_all("PATCH", f"composite/sobjects/{sobject}/{ext_id_field}", "upsert", items, local,
+        return self._write_all("PATCH", f"composite/sobjects/{segment(sobject)}/{segment(ext_id_field)}", "upsert", items, local,
                                len(records))
 
     def update_collection(self, records: Sequence[Mapping[str, Any]], sobject: str | None = None
@@ -309,6 +318,9 @@ class SalesforceSyncHook(SalesforceHook):
             if _blank(record.get("Id")) or not kind:
                 local[index] = WriteResult.failed(index, "MISSING_ID", "each record needs Id and an sObject type",
                                                   ("Id",))
+            elif not is_sfid(record["Id"]):
+                local[index] = WriteResult.failed(index, "MALFORMED_ID", f"{preview(record['Id'])} is not a "
+                                                  "Salesforce id (15 characters, or 18 with a valid checksum)", ("Id",))
             else:
                 items.append((index, _typed(record, check_sobject(kind))))
         return self._write_all("PATCH", "composite/sobjects", "update", items, local, len(records))

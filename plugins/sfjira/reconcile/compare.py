@@ -12,17 +12,25 @@ from collections.abc import Mapping as MappingABC
 import numpy as np
 import pandas as pd
 
+from sfjira.identity.rules import leave_out
 from sfjira.mapping.model import PII_MASK, Mapping
 from sfjira.reconcile.fields import mismatches
 from sfjira.reconcile.identity import Sides, pair
 from sfjira.reconcile.owners import classify
-from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult, ReconcileInputError, empty_rows
+from sfjira.reconcile.result import (
+    CATEGORIES,
+    DRIFT_COLUMNS,
+    IDENTITY_REFUSED,
+    DriftResult,
+    ReconcileInputError,
+    empty_rows,
+)
 from sfjira.transform import TransformResult, canonical_values
 
 
 def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, links: pd.DataFrame | None, *,
             synced_state: pd.DataFrame | None = None,
-            user_map: MappingABC[str, str] | None = None) -> DriftResult:
+            user_map: MappingABC[str, str] | None = None, refused: pd.DataFrame | None = None) -> DriftResult:
     """Every drift between the records in scope on both sides.
 
     :param sf_frame: flattened Salesforce records (mapping.salesforce_columns(): Id, SystemModstamp,
@@ -33,17 +41,32 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
         The frames must hold both sides of every link passed (a link whose record is absent is an orphan).
     :param synced_state: `StateStore.synced_state(mapping.name)`; without it no drift is a conflict_pending.
     :param user_map: Salesforce user -> Jira accountId, as for the sync (fields of type `user`).
+    :param refused: the claims `sfjira.identity` refused (identity.rules.REFUSED_COLUMNS): their records and
+        issues are not paired; each is one `identity_refused` row with the code and reason, never healed.
     """
     _check_inputs(sf_frame, jira_frame, links, synced_state)
+    sf_frame, jira_frame = leave_out(refused, sf_frame, jira_frame)
     sf = canonical_values(mapping, sf_frame, "salesforce", user_map=user_map)
     jira = canonical_values(mapping, jira_frame, "jira", user_map=user_map)
     pairing = pair(mapping, _sides(sf, jira), links)
     keys = tuple(f.canonical_key for f in mapping.synced_fields)
     cells = _field_rows(mapping, sf, jira, pairing.sf_pos, pairing.jira_pos, keys, synced_state)
-    rows = pd.concat([r for r in (pairing.rows, cells) if len(r)], ignore_index=True) if (
-        len(pairing.rows) or len(cells)) else empty_rows()
+    parts = [r for r in (pairing.rows, cells, _refused_rows(refused)) if len(r)]
+    rows = pd.concat(parts, ignore_index=True) if parts else empty_rows()
     return DriftResult(mapping.name, _finish(mapping, rows), len(sf.frame), len(jira.frame), len(pairing.sf_pos),
                        keys, _rejects(sf, jira))
+
+
+def _refused_rows(refused: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per refused claim: the value claimed on the side that claims it, the code and reason in detail."""
+    if refused is None or not len(refused):
+        return pd.DataFrame()
+    record_side = (refused["side"] == "salesforce").to_numpy()
+    return pd.DataFrame({
+        "category": IDENTITY_REFUSED, "sf_id": refused["sf_id"].to_numpy(), "jira_key": refused["jira_key"].to_numpy(),
+        "field": refused["field"].to_numpy(), "sf_value": np.where(record_side, refused["value"], None),
+        "jira_value": np.where(record_side, None, refused["value"]), "owner": None, "winner": None,
+        "detail": (refused["code"] + ": " + refused["message"] + " -- fix: " + refused["fix"]).to_numpy()})
 
 
 def _check_inputs(sf_frame: object, jira_frame: object, links: object, synced_state: object) -> None:

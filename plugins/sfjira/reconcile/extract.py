@@ -159,15 +159,11 @@ class _Belongs:
         jira = run.mapping.jira
         self.project, self.issue_type = jira.project, jira.issue_type.casefold()
         self.field, self.prop = jira.salesforce_id_field, jira.salesforce_id_property
-        self._prefix: str | None = None
 
     @property
     def prefix(self) -> str:
         """The key prefix of the mapping's object ("500" for Case), asked once and only if needed."""
-        if self._prefix is None:
-            described = self.run.salesforce.describe(self.run.mapping.salesforce.object)
-            self._prefix = str(described.get("keyPrefix") or "")
-        return self._prefix
+        return self.run.salesforce.key_prefix(self.run.mapping.salesforce.object)
 
     def __call__(self, issue: dict[str, Any]) -> bool:
         fields = issue.get("fields") or {}

@@ -11,7 +11,8 @@ with the same owner rules (never a second write path); this module only says wha
   unlink              links to forget first (orphans whose issue is gone, or both sides gone)
   deletes             orphans whose record is gone: the sync's salesforce_deleted / jira_deleted handling
   actions             one row per drift row: the action taken or the reason none was (duplicates,
-                      orphans and issues missing in Salesforce are never healed blindly)
+                      orphans and issues missing in Salesforce are never healed blindly; a key or id the
+                      identity rules refused is never healed at all: a person must correct it)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sfjira.reconcile.result import (
     CONFLICT_PENDING,
     DUPLICATE,
     FIELD_CATEGORIES,
+    IDENTITY_REFUSED,
     MISSING_IN_JIRA,
     MISSING_IN_SALESFORCE,
     ORPHAN_LINK,
@@ -87,7 +89,8 @@ def heal_plan(result: DriftResult, mapping: Mapping) -> HealPlan:
     parts = [_fields(mapping, rows[rows["category"].isin(FIELD_CATEGORIES)]),
              _missing_in_jira(rows[rows["category"] == MISSING_IN_JIRA]),
              _orphans(mapping, rows[rows["category"] == ORPHAN_LINK]),
-             _unhealed(mapping, rows[rows["category"].isin([DUPLICATE, MISSING_IN_SALESFORCE])])]
+             _unhealed(mapping, rows[rows["category"].isin([DUPLICATE, MISSING_IN_SALESFORCE])]),
+             _refused(mapping, rows[rows["category"] == IDENTITY_REFUSED])]
     actions = pd.concat([p for p in parts if len(p)]) if any(len(p) for p in parts) else \
         pd.DataFrame(columns=list(ACTION_COLUMNS))
     return HealPlan(
@@ -182,6 +185,16 @@ def _unhealed(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
         "issue by hand")
     side = np.where(sf_side_dup, "salesforce", "jira")
     return _frame(rows, "none", side, reason)
+
+
+def _refused(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
+    """Claims the identity rules refused: healing would write by an identity someone typed in, which is
+    exactly what the rules forbid. The detail says what to correct, and where."""
+    if not len(rows):
+        return pd.DataFrame()
+    record_side = (rows["field"] == mapping.salesforce.jira_key_field).to_numpy()
+    reason = "the sync refuses this identity and writes nothing for it: " + rows["detail"].astype(str)
+    return _frame(rows, "none", np.where(record_side, "salesforce", "jira"), reason.to_numpy())
 
 
 def _pick(actions: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:

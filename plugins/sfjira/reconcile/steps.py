@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira.identity.lookup import judge
+from sfjira.identity.rules import leave_out
 from sfjira.reconcile.compare import compare
 from sfjira.reconcile.extract import fetch_jira, fetch_salesforce, read_parts
 from sfjira.reconcile.heal import heal_plan
@@ -35,18 +37,29 @@ def read_sides(sf_out: dict[str, Any], jira_out: dict[str, Any]) -> tuple[pd.Dat
 
 
 def _with_counterparts(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
-                       links: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+                       links: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], pd.DataFrame]:
     """compare reads absence as drift: what the records read point at (links, key field, carried id)
-    but was not read -- out of the scope or the filter, or gone -- is fetched by id or key first."""
+    but was not read -- out of the scope or the filter, or gone -- is fetched by id or key first. Claims
+    the identity rules refuse are judged first and never followed (a key typed into a record fetches
+    nothing); what the fetch brings in is judged too. Returns the frames, the counts and the refusals."""
     sf, jira = read_sides(sf_out, jira_out)
-    wanted = counterparts(run.mapping, links, sf, jira)
+    verdict = judge(run.mapping, sf, jira, links, run.jira, run.salesforce)
+    wanted = counterparts(run.mapping, links, *leave_out(verdict.refused, sf, jira))
     fetched = {"salesforce": fetch_salesforce(run, sf_out["parts"], wanted.sf_ids),
                "jira": fetch_jira(run, jira_out["parts"], wanted.jira_keys)}
+    refused = verdict.refused
     if wanted.sf_ids or wanted.jira_keys:
         log.info("Counterparts: asked %d Salesforce ids and %d Jira keys, found %s", len(wanted.sf_ids),
                  len(wanted.jira_keys), fetched)
+        before_sf, before_jira = set(sf["Id"]), set(jira["key"])
         sf, jira = read_sides(sf_out, jira_out)
-    return sf, jira, fetched
+        more = judge(run.mapping, sf[~sf["Id"].isin(before_sf)], jira[~jira["key"].isin(before_jira)], links,
+                     run.jira, run.salesforce)
+        refused = pd.concat([refused, more.refused], ignore_index=True) if len(more.refused) else refused
+    if len(refused):
+        log.warning("Identity: %d claim(s) refused (%s)", len(refused),
+                    ", ".join(f"{c} {n}" for c, n in refused["code"].value_counts().items()))
+    return sf, jira, fetched, refused
 
 
 def _record_trend(run: ReconcileRun, result: DriftResult) -> None:
@@ -59,10 +72,10 @@ def _record_trend(run: ReconcileRun, result: DriftResult) -> None:
 def compare_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
     mapping, store = run.mapping, run.state
     links = store.links(mapping.name)
-    sf, jira, fetched = _with_counterparts(run, sf_out, jira_out, links)
+    sf, jira, fetched, refused = _with_counterparts(run, sf_out, jira_out, links)
     if run.since is not None:
         links = in_scope_links(links, sf, jira)
-    result = compare(mapping, sf, jira, links, synced_state=store.synced_state(mapping.name))
+    result = compare(mapping, sf, jira, links, synced_state=store.synced_state(mapping.name), refused=refused)
     decisions = heal_plan(result, mapping)
     _record_trend(run, result)
     paths = write_report(result, mapping, run.folder, history=store.drift_history(mapping.name), run_id=run.run_id,

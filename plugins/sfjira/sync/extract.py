@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame
+from sfjira.hooks.jql import jql_string
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import incremental_soql
 from sfjira.storage import write_frame
@@ -69,7 +70,7 @@ def issues_by_key(run: SyncRun, keys: list[str], page: int = 100) -> pd.DataFram
     fields, prop = _issue_fields(mapping), mapping.jira.salesforce_id_property
     pages: list[Any] = []
     for start in range(0, len(keys), page):
-        jql = f"key in ({', '.join(keys[start:start + page])})"
+        jql = f"key in ({', '.join(jql_string(k) for k in keys[start:start + page])})"
         pages += hook.search_pages(jql, [*fields, "updated"], page, (prop,) if prop else ())
     return issues_to_frame(pages, fields, sfid_property=prop)
 

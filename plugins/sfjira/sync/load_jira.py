@@ -183,7 +183,7 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
                 if not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
                     continue
             elif row.action == "label":
-                run.jira.get_conn().label_issue(row.jira_key, [row.label])
+                run.jira.add_labels(row.jira_key, [row.label])
             elif row.action == "delete":
                 run.jira.delete_issue(row.jira_key)
             outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key,

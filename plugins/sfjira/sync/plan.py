@@ -7,6 +7,8 @@ Per linked record and mapped field, against the hashes of the values last agreed
   unchanged (our own echo included: it hashes like what we wrote) -> skip.
 A Salesforce record with no link and no Jira key is created in Jira; one that carries a Jira key,
 or a Jira issue that carries a Salesforce id, is adopted as a link instead (never a second issue).
+Claims the identity rules refused (`sfjira.identity`: a key of another project, type or record...)
+are left out of every table and listed in `rejects` with their code: nothing is written for them.
 Nothing here writes to an API or to the state store: the plan is files, so a dry run stops here.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sfjira.identity.rules import empty_refused, leave_out, refused_sf_ids
 from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.sync.payload import jira_value, salesforce_value
 from sfjira.transform import field_hashes, to_jira, to_salesforce
@@ -69,7 +72,12 @@ class _Sides:
 def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFrame, jira_issues: pd.DataFrame,
                links: pd.DataFrame, synced: pd.DataFrame, *, cloud: bool = True, run_id: str = "",
                sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
-               comment_links: pd.DataFrame | None = None) -> Plan:
+               comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> Plan:
+    """`refused`: the claims `sfjira.identity` refused (rules.REFUSED_COLUMNS); their records and issues
+    are left out of everything and become rejects."""
+    refused = refused if refused is not None else empty_refused()
+    barred = refused_sf_ids(refused)
+    sf_records, jira_issues = leave_out(refused, sf_records, jira_issues)
     sf = to_jira(mapping, sf_records)
     jr = to_salesforce(mapping, jira_issues)
     active = links[links["state"] == "active"] if len(links) else links
@@ -84,7 +92,7 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     carried = jr.meta["sf_id"].astype(object)
     carried = carried.where(~carried.isin(key_of.index))
     jira_sf = pd.Series(linked, index=carried.index).where(pd.notna(linked), carried)
-    keep = jira_sf.notna().to_numpy()
+    keep = jira_sf.notna().to_numpy() & ~jira_sf.isin(barred).to_numpy()
     jira_by_sf = jr.frame[keep].set_axis(pd.Index(jira_sf[keep].to_numpy(), name="sf_id"))
     jira_meta = jr.meta[keep].set_axis(jira_by_sf.index).assign(jira_key=jr.frame.index[keep])
     jira_target = jr.target[keep].set_axis(jira_by_sf.index)
@@ -124,7 +132,7 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     tables.update(_writes(mapping, sf, jira_target, decisions, key_of, cloud))
     tables["ledger"] = _ledger(mapping, decisions, key_of, run_id)
     tables["deletes"] = _deletes(mapping, deleted_ids, key_of)
-    tables["rejects"] = _rejects(sf.rejects, jr.rejects)
+    tables["rejects"] = _rejects(sf.rejects, jr.rejects, _identity_rejects(mapping, refused))
     tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
                             creating=sf.frame.index[new]))
     return Plan(tables)
@@ -334,6 +342,15 @@ def _deletes(mapping: Mapping, deleted_ids: set[str], key_of: pd.Series) -> pd.D
     action = policy.action if policy else "ignore"
     return pd.DataFrame({"sf_id": linked, "jira_key": key_of.reindex(linked).to_numpy(), "action": action,
                          "status": getattr(policy, "status", None), "label": getattr(policy, "label", None)})
+
+
+def _identity_rejects(mapping: Mapping, refused: pd.DataFrame) -> pd.DataFrame:
+    """Refused claims in the transform rejects' shape, plus their `fix`."""
+    return pd.DataFrame({"record_id": refused["record_id"], "mapping": mapping.name,
+                         "direction": refused["side"].map({"salesforce": "sf_to_jira", "jira": "jira_to_sf"}),
+                         "field": refused["field"], "source_field": refused["field"], "target_field": None,
+                         "code": refused["code"], "value": refused["value"], "message": refused["message"],
+                         "fix": refused["fix"]}, dtype=object)
 
 
 def _rejects(*frames: pd.DataFrame) -> pd.DataFrame:

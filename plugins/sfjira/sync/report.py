@@ -23,15 +23,17 @@ def _merge_calls(*parts: dict[str, Any] | None) -> dict[str, int]:
 
 
 def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], load_jira: dict[str, Any],
-                     load_sf: dict[str, Any]) -> dict[str, int]:
+                     load_sf: dict[str, Any], plan: dict[str, Any] | None = None) -> dict[str, int]:
     """The fewest calls the APIs allow for this run's reads and writes (one token, pages at each
     API's maximum, writes in chunks at each API's per-call maximum; Jira edits are one call each)."""
+    # Identity look-ups (sfjira.identity): one GET per key in doubt, one describe for the id prefix.
+    lookups = (plan or {}).get("identity_lookups") or {}
     sf_reads = 1 + max(1, math.ceil((extract_sf.get("changed", 0) + extract_sf.get("deleted_count", 0))
-                                    / SF_QUERY_PAGE))
+                                    / SF_QUERY_PAGE)) + lookups.get("salesforce", 0)
     sf_writes = (math.ceil((load_sf.get("sf_updated", 0) + load_sf.get("sf_rejected", 0)) / SF_COLLECTION)
                  + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
     jira_reads = (1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
-                  + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE))
+                  + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0))
     creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
                    + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0))
@@ -42,10 +44,11 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
     ex_sf, ex_j = results.get("extract_salesforce", {}), results.get("extract_jira", {})
     plan, l_j, l_sf = results.get("plan", {}), results.get("load_jira", {}), results.get("load_salesforce", {})
     counts = plan.get("counts", {})
-    sf_calls = _merge_calls(ex_sf, l_sf)
-    jira_calls = _merge_calls(ex_j, l_j, {"api_calls": l_sf.get("jira_api_calls")})
+    looked = plan.get("lookup_calls") or {}
+    sf_calls = _merge_calls(ex_sf, l_sf, {"api_calls": looked.get("salesforce")})
+    jira_calls = _merge_calls(ex_j, l_j, {"api_calls": l_sf.get("jira_api_calls")}, {"api_calls": looked.get("jira")})
     used = {"salesforce": sum(sf_calls.values()), "jira": sum(jira_calls.values())}
-    minimum = protocol_minimum(ex_sf, ex_j, l_j, l_sf)
+    minimum = protocol_minimum(ex_sf, ex_j, l_j, l_sf, plan)
     summary = {
         "mapping": run.name,
         "dry_run": run.dry_run,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira.identity.lookup import judge
 from sfjira.storage import read_frame, write_frame, write_text
 from sfjira.sync.plan import PLAN_TABLES, Plan, build_plan
 from sfjira.sync.run import SyncRun
@@ -21,18 +22,24 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) ->
     store = run.state
     if not run.dry_run:
         run.state_run = run.fresh_state_run()
+    sf_records, jira_issues = read_frame(sf_out["records"]), read_frame(jira_out["issues"])
+    links = store.links(mapping.name)
+    # Keys and ids no link backs are checked before anything can be adopted by them.
+    verdict = judge(mapping, sf_records, jira_issues, links, run.jira, run.salesforce)
     plan = build_plan(
-        mapping, read_frame(sf_out["records"]), read_frame(sf_out["deleted"]), read_frame(jira_out["issues"]),
-        store.links(mapping.name), store.synced_state(mapping.name), cloud=_is_cloud(run), run_id=run.run_id,
+        mapping, sf_records, read_frame(sf_out["deleted"]), jira_issues,
+        links, store.synced_state(mapping.name), cloud=_is_cloud(run), run_id=run.run_id,
         sf_comments=read_frame(sf_out["comments"]) if sf_out.get("comments") else None,
         jira_comments=read_frame(jira_out["comments"]) if jira_out.get("comments") else None,
-        comment_links=store.comment_links(mapping.name) if mapping.comments else None,
+        comment_links=store.comment_links(mapping.name) if mapping.comments else None, refused=verdict.refused,
     )
     paths = {name: write_frame(run.folder, f"plan_{name}", plan.tables[name]) for name in PLAN_TABLES}
     counts = plan.counts()
     diff = write_text(run.folder, "plan_diff.md", render_diff(run, plan))
     log.info("Plan for %s%s: %s (readable diff: %s)", mapping.name, " (dry run)" if run.dry_run else "", counts, diff)
-    return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run, "state_run": run.state_run}
+    return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run, "state_run": run.state_run,
+            "identity_lookups": verdict.lookups,
+            "lookup_calls": {"jira": run.jira.calls, "salesforce": run.salesforce.calls}}
 
 
 def _is_cloud(run: SyncRun) -> bool:
@@ -75,6 +82,12 @@ def record_plan_rejects(run: SyncRun, plan_out: dict[str, Any]) -> int:
     side = rejects["direction"].map({"sf_to_jira": "salesforce", "jira_to_sf": "jira"}).fillna("salesforce")
     frame = pd.DataFrame({"side": side, "record_id": rejects["record_id"], "code": rejects["code"],
                           "field": rejects.get("source_field"), "message": rejects.get("message"),
-                          "fix": rejects.get("message"), "payload": rejects.get("value")})
+                          "fix": _fixes(rejects), "payload": rejects.get("value")})
     run.state.upsert_rejects(frame, run_id=run.run_id, mapping=run.name)
     return len(frame)
+
+
+def _fixes(rejects: pd.DataFrame) -> pd.Series:
+    """Each reject's fix: its own (identity refusals carry one), else the message, which says it."""
+    message = rejects["message"] if "message" in rejects else pd.Series(None, index=rejects.index, dtype=object)
+    return rejects["fix"].where(rejects["fix"].notna(), message) if "fix" in rejects else message
