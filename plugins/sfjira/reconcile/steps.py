@@ -17,6 +17,7 @@ import pandas as pd
 
 from sfjira.identity.lookup import judge
 from sfjira.identity.rules import leave_out
+from sfjira.http import insecure_tls_connections
 from sfjira.reconcile.compare import compare
 from sfjira.reconcile.extract import fetch_jira, fetch_salesforce, read_parts
 from sfjira.reconcile.heal import heal_plan
@@ -81,7 +82,8 @@ def compare_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, 
     paths = write_report(result, mapping, run.folder, history=store.drift_history(mapping.name), run_id=run.run_id,
                          actions=decisions.actions)
     summary = {**result.summary(), "scope": run.scope, "counterparts_fetched": fetched,
-               "auto_heal_would": decisions.counts()}
+               "auto_heal_would": decisions.counts(),
+               "insecure_tls": insecure_tls_connections([run.salesforce_conn_id, run.jira_conn_id])}
     store.update_run_summary(run.run_id, {"drift": summary, "report": asdict(paths)})
     line = format_summary(summary)
     log.info("Drift for %s: %s; report %s", mapping.name, line, paths.html)

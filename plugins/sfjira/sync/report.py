@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from typing import Any
 
+from sfjira.http import insecure_tls_connections
 from sfjira.sync.run import SyncRun
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
         "transform_rejects": counts.get("rejects", 0),
         "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls},
         "plan_diff": plan.get("diff"),
+        # Connections whose TLS certificate checks are off (allow_insecure_tls): said on every run.
+        "insecure_tls": insecure_tls_connections([run.salesforce_conn_id, run.jira_conn_id]),
     }
     for direction in ("sf_to_jira", "jira_to_sf"):
         d = summary[direction]
