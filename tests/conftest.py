@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,6 +20,9 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+# Shipped mappings declare PII: parsing them needs the key that encrypts it (generated, never in the repo).
+os.environ.setdefault("AIRFLOW_CONN_SFJIRA_CRYPTO", json.dumps(
+    {"conn_type": "generic", "password": Fernet.generate_key().decode()}))
 
 from emulators.common.process import EmulatorProcess  # noqa: E402
 

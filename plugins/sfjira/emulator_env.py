@@ -2,7 +2,7 @@
 
 They are `AIRFLOW_CONN_<ID>` environment values in Airflow's JSON form -- exactly how a deployment
 defines connections -- so nothing here is special to tests. Secrets are the emulators' published
-test credentials.
+test credentials, and a PII key generated at run time (`sfjira_crypto`).
 """
 
 from __future__ import annotations
@@ -39,12 +39,20 @@ def postgres_state(host: str = "127.0.0.1", port: int = 5432, database: str = "t
             "extra": {"state_schema": schema} if schema else {}}
 
 
+def crypto_connection(keys: str | None = None) -> dict[str, Any]:
+    """The `sfjira_crypto` connection: Fernet keys (newest first), a fresh one when none are given."""
+    from cryptography.fernet import Fernet
+
+    return {"conn_type": "generic", "password": keys or Fernet.generate_key().decode()}
+
+
 def environment(sf_url: str, jira_url: str, ca_bundle: str, *, state: dict[str, Any] | None = None,
                 jira_mode: str = "cloud", sf_conn_id: str = "salesforce_default",
-                jira_conn_id: str = "jira_default") -> dict[str, str]:
+                jira_conn_id: str = "jira_default", pii_keys: str | None = None) -> dict[str, str]:
     env = {
         f"AIRFLOW_CONN_{sf_conn_id.upper()}": json.dumps(salesforce_connection(sf_url, ca_bundle)),
         f"AIRFLOW_CONN_{jira_conn_id.upper()}": json.dumps(jira_connection(jira_url, ca_bundle, jira_mode)),
+        "AIRFLOW_CONN_SFJIRA_CRYPTO": json.dumps(crypto_connection(pii_keys)),
     }
     if state:
         env["AIRFLOW_CONN_SFJIRA_STATE"] = json.dumps(state)

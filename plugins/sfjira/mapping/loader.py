@@ -16,6 +16,7 @@ from sfjira.exceptions import MappingError
 from sfjira.mapping import semantic
 from sfjira.mapping.errors import MappingProblems, Problem, from_validation, raise_problems, to_errors
 from sfjira.mapping.model import Mapping
+from sfjira.mapping.pii_key import key_problems
 from sfjira.mapping.yamlsrc import SourceLines, load_yaml
 
 PATTERNS = ("*.yaml", "*.yml")
@@ -44,14 +45,17 @@ def parse_mapping(text: str, file: str = "<memory>") -> Mapping:
 
 
 def load_mapping(path: str | Path) -> Mapping:
-    """Load and validate one mapping file. Raises MappingError (MappingProblems) naming file:line."""
+    """Load and validate one mapping file. Raises MappingError (MappingProblems) naming file:line; also
+    when the file declares PII and the key that encrypts it is not configured (PII_KEY_MISSING)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise MappingError(f"cannot read the file: {err.strerror}", file=str(path), code="MAPPING_NOT_FOUND",
                            fix="check the path") from None
-    return parse_mapping(text, str(path))
+    mapping = parse_mapping(text, str(path))
+    raise_problems(key_problems(mapping), str(path), mapping.source_lines)
+    return mapping
 
 
 def mapping_files(directory: str | Path) -> list[Path]:

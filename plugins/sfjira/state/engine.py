@@ -3,7 +3,8 @@
 SQLite is shared by several Airflow task processes, so it runs in WAL mode (readers never block the
 writer), with foreign keys on and a busy timeout; write transactions start with BEGIN IMMEDIATE so a
 writer waits for the lock up front instead of failing half-way when it upgrades a read lock.
-Statement parameters are hidden from SQLAlchemy's errors and logs: they can hold record values.
+Statement parameters are hidden from SQLAlchemy's errors and logs: they can hold record values. A
+SQLite file (and the folder sfjira creates for it) is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from sfjira.exceptions import StateStoreError
+from sfjira.files import private_file
 from sfjira.state.errors import db_error
 from sfjira.state.types import json_dumps
 
@@ -95,7 +97,8 @@ def create_state_engine(url: sa.URL, schema: str | None = None, echo: bool = Fal
 
 def _sqlite_engine(url: sa.URL, echo: bool) -> sa.Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 before SQLite opens it; SQLite gives its -wal, -shm and -journal files the same mode.
+        private_file(Path(url.database).expanduser())
     engine = sa.create_engine(url, echo=echo, json_serializer=json_dumps, hide_parameters=True,
                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_on_connect)

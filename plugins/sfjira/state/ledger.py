@@ -1,6 +1,7 @@
 """The ledger: one append-only row per decision or write, with before- and after-images.
 
-Values are stored exactly as the caller passes them (JSON): the caller masks PII first. Rows are
+Values are stored as the caller passes them (JSON), except PII: the images of a protected mapping's
+PII fields are sealed first (sfjira.state.sealing). Rows are
 never updated or deleted, and `seq` orders them, so a rollback of a run can replay its rows in
 reverse, writing `before` back (a `create` is undone by deleting the record, a `delete` by
 re-creating it from `before`, which then holds the whole record as a dict)."""
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sfjira.exceptions import StateStoreError
 from sfjira.state.frames import batches, check_vocab, prepare, records, to_frame
 from sfjira.state.schema import ledger, runs
+from sfjira.state.sealing import Guards, seal_ledger
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import insert_rows
 from sfjira.state.vocab import LEDGER_ACTIONS, SIDES
@@ -25,9 +27,11 @@ _OPTIONAL = {"sf_id": None, "jira_key": None, "field": None, "before": None, "af
 _WHAT = "ledger"
 
 
-def append(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: str | None) -> int:
+def append(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: str | None,
+           pii: Guards | None = None) -> int:
     frame = prepare(df, _WHAT, required=("run_id", "mapping", "side", "action"), optional=_OPTIONAL,
                     fill={"run_id": run_id, "mapping": mapping})
+    seal_ledger(frame, pii)
     check_vocab(frame, "side", SIDES, _WHAT)
     check_vocab(frame, "action", LEDGER_ACTIONS, _WHAT)
     no_record = frame["sf_id"].isna() & frame["jira_key"].isna()

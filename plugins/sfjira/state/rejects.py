@@ -1,7 +1,8 @@
 """Dead letters: records a side refused, upserted by (mapping, side, record id, code).
 
 A record that keeps failing the same way keeps one row whose `attempts` grows; failing again
-re-opens a resolved row. Payloads pass through `scrub` so credential-like keys are never stored."""
+re-opens a resolved row. Payloads pass through `scrub` so credential-like keys are never stored, and
+a protected mapping's PII is sealed (sfjira.state.sealing)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sfjira.state.frames import batches, check_value, check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import rejects
 from sfjira.state.scrub import scrub
+from sfjira.state.sealing import Guards, seal_rejects
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert
 from sfjira.state.vocab import SIDES
@@ -23,12 +25,14 @@ _KEY = ["mapping", "side", "record_id", "code"]
 _WHAT = "rejects"
 
 
-def save(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: str | None) -> int:
+def save(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: str | None,
+         pii: Guards | None = None) -> int:
     frame = prepare(df, _WHAT, required=("mapping", "side", "record_id", "code"),
                     optional={"run_id": None, "field": None, "message": None, "fix": None, "payload": None},
                     fill={"run_id": run_id, "mapping": mapping}, not_null=("mapping", "side", "record_id", "code"))
     check_vocab(frame, "side", SIDES, _WHAT)
     frame["payload"] = [scrub(p) for p in frame["payload"]]
+    seal_rejects(frame, pii)
     # One statement may not touch a row twice (PostgreSQL refuses), so repeats in the frame are folded:
     # the last one's text wins and every repeat counts as an attempt.
     frame["attempts"] = frame.groupby(_KEY, sort=False)["code"].transform("size").astype(int)

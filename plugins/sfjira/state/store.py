@@ -26,10 +26,9 @@ from sfjira.state import drift as _drift
 from sfjira.state import intents as _intents
 from sfjira.state import ledger as _ledger
 from sfjira.state import links as _links
-from sfjira.state import migrations, overview
+from sfjira.state import migrations, overview, sealing
 from sfjira.state import rejects as _rejects
 from sfjira.state import runs as _runs
-from sfjira.state import sealing
 from sfjira.state import synced as _synced
 from sfjira.state import watermarks as _watermarks
 from sfjira.state.engine import (

@@ -10,7 +10,9 @@ in any language and stable across processes, machines and library upgrades:
   record    b"sfjira-record-v1\\n" + "\\n".join(keys) + b"\\n"
             + len(v_1) + ... + len(v_k) + text(v_1) + ... + text(v_k)      (keys sorted)
   field     b"sfjira-field-v1\\n" + key + b"\\n" + len(v) + text(v)
-  hash      the first 32 hex digits (128 bits) of sha256(...)
+  hash      the first 32 hex digits (128 bits) of sha256(...); for the `keyed` columns of
+            field_hashes (a mapping's PII fields) of HMAC-SHA256(hmac_key, ...) instead, so a list of
+            candidate values cannot be hashed to find which one a stored hash is
 
 The lengths up front make the concatenation unambiguous whatever the values contain, and keys
 are sorted so column order does not matter. The serialisation is built column-wise with Arrow and
@@ -20,7 +22,8 @@ numpy; only the SHA-256 call runs per row (per distinct value for field hashes).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import hmac
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -61,18 +64,23 @@ def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
     return pd.Series(pd.array(hashes, dtype=STR_DTYPE), index=frame.index, name="record_hash")
 
 
-def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """One hash per cell of `columns` (default: all); equal values of a field hash equally in any run."""
+def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, keyed: Collection[str] = (),
+                 hmac_key: bytes | None = None) -> pd.DataFrame:
+    """One hash per cell of `columns` (default: all); equal values of a field hash equally in any run.
+    Columns in `keyed` are hashed with HMAC-SHA256 under `hmac_key` (required for them)."""
     reuse_memory()
     out = {}
     for key in columns if columns is not None else frame.columns:
+        secret = hmac_key if key in keyed else None
+        if key in keyed and not hmac_key:
+            raise ValueError(f"column {key!r} is to be hashed with a key (PII) but no hmac_key was given")
         encoded = pc.dictionary_encode(_text(_chunked(frame[key])))  # hash each distinct value once
         distinct = encoded.dictionary
         prefix = pa.scalar(f"sfjira-field-v1\n{key}\n".encode(), BINARY)
         serial = pc.binary_join_element_wise(prefix, _lengths([distinct], len(distinct)), distinct,
                                              pa.scalar(b"", BINARY))
         missing = pc.binary_join_element_wise(prefix, _lengths([pa.nulls(1, BINARY)], 1), pa.scalar(b"", BINARY))
-        hashed = _sha(pa.concat_arrays([serial, missing]))
+        hashed = _sha(pa.concat_arrays([serial, missing]), secret)
         indices = pc.fill_null(encoded.indices, len(distinct))  # missing values -> the last hash
         out[key] = pd.Series(pd.array(hashed.take(indices), dtype=STR_DTYPE), index=frame.index)
     return pd.DataFrame(out, index=frame.index)
@@ -103,14 +111,19 @@ def _lengths(texts: list[pa.Array], n: int) -> pa.Array:
     return pa.LargeBinaryArray.from_buffers(BINARY, n, [None, pa.py_buffer(starts), pa.py_buffer(lengths)])
 
 
-def _sha(serial: pa.Array) -> pa.Array:
-    """sha256 of each value, as 32 hex digits, returned as an Arrow string array without per-row objects."""
+def _sha(serial: pa.Array, hmac_key: bytes | None = None) -> pa.Array:
+    """sha256 (HMAC-SHA256 with a key) of each value, as 32 hex digits, returned as an Arrow string array
+    without per-row objects."""
     n = len(serial)
     offsets = np.frombuffer(serial.buffers()[1], dtype=np.int64, count=n + 1, offset=serial.offset * 8)
     data = memoryview(serial.buffers()[2])
-    sha = hashlib.sha256
-    digests = b"".join([sha(data[a:b]).digest()[:16] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(),
-                                                                       strict=True)])
+    bounds = zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
+    if hmac_key:
+        mac = hmac.digest
+        digests = b"".join([mac(hmac_key, data[a:b], "sha256")[:16] for a, b in bounds])
+    else:
+        sha = hashlib.sha256
+        digests = b"".join([sha(data[a:b]).digest()[:16] for a, b in bounds])
     hexed = digests.hex().encode()
     starts = np.arange(0, HASH_CHARS * (n + 1), HASH_CHARS, dtype=np.int64)
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(starts), pa.py_buffer(hexed))
