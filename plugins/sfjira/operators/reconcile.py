@@ -79,11 +79,15 @@ class DriftLimitOperator(ReconcileStepOperator):
 
 
 class HealOperator(ReconcileStepOperator):
-    """With `auto_heal`: the healable drift through the sync's plan/load; closes the run either way."""
+    """With `auto_heal`: the healable drift through the sync's plan/load; closes the run either way, and
+    removes this DAG's run folders older than the retention period."""
 
     upstream_steps = ("extract_salesforce", "extract_jira", "compare")
 
     def step(self, run: Any, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         from sfjira.reconcile.heal_run import heal_step
+        from sfjira.retention import remove_old_runs
 
-        return heal_step(run, upstream["extract_salesforce"], upstream["extract_jira"], upstream["compare"])
+        out = heal_step(run, upstream["extract_salesforce"], upstream["extract_jira"], upstream["compare"])
+        remove_old_runs(run.dag_id, run.airflow_run_id)
+        return out

@@ -115,13 +115,16 @@ class LoadSalesforceOperator(SyncStepOperator):
 
 
 class SyncReportOperator(SyncStepOperator):
-    """Counts per direction and API calls against the protocol minimum; emits the Asset events."""
+    """Counts per direction and API calls against the protocol minimum; emits the Asset events; removes
+    this DAG's run folders older than the retention period."""
 
     upstream_steps = ("extract_salesforce", "extract_jira", "plan", "load_jira", "load_salesforce")
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        from sfjira.retention import remove_old_runs
         from sfjira.sync.report import build_report, format_summary
 
         summary = build_report(run, upstream)
         print(f"SFJIRA SUMMARY {run.name}: {format_summary(summary)}")
+        remove_old_runs(run.dag_id, run.airflow_run_id)
         return summary

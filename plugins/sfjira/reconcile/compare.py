@@ -14,6 +14,7 @@ import pandas as pd
 
 from sfjira.identity.rules import leave_out
 from sfjira.mapping.model import PII_MASK, Mapping
+from sfjira.pii import PiiProtection
 from sfjira.reconcile.fields import mismatches
 from sfjira.reconcile.identity import Sides, pair
 from sfjira.reconcile.owners import classify
@@ -30,7 +31,8 @@ from sfjira.transform import TransformResult, canonical_values
 
 def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, links: pd.DataFrame | None, *,
             synced_state: pd.DataFrame | None = None,
-            user_map: MappingABC[str, str] | None = None, refused: pd.DataFrame | None = None) -> DriftResult:
+            user_map: MappingABC[str, str] | None = None, refused: pd.DataFrame | None = None,
+            pii: PiiProtection | None = None) -> DriftResult:
     """Every drift between the records in scope on both sides.
 
     :param sf_frame: flattened Salesforce records (mapping.salesforce_columns(): Id, SystemModstamp,
@@ -41,6 +43,8 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
         The frames must hold both sides of every link passed (a link whose record is absent is an orphan).
     :param synced_state: `StateStore.synced_state(mapping.name)`; without it no drift is a conflict_pending.
     :param user_map: Salesforce user -> Jira accountId, as for the sync (fields of type `user`).
+    :param pii: the mapping's PII key (default: from the Airflow connection when the mapping declares PII):
+        the changes of PII fields are told by their keyed hashes, as the sync keeps them.
     :param refused: the claims `sfjira.identity` refused (identity.rules.REFUSED_COLUMNS): their records and
         issues are not paired; each is one `identity_refused` row with the code and reason, never healed.
     """
@@ -50,7 +54,7 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
     jira = canonical_values(mapping, jira_frame, "jira", user_map=user_map)
     pairing = pair(mapping, _sides(sf, jira), links)
     keys = tuple(f.canonical_key for f in mapping.synced_fields)
-    cells = _field_rows(mapping, sf, jira, pairing.sf_pos, pairing.jira_pos, keys, synced_state)
+    cells = _field_rows(mapping, sf, jira, pairing.sf_pos, pairing.jira_pos, keys, synced_state, pii)
     parts = [r for r in (pairing.rows, cells, _refused_rows(refused)) if len(r)]
     rows = pd.concat(parts, ignore_index=True) if parts else empty_rows()
     return DriftResult(mapping.name, _finish(mapping, rows), len(sf.frame), len(jira.frame), len(pairing.sf_pos),
@@ -102,7 +106,8 @@ def _sides(sf: TransformResult, jira: TransformResult) -> Sides:
 
 
 def _field_rows(mapping: Mapping, sf: TransformResult, jira: TransformResult, sf_pos: np.ndarray,
-                jira_pos: np.ndarray, keys: tuple[str, ...], synced_state: pd.DataFrame | None) -> pd.DataFrame:
+                jira_pos: np.ndarray, keys: tuple[str, ...], synced_state: pd.DataFrame | None,
+                pii: PiiProtection | None) -> pd.DataFrame:
     cells = mismatches(keys, sf.frame, jira.frame, sf_pos, jira_pos)
     if not len(cells):
         return cells.iloc[0:0]
@@ -111,7 +116,7 @@ def _field_rows(mapping: Mapping, sf: TransformResult, jira: TransformResult, sf
         sf_id=sf.frame.index.to_numpy()[s], jira_key=jira.frame.index.to_numpy()[j],
         sf_modified=_stamps(sf.meta["modified"], s), jira_modified=_stamps(jira.meta["modified"], j),
     )
-    ruled = classify(mapping, cells, synced_state)
+    ruled = classify(mapping, cells, synced_state, pii)
     detail = ruled["detail"] + _reject_notes(cells, sf.rejects, jira.rejects)
     return cells.assign(category=ruled["category"], owner=ruled["owner"], winner=ruled["winner"],
                         detail=detail)[list(DRIFT_COLUMNS)]

@@ -30,8 +30,9 @@ from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import WATERMARK_FIELD, check_fields, check_sobject, soql_datetime, soql_literal
 from sfjira.hooks.soql_condition import where_clause
 from sfjira.mapping.model import Mapping
+from sfjira.pii import PiiProtection
 from sfjira.reconcile.run import ReconcileRun
-from sfjira.storage import read_frame, write_frame
+from sfjira.storage import make_folder, read_frame, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +95,14 @@ def _batches(pages: Iterable[Sequence[Any]], size: int = FLUSH_RECORDS) -> Itera
         yield held
 
 
-def write_parts(folder: str, name: str, frames: Iterable[pd.DataFrame], start: int = 0) -> tuple[str, int, int]:
-    """Each frame as `<folder>/<name>/part-NNNNN.parquet`; returns (parts folder, records, parts written)."""
-    target = ObjectStoragePath(folder) / name
-    target.mkdir(parents=True, exist_ok=True)
+def write_parts(folder: str, name: str, frames: Iterable[pd.DataFrame], start: int = 0,
+                pii: PiiProtection | None = None) -> tuple[str, int, int]:
+    """Each frame as `<folder>/<name>/part-NNNNN.parquet` (PII columns sealed with `pii`); returns (parts
+    folder, records, parts written)."""
+    target = make_folder(ObjectStoragePath(folder) / name)
     records = parts = 0
     for number, frame in enumerate(frames, start=start):
-        write_frame(target, f"part-{number:05d}", frame)
+        write_frame(target, f"part-{number:05d}", frame, pii=pii)
         records += len(frame)
         parts += 1
     return str(target), records, parts
@@ -131,7 +133,7 @@ def _sf_frames(run: ReconcileRun, soqls: Iterable[str]) -> Iterator[pd.DataFrame
 def extract_salesforce(run: ReconcileRun) -> dict[str, Any]:
     soql = reconcile_soql(run.mapping, run.since)
     log.info("Salesforce: reading every %s record in scope: %s", run.mapping.salesforce.object, soql)
-    folder, records, parts = write_parts(run.folder, SF_PARTS, _sf_frames(run, [soql]))
+    folder, records, parts = write_parts(run.folder, SF_PARTS, _sf_frames(run, [soql]), pii=run.pii)
     log.info("Salesforce: %d records in %d Parquet part(s) under %s", records, parts, folder)
     return {"parts": folder, "records": records, "api_calls": run.salesforce.calls}
 
@@ -145,7 +147,8 @@ def fetch_salesforce(run: ReconcileRun, folder: str, ids: Sequence[str]) -> int:
     soqls = [f"SELECT {columns} FROM {check_sobject(mapping.salesforce.object)} WHERE Id IN "
              f"({', '.join(soql_literal(i) for i in ids[start:start + BY_ID_CHUNK])})"
              for start in range(0, len(ids), BY_ID_CHUNK)]
-    _, records, _ = write_parts(run.folder, SF_PARTS, _sf_frames(run, soqls), start=_next_part(folder))
+    _, records, _ = write_parts(run.folder, SF_PARTS, _sf_frames(run, soqls), start=_next_part(folder),
+                                pii=run.pii)
     return records
 
 
@@ -204,7 +207,8 @@ def since_literal(run: ReconcileRun) -> str | None:
 def extract_jira(run: ReconcileRun) -> dict[str, Any]:
     jql = reconcile_jql(run.mapping, since_literal(run))
     log.info("Jira: reading every issue in scope: %s", jql)
-    folder, records, parts = write_parts(run.folder, JIRA_PARTS, _jira_frames(run, [_search(run, jql)], _Belongs(run)))
+    folder, records, parts = write_parts(run.folder, JIRA_PARTS, _jira_frames(run, [_search(run, jql)], _Belongs(run)),
+                                         pii=run.pii)
     log.info("Jira: %d issues in %d Parquet part(s) under %s", records, parts, folder)
     return {"parts": folder, "records": records, "api_calls": run.jira.calls}
 
@@ -233,5 +237,5 @@ def fetch_jira(run: ReconcileRun, folder: str, keys: Sequence[str]) -> int:
     if not keys:
         return 0
     _, records, _ = write_parts(run.folder, JIRA_PARTS, _jira_frames(run, [_by_keys(run, keys)], None),
-                                start=_next_part(folder))
+                                start=_next_part(folder), pii=run.pii)
     return records

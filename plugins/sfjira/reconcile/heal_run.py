@@ -37,7 +37,7 @@ from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
 from sfjira.sync.plan import record_hash_of
 from sfjira.sync.steps import plan_step
-from sfjira.transform import canonical_values, field_hashes
+from sfjira.transform import canonical_values
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +94,10 @@ def _prepare_and_plan(run: ReconcileRun, plan: HealPlan, sf_out: dict[str, Any],
     records.loc[records["Id"].isin(list(stale)), run.mapping.salesforce.jira_key_field] = None
     issues = jira[jira["key"].isin(list(set(written["jira_key"]) | set(relink_keys)))]
     deleted = plan.deletes[plan.deletes["gone"] == "salesforce"]
-    sf_paths = {"records": write_frame(run.folder, "heal_sf_records", records),
+    sf_paths = {"records": write_frame(run.folder, "heal_sf_records", records, pii=run.pii),
                 "deleted": write_frame(run.folder, "heal_sf_deleted", pd.DataFrame({"Id": deleted["sf_id"].astype(
                     object).to_numpy()}))}
-    jira_paths = {"issues": write_frame(run.folder, "heal_jira_issues", issues)}
+    jira_paths = {"issues": write_frame(run.folder, "heal_jira_issues", issues, pii=run.pii)}
     log.info("auto_heal: %d records, %d issues and %d Salesforce deletions go to the sync's plan", len(records),
              len(issues), len(deleted))
     return plan_step(run, sf_paths, jira_paths)
@@ -122,8 +122,8 @@ def agree_on_losers(run: ReconcileRun, plan: HealPlan, sf: pd.DataFrame, jira: p
     jira_c = canonical_values(mapping, jira[jira["key"].isin(cells["jira_key"])], "jira").frame
     hashes = pd.Series(index=cells.index, dtype=object)
     for key, group in cells.groupby("field"):
-        from_jira = field_hashes(jira_c[[key]])[key].reindex(group["jira_key"]).to_numpy(dtype=object)
-        from_sf = field_hashes(sf_c[[key]])[key].reindex(group["sf_id"]).to_numpy(dtype=object)
+        from_jira = run.pii.field_hashes(jira_c[[key]])[key].reindex(group["jira_key"]).to_numpy(dtype=object)
+        from_sf = run.pii.field_hashes(sf_c[[key]])[key].reindex(group["sf_id"]).to_numpy(dtype=object)
         hashes[group.index] = np.where(group["loser"] == "jira", from_jira, from_sf)
     cells = cells.assign(hash=hashes)
     rows = _agreed_rows(run, cells)

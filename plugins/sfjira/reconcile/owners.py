@@ -16,19 +16,20 @@ import numpy as np
 import pandas as pd
 
 from sfjira.mapping.model import Mapping
+from sfjira.pii import PiiProtection
 from sfjira.reconcile.result import CONFLICT_PENDING, FIELD_MISMATCH
-from sfjira.transform.hashing import field_hashes
 
 SF, JIRA = "salesforce", "jira"
 
 
-def classify(mapping: Mapping, cells: pd.DataFrame, synced_state: pd.DataFrame | None) -> pd.DataFrame:
+def classify(mapping: Mapping, cells: pd.DataFrame, synced_state: pd.DataFrame | None,
+             pii: PiiProtection | None = None) -> pd.DataFrame:
     """`cells` (sf_id, field, sf_value, jira_value, sf_modified, jira_modified) -> category, owner,
-    winner, detail, one per cell."""
+    winner, detail, one per cell. `pii` keys the PII fields' hashes (default: the mapping's, from Airflow)."""
     fields = {f.canonical_key: f for f in mapping.synced_fields}
     owner = cells["field"].map({k: f.effective_owner for k, f in fields.items()}).to_numpy(dtype=object)
     one_way = cells["field"].map({k: f.direction != "both" for k, f in fields.items()}).to_numpy(dtype=bool)
-    sf_changed, j_changed, known = _changes(cells, synced_state)
+    sf_changed, j_changed, known = _changes(cells, synced_state, pii or PiiProtection.for_mapping(mapping))
     conflict = sf_changed & j_changed
     sf_later = (cells["sf_modified"] >= cells["jira_modified"]).fillna(True).to_numpy() | cells[
         "jira_modified"].isna().to_numpy()
@@ -58,13 +59,14 @@ def _detail(conflict: np.ndarray, sf_changed: np.ndarray, j_changed: np.ndarray,
     return (since.astype(object) + "; " + how.astype(object)).astype(object)
 
 
-def _changes(cells: pd.DataFrame, synced_state: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _changes(cells: pd.DataFrame, synced_state: pd.DataFrame | None,
+             pii: PiiProtection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per cell: Salesforce changed, Jira changed (since the last agreed hash), and whether a hash was kept."""
     n = len(cells)
     stored = _stored_hashes(synced_state, cells["sf_id"].unique()) if synced_state is not None and n else None
     if stored is None or not len(stored):
         return np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-    sf_h, j_h = _hashes(cells, "sf_value"), _hashes(cells, "jira_value")
+    sf_h, j_h = _hashes(cells, "sf_value", pii), _hashes(cells, "jira_value", pii)
     keyed = pd.MultiIndex.from_arrays([cells["sf_id"].to_numpy(), cells["field"].to_numpy()])
     old_sf = _lookup(stored, keyed, ("sf_to_jira", "jira_to_sf"))
     old_j = _lookup(stored, keyed, ("jira_to_sf", "sf_to_jira"))
@@ -79,12 +81,12 @@ def _lookup(stored: pd.DataFrame, keyed: pd.MultiIndex, prefer: tuple[str, str])
     return first.where(first.notna(), second).to_numpy(dtype=object)
 
 
-def _hashes(cells: pd.DataFrame, column: str) -> np.ndarray:
+def _hashes(cells: pd.DataFrame, column: str, pii: PiiProtection) -> np.ndarray:
     """Field hashes of the cells' canonical text, exactly as the sync computes them (per field key)."""
     out = np.empty(len(cells), dtype=object)
     for key, idx in cells.groupby("field", sort=False).indices.items():
         values = pd.DataFrame({key: pd.Series(cells[column].to_numpy()[idx], dtype="str")})
-        out[idx] = field_hashes(values)[key].to_numpy(dtype=object)
+        out[idx] = pii.field_hashes(values)[key].to_numpy(dtype=object)
     return out
 
 

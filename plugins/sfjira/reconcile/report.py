@@ -16,6 +16,7 @@ from airflow.sdk import ObjectStoragePath
 from sfjira.mapping.model import PII_MASK, Mapping
 from sfjira.reconcile.html import render_html
 from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult
+from sfjira.storage import write_text
 
 JSON_NAME, CSV_NAME, HTML_NAME = "drift.json", "drift.csv", "drift_report.html"
 # Spreadsheet formula injection: a cell starting like a formula is opened as text when prefixed with '.
@@ -84,14 +85,6 @@ def trend_frame(history: pd.DataFrame | None, result: DriftResult, run_id: str |
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
-def write_utf8(folder: ObjectStoragePath | str, name: str, text: str) -> str:
-    """Like sfjira.storage.write_text, but always UTF-8 (a text-mode open would use the worker's locale)."""
-    path = ObjectStoragePath(str(folder)) / name
-    with path.open("wb") as fh:
-        fh.write(text.encode("utf-8"))
-    return str(path)
-
-
 def write_report(result: DriftResult, mapping: Mapping, folder: ObjectStoragePath | str, *,
                  history: pd.DataFrame | None = None, run_id: str | None = None,
                  generated_at: dt.datetime | None = None, max_rows: int = 2000,
@@ -108,7 +101,7 @@ def write_report(result: DriftResult, mapping: Mapping, folder: ObjectStoragePat
     html = render_html(result, mapping, rows, trend=trend_frame(history, result, run_id, when), run_id=run_id,
                        generated_at=when, max_rows=max_rows)
     return ReportPaths(
-        json=write_utf8(folder, JSON_NAME, drift_json(result, rows, run_id=run_id, generated_at=when)),
-        csv=write_utf8(folder, CSV_NAME, drift_csv(rows)),
-        html=write_utf8(folder, HTML_NAME, html),
+        json=write_text(folder, JSON_NAME, drift_json(result, rows, run_id=run_id, generated_at=when)),
+        csv=write_text(folder, CSV_NAME, drift_csv(rows)),
+        html=write_text(folder, HTML_NAME, html),
     )

@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira.http import insecure_tls_connections
 from sfjira.identity.lookup import judge
 from sfjira.identity.rules import leave_out
-from sfjira.http import insecure_tls_connections
 from sfjira.reconcile.compare import compare
 from sfjira.reconcile.extract import fetch_jira, fetch_salesforce, read_parts
 from sfjira.reconcile.heal import heal_plan
@@ -76,7 +76,8 @@ def compare_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, 
     sf, jira, fetched, refused = _with_counterparts(run, sf_out, jira_out, links)
     if run.since is not None:
         links = in_scope_links(links, sf, jira)
-    result = compare(mapping, sf, jira, links, synced_state=store.synced_state(mapping.name), refused=refused)
+    result = compare(mapping, sf, jira, links, synced_state=store.synced_state(mapping.name), refused=refused,
+                     pii=run.pii)
     decisions = heal_plan(result, mapping)
     _record_trend(run, result)
     paths = write_report(result, mapping, run.folder, history=store.drift_history(mapping.name), run_id=run.run_id,

@@ -43,7 +43,8 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     frame = records_to_frame(pages, fields)
     deleted = frame["IsDeleted"].fillna(False).astype(bool) if len(frame) else pd.Series([], dtype=bool)
     out = {
-        "records": write_frame(run.folder, "sf_records", frame[~deleted.to_numpy()].drop(columns=["IsDeleted"])),
+        "records": write_frame(run.folder, "sf_records", frame[~deleted.to_numpy()].drop(columns=["IsDeleted"]),
+                               pii=run.pii),
         "deleted": write_frame(run.folder, "sf_deleted", frame.loc[deleted.to_numpy(), ["Id"]]),
         "changed": int((~deleted).sum()),
         "deleted_count": int(deleted.sum()),
@@ -86,7 +87,8 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
                                                    window.until, fields, properties=(prop,) if prop else ()))
     frame = issues_to_frame(pages, [f for f in fields if f != "comment"], sfid_property=prop)
     frame = frame.drop(columns=[c for c in ("comment",) if c in frame.columns])
-    out: dict[str, Any] = {"issues": write_frame(run.folder, "jira_issues", frame), "changed": len(frame)}
+    out: dict[str, Any] = {"issues": write_frame(run.folder, "jira_issues", frame, pii=run.pii),
+                           "changed": len(frame)}
     if with_comments:
         out["comments"] = write_frame(run.folder, "jira_comments", _comments_frame(hook, pages))
     out["api_calls"] = hook.calls

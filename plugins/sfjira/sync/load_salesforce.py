@@ -19,7 +19,7 @@ from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, r
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
 from sfjira.sync.run import SyncRun
-from sfjira.transform import field_hashes, to_salesforce
+from sfjira.transform import to_salesforce
 
 COLLECTION_MAX = 200  # sObject Collections' per-request maximum
 
@@ -84,7 +84,7 @@ def _jira_owned_values(run: SyncRun, created: pd.DataFrame, creates: pd.DataFram
     ids = sf_of_key.reindex(keys).to_numpy()
     values = result.target.loc[keys]
     payloads = [{f.salesforce: salesforce_value(f, values.at[k, f.salesforce]) for f in owned} for k in keys]
-    observed = field_hashes(result.frame.loc[keys, [f.canonical_key for f in owned]])
+    observed = run.pii.field_hashes(result.frame.loc[keys, [f.canonical_key for f in owned]])
     agreed = pd.Series(creates["js_hashes"].to_numpy(), index=creates["sf_id"].to_numpy()).reindex(ids)
     hashes = [json.dumps({**json.loads(a or "{}"), **{k: v for k, v in row.items() if isinstance(v, str)}},
                          sort_keys=True) for a, row in zip(agreed, observed.to_dict("records"), strict=True)]

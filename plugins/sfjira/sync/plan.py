@@ -24,8 +24,9 @@ import pandas as pd
 
 from sfjira.identity.rules import empty_refused, leave_out, refused_sf_ids
 from sfjira.mapping.model import FieldMapping, Mapping
+from sfjira.pii import PiiProtection
 from sfjira.sync.payload import jira_value, salesforce_value
-from sfjira.transform import field_hashes, to_jira, to_salesforce
+from sfjira.transform import to_jira, to_salesforce
 
 STATUS = "status"
 PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "sf_rekey", "deletes", "ledger",
@@ -72,9 +73,12 @@ class _Sides:
 def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFrame, jira_issues: pd.DataFrame,
                links: pd.DataFrame, synced: pd.DataFrame, *, cloud: bool = True, run_id: str = "",
                sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
-               comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> Plan:
+               comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
+               pii: PiiProtection | None = None) -> Plan:
     """`refused`: the claims `sfjira.identity` refused (rules.REFUSED_COLUMNS); their records and issues
-    are left out of everything and become rejects."""
+    are left out of everything and become rejects. `pii`: the mapping's PII fields and key (default: from
+    the Airflow connection when the mapping declares PII): their hashes are keyed, conflict values sealed."""
+    pii = pii if pii is not None else PiiProtection.for_mapping(mapping)
     refused = refused if refused is not None else empty_refused()
     barred = refused_sf_ids(refused)
     sf_records, jira_issues = leave_out(refused, sf_records, jira_issues)
@@ -125,12 +129,12 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
     # cleared (policy clear_key, or by a person) gets a new issue.
     new = (~sf.frame.index.isin(key_of.index) & ~sf.frame.index.isin(list(deleted_ids))
            & ~(settled & sf_key.notna().to_numpy()))
-    tables["jira_create"] = _creates(mapping, sf, new, cloud)
+    tables["jira_create"] = _creates(mapping, sf, new, cloud, pii)
 
     stored_sj, stored_js = _stored(synced, "sf_to_jira"), _stored(synced, "jira_to_sf")
-    decisions = _field_decisions(mapping, sf, jira_by_sf, jira_meta, key_of, stored_sj, stored_js)
+    decisions = _field_decisions(mapping, sf, jira_by_sf, jira_meta, key_of, stored_sj, stored_js, pii)
     tables.update(_writes(mapping, sf, jira_target, decisions, key_of, cloud))
-    tables["ledger"] = _ledger(mapping, decisions, key_of, run_id)
+    tables["ledger"] = _ledger(mapping, decisions, key_of, run_id, pii)
     tables["deletes"] = _deletes(mapping, deleted_ids, key_of)
     tables["rejects"] = _rejects(sf.rejects, jr.rejects, _identity_rejects(mapping, refused))
     tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
@@ -147,7 +151,7 @@ def _stale_keys(key_of: pd.Series, sf_key: pd.Series) -> pd.DataFrame:
                         dtype=object)
 
 
-def _creates(mapping: Mapping, sf: Any, new: np.ndarray, cloud: bool) -> pd.DataFrame:
+def _creates(mapping: Mapping, sf: Any, new: np.ndarray, cloud: bool, pii: PiiProtection) -> pd.DataFrame:
     fields = [f for f in mapping.fields_for("sf_to_jira")]
     target = sf.target[new]
     ids = sf.frame.index[new]
@@ -163,7 +167,7 @@ def _creates(mapping: Mapping, sf: Any, new: np.ndarray, cloud: bool) -> pd.Data
         payload[mapping.jira.salesforce_id_field] = list(ids)
     rows = [dict(zip(payload, vals, strict=True)) for vals in zip(*payload.values(), strict=True)] if payload else \
         [{} for _ in ids]
-    hashes = field_hashes(sf.frame[new])
+    hashes = pii.field_hashes(sf.frame[new])
     # Two-way fields start out agreed at the Salesforce value the new issue is created with.
     two_way = [f.canonical_key for f in fields if f.flows("jira_to_sf")]
     return pd.DataFrame({"sf_id": ids, "fields": [json.dumps(r, ensure_ascii=False) for r in rows],
@@ -186,12 +190,13 @@ class _Decisions:
 
 
 def _field_decisions(mapping: Mapping, sf: Any, jira_by_sf: pd.DataFrame, jira_meta: pd.DataFrame,
-                     key_of: pd.Series, stored_sj: pd.DataFrame, stored_js: pd.DataFrame) -> _Decisions:
+                     key_of: pd.Series, stored_sj: pd.DataFrame, stored_js: pd.DataFrame,
+                     pii: PiiProtection) -> _Decisions:
     sf_linked = sf.frame[sf.frame.index.isin(key_of.index)]
     j_linked = jira_by_sf[jira_by_sf.index.isin(key_of.index)]
     index = sf_linked.index.union(j_linked.index)
-    sf_h = field_hashes(sf_linked).reindex(index)
-    j_h = field_hashes(j_linked).reindex(index)
+    sf_h = pii.field_hashes(sf_linked).reindex(index)
+    j_h = pii.field_hashes(j_linked).reindex(index)
     in_sf = pd.Series(index.isin(sf_linked.index), index=index)
     in_j = pd.Series(index.isin(j_linked.index), index=index)
     sf_mod = pd.to_datetime(sf.meta["modified"], utc=True, format="ISO8601").reindex(index)
@@ -312,8 +317,8 @@ def _payloads(mapping: Mapping, writes: pd.DataFrame, target: pd.DataFrame, side
     return frame
 
 
-def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str) -> pd.DataFrame:
-    """Conflicts with both values and the owner's decision (PII masked)."""
+def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii: PiiProtection) -> pd.DataFrame:
+    """Conflicts with both values and the owner's decision (values of PII fields sealed)."""
     stacked = d.conflict.stack()
     hits = stacked[stacked.astype(bool)]
     if not len(hits):
@@ -324,11 +329,11 @@ def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str) -> 
     sf_vals = [d.sf_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
     j_vals = [d.jira_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
     winners = [d.winner.at[i, k] for i, k in zip(ids, keys, strict=True)]
-    pii = mapping.pii_columns
-    mask = ["***" if k in pii else None for k in keys]
     written = ["jira" if w == "salesforce" else "salesforce" for w in winners]
-    before = [m or (j if w == "salesforce" else s) for m, s, j, w in zip(mask, sf_vals, j_vals, winners, strict=True)]
-    after = [m or (s if w == "salesforce" else j) for m, s, j, w in zip(mask, sf_vals, j_vals, winners, strict=True)]
+    before = [pii.seal_field(k, j if w == "salesforce" else s)
+              for k, s, j, w in zip(keys, sf_vals, j_vals, winners, strict=True)]
+    after = [pii.seal_field(k, s if w == "salesforce" else j)
+             for k, s, j, w in zip(keys, sf_vals, j_vals, winners, strict=True)]
     reasons = [f"changed on both sides; owner {mapping.field(k).effective_owner} -> {w} wins"
                for k, w in zip(keys, winners, strict=True)]
     return pd.DataFrame({"run_id": run_id, "side": written, "action": "conflict", "sf_id": ids,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sfjira.hooks.jira import JiraSyncHook
     from sfjira.hooks.salesforce import SalesforceSyncHook
     from sfjira.mapping import Mapping
+    from sfjira.pii import PiiProtection
     from sfjira.state import StateStore
 
 # A full resync reads everything: from before any record either API can hold, to well past any clock
@@ -80,10 +81,18 @@ class SyncRun:
         return JiraSyncHook(jira_conn_id=self.jira_conn_id)
 
     @cached_property
+    def pii(self) -> PiiProtection:
+        """The mapping's PII fields and the key sealing them (from the `sfjira_crypto` connection)."""
+        from sfjira.pii import PiiProtection
+
+        return PiiProtection.for_mapping(self.mapping)
+
+    @cached_property
     def state(self) -> StateStore:
+        """The state store, sealing this mapping's PII in the ledger and rejects."""
         from sfjira.state import StateStore
 
-        return StateStore.from_airflow(self.state_conn_id)
+        return StateStore.from_airflow(self.state_conn_id).protect(self.name, self.pii)
 
     @cached_property
     def run_id(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira.identity.lookup import judge
+from sfjira.pii import is_sealed
 from sfjira.storage import read_frame, write_frame, write_text
 from sfjira.sync.plan import PLAN_TABLES, Plan, build_plan
 from sfjira.sync.run import SyncRun
@@ -32,8 +33,11 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) ->
         sf_comments=read_frame(sf_out["comments"]) if sf_out.get("comments") else None,
         jira_comments=read_frame(jira_out["comments"]) if jira_out.get("comments") else None,
         comment_links=store.comment_links(mapping.name) if mapping.comments else None, refused=verdict.refused,
+        pii=run.pii,
     )
-    paths = {name: write_frame(run.folder, f"plan_{name}", plan.tables[name]) for name in PLAN_TABLES}
+    # `fields` (JSON of the values to write) may hold PII values: sealed like the PII columns.
+    paths = {name: write_frame(run.folder, f"plan_{name}", plan.tables[name], pii=run.pii, sealed=("fields",))
+             for name in PLAN_TABLES}
     counts = plan.counts()
     diff = write_text(run.folder, "plan_diff.md", render_diff(run, plan))
     log.info("Plan for %s%s: %s (readable diff: %s)", mapping.name, " (dry run)" if run.dry_run else "", counts, diff)
@@ -70,7 +74,8 @@ def render_diff(run: SyncRun, plan: Plan) -> str:
     for name, title in (("ledger", "Conflicts"), ("rejects", "Rejected"), ("deletes", "Deletes")):
         table = plan.tables[name]
         if len(table):
-            lines += ["", f"## {title} ({len(table)})", "", table.head(200).to_string(index=False)]
+            shown = table.head(200).map(lambda v: "***" if is_sealed(v) else v)
+            lines += ["", f"## {title} ({len(table)})", "", shown.to_string(index=False)]
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,8 @@ import pandas as pd
 from sfjira.hooks.jira_frames import issues_to_frame, text_to_adf
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.mapping.model import Mapping
-from sfjira.transform import field_hashes, to_jira, to_salesforce
+from sfjira.pii import PiiProtection
+from sfjira.transform import to_jira, to_salesforce
 
 SF_STAMP = "2026-03-28T09:00:00.000+0000"
 JIRA_STAMP = "2026-03-28T10:00:00.000+0100"
@@ -85,12 +86,13 @@ def links_frame(pairs: Iterable[tuple[str, str, str]]) -> pd.DataFrame:
 
 def synced_state(mapping: Mapping, sf: pd.DataFrame, jira: pd.DataFrame) -> pd.DataFrame:
     """What the sync keeps after agreeing these values: per record and direction, the field hashes of
-    the canonical frame of the side the values flowed from (as sync/plan.py stores them)."""
+    the canonical frame of the side the values flowed from (as sync/plan.py stores them, PII keyed)."""
+    pii = PiiProtection.for_mapping(mapping)
     parts = []
     for result, direction in ((to_jira(mapping, sf), "sf_to_jira"), (to_salesforce(mapping, jira), "jira_to_sf")):
         frame = result.frame
         ids = frame.index if direction == "sf_to_jira" else result.meta["sf_id"]
-        hashes = field_hashes(frame).astype(object).to_dict("records")
+        hashes = pii.field_hashes(frame).astype(object).to_dict("records")
         parts.append(pd.DataFrame({"sf_id": list(ids), "direction": direction, "hash": "h",
                                    "field_hashes": hashes}))
     return pd.concat(parts, ignore_index=True)
