@@ -1,4 +1,23 @@
-"""DAGs from mapping files: `sfjira_sync__<name>` and `sfjira_reconcile__<name>` per file.
+"""The one DAG builder: every DAG kind of a mapping -- `sfjira_sync__<name>` and
+`sfjira_reconcile__<name>` -- from the settings they share (`mapping_dag`).
+
+The sync DAG runs each data interval of the mapping's schedule:
+
+    extract_salesforce ─┐
+                        ├─> plan ─> load_jira ─> load_salesforce ─> report
+    extract_jira ───────┘
+
+The reconciliation DAG is the full two-sided compare, daily and on demand:
+
+    extract_salesforce ─┐
+                        ├─> compare ─> check_drift_limit ─> heal
+    extract_jira ───────┘
+
+Params of a manual reconciliation: `scope` ("all" or "YYYY-MM-DD": records changed since that day,
+UTC), `auto_heal` (send the healable drift through the sync's plan/load) and `fail_on_drift_above`
+(fail the run when drift rows exceed it). The limit is checked after the reports are written and
+BEFORE healing: drift that large is more likely a broken mapping or connection than edits, so it is
+not healed blindly.
 
 A broken mapping must never stop the others. Airflow keys an import error by the DAG file and marks
 every DAG of that file stale, so the valid mappings' DAGs come from one file (dags/sfjira_dags.py,
@@ -19,9 +38,26 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
 from sfjira import settings
 from sfjira.exceptions import MappingError
 from sfjira.mapping import Mapping, MappingProblems, iter_mappings
+from sfjira.operators.reconcile import (
+    CompareOperator,
+    DriftLimitOperator,
+    HealOperator,
+    ReconcileExtractJiraOperator,
+    ReconcileExtractSalesforceOperator,
+)
+from sfjira.operators.sync import (
+    ExtractJiraOperator,
+    ExtractSalesforceOperator,
+    LoadJiraOperator,
+    LoadSalesforceOperator,
+    PlanOperator,
+    SyncReportOperator,
+)
+from sfjira.reconcile.run import SCOPE_ALL, SCOPE_PATTERN
 
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
 SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
+RECONCILE_SCHEDULE = "0 3 * * *"  # daily at 03:00 UTC, off the business hours of most orgs
 
 
 def default_args() -> dict[str, Any]:
@@ -81,15 +117,6 @@ def mapping_dag(mapping: Mapping, kind: str, schedule: str, *, doc_md: str, para
 
 
 def sync_dag(mapping: Mapping) -> DAG:
-    from sfjira.operators.sync import (
-        ExtractJiraOperator,
-        ExtractSalesforceOperator,
-        LoadJiraOperator,
-        LoadSalesforceOperator,
-        PlanOperator,
-        SyncReportOperator,
-    )
-
     common = {"mapping_file": str(mapping.source_file)}
     params = {
         "dry_run": Param(False, type="boolean", description="Plan only: write nothing, produce the diff"),
@@ -109,6 +136,43 @@ def sync_dag(mapping: Mapping) -> DAG:
     return dag
 
 
+def drift_asset(mapping: Mapping) -> Asset:
+    return Asset(name=f"sfjira.{mapping.name}.drift", uri=f"sfjira://{mapping.name}/drift")
+
+
+def reconcile_params() -> dict[str, Param]:
+    return {
+        "scope": Param(SCOPE_ALL, type="string", pattern=SCOPE_PATTERN,
+                       description='"all", or a date YYYY-MM-DD: only records changed since that day (UTC)'),
+        "auto_heal": Param(False, type="boolean",
+                           description="Repair the healable drift through the sync's own plan and load"),
+        "fail_on_drift_above": Param(None, type=["null", "integer"], minimum=0,
+                                     description="Fail the run when drift rows exceed this count (empty: off)"),
+    }
+
+
+def reconcile_dag(mapping: Mapping) -> DAG:
+    common = {"mapping_file": str(mapping.source_file)}
+    with mapping_dag(mapping, "reconcile", RECONCILE_SCHEDULE, doc_md=_reconcile_doc(mapping),
+                     params=reconcile_params()) as dag:
+        ex_sf = ReconcileExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
+        ex_j = ReconcileExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
+        compare = CompareOperator(task_id="compare", outlets=[drift_asset(mapping)], **common)
+        limit = DriftLimitOperator(task_id="check_drift_limit", **common)
+        heal = HealOperator(task_id="heal", max_active_tis_per_dag=1, **common)
+        [ex_sf, ex_j] >> compare >> limit >> heal
+    return dag
+
+
+def _reconcile_doc(mapping: Mapping) -> str:
+    return (f"### sfjira reconciliation: `{mapping.name}`\n\n"
+            f"Every record of Salesforce `{mapping.salesforce.object}` and every issue of Jira "
+            f"`{mapping.jira.project}/{mapping.jira.issue_type}` in scope, compared field by field. Reports "
+            "(drift.json, drift.csv, drift_report.html) land in the run folder under the storage base.\n\n"
+            "Params: `scope` (\"all\" or YYYY-MM-DD), `auto_heal` (repair through the sync's plan/load), "
+            "`fail_on_drift_above` (fail the run above this many drift rows; checked before healing).")
+
+
 def _doc(mapping: Mapping) -> str:
     return (f"### sfjira sync: `{mapping.name}`\n\n{mapping.description or ''}\n\n"
             f"Salesforce `{mapping.salesforce.object}` <-> Jira `{mapping.jira.project}/{mapping.jira.issue_type}`, "
@@ -118,8 +182,6 @@ def _doc(mapping: Mapping) -> str:
 
 def build_dags(dags_folder: Path) -> tuple[dict[str, DAG], list[MappingError]]:
     """The DAGs of every valid mapping, and the problems of every broken one (one entry per problem)."""
-    from sfjira.reconcile.dag import reconcile_dag
-
     dags: dict[str, DAG] = {}
     problems: list[MappingError] = []
     for path, mapping in iter_mappings(mappings_dir(dags_folder)):

@@ -57,15 +57,14 @@ class ReconRun:
 
 class Recon(World):
     def reconcile_dag(self, name: str) -> Any:
-        from sfjira.reconcile.dag import reconcile_dag
+        from sfjira.dag_factory import reconcile_dag
 
         return reconcile_dag(self.mapping(name))
 
     def reconcile(self, name: str, *, auto_heal: bool = False, scope: str = "all", limit: int | None = None,
                   expect: str = "success") -> ReconRun:
         """One reconciliation DAG run (dag.test) with the given params."""
-        from sfjira.dag_factory import covering_logical_date
-        from sfjira.reconcile.dag import RECONCILE_SCHEDULE
+        from sfjira.dag_factory import RECONCILE_SCHEDULE, covering_logical_date
         from sfjira.storage import run_path
 
         dag = self.reconcile_dag(name)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sfjira.dag_factory import RECONCILE_SCHEDULE, drift_asset, reconcile_dag
 from sfjira.mapping import Mapping, load_mapping, parse_mapping
-from sfjira.reconcile.dag import RECONCILE_SCHEDULE, drift_asset, reconcile_dag
 from sfjira.reconcile.extract import reconcile_jql, reconcile_soql
 from sfjira.reconcile.run import ReconcileRun, parse_limit, parse_scope
 
