@@ -40,6 +40,13 @@ class EmulatorProcess:
         self.session = requests.Session()
         self.session.headers[ADMIN_TOKEN_HEADER] = self.admin_token
 
+    @classmethod
+    def attach(cls, module: str, url: str, ca_bundle: str, admin_token: str) -> EmulatorProcess:
+        """A handle on an emulator another process started (its admin calls work; start/stop do not)."""
+        handle = cls(module, Path(ca_bundle).parent, admin_token=admin_token)
+        handle.url, handle.ca_bundle = url, ca_bundle
+        return handle
+
     def start(self, timeout: float = 60.0) -> EmulatorProcess:
         root = Path(__file__).resolve().parents[2]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
