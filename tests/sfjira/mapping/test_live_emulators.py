@@ -28,7 +28,8 @@ def _live(files: list[Path], sf: EmulatorProcess, jira: EmulatorProcess, home: P
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}", "AIRFLOW_HOME": str(home),
            "AIRFLOW_CONN_SFJIRA_LIVE_SF": json.dumps(sf_conn), "AIRFLOW_CONN_SFJIRA_LIVE_JIRA": json.dumps(jira_conn),
            "SFJIRA_SALESFORCE_CONN_ID": "sfjira_live_sf", "SFJIRA_JIRA_CONN_ID": "sfjira_live_jira"}
-    return subprocess.run([sys.executable, "-m", "sfjira.mapping", "validate", "--live", *map(str, files)],
+    # The `sfjira` console script replaced `python -m sfjira.mapping`.
+    return subprocess.run([str(Path(sys.executable).parent / "sfjira"), "validate", "--live", *map(str, files)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
 
 
