@@ -30,6 +30,9 @@ def test_cases_first_run_links_both_ways_and_rerun_writes_nothing(world: World) 
 
     assert world.xcom(first, "report")["api_calls"]["used"] == {
         "salesforce": world.sf_emulator.calls()["total"], "jira": world.jira_emulator.calls()["total"]}
+    # The stored summary keeps every count, the token endpoint's too (the scrubber masks text, not numbers).
+    stored = first.summary["summary"]["api_calls"]
+    assert stored == world.xcom(first, "report")["api_calls"] and stored["salesforce"]["POST /services/oauth2/token"] >= 1
     issues = _by_sfid(world.issues("project = SUP", "summary,status,priority,customfield_10050,comment"))
     assert set(issues) == set(web), "exactly one SUP issue per Web case, none for the Phone cases"
     cases = {r["Id"]: r for r in world.sf.query(
