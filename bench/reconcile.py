@@ -15,6 +15,8 @@ Target: <= 30 s for 1,000,000 pairs on 2 cores.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import sys
 import time
@@ -26,9 +28,11 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
+from sfjira.emulator_env import crypto_connection  # noqa: E402
 from sfjira.mapping import Mapping, load_mapping  # noqa: E402
+from sfjira.pii import PiiProtection  # noqa: E402
 from sfjira.reconcile import compare  # noqa: E402
-from sfjira.transform import field_hashes, to_jira, to_salesforce  # noqa: E402
+from sfjira.transform import to_jira, to_salesforce  # noqa: E402
 
 # The mixed-type test world's mapping (every field type, both directions, PII, a parent field).
 MAPPING_FILE = Path(__file__).resolve().parents[1] / "tests" / "sfjira" / "reconcile" / "mixed_mapping.yaml"
@@ -124,10 +128,11 @@ def seed_drift(mapping: Mapping, sf: pd.DataFrame, jira: pd.DataFrame, share: fl
 
 
 def _agreed_hashes(mapping: Mapping, sf: pd.DataFrame, jira: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    pii = PiiProtection.for_mapping(mapping)  # PII hashes are keyed, as the sync keeps them
     parts = [pd.DataFrame({"sf_id": sf["Id"], "direction": "sf_to_jira", "hash": "h", "field_hashes": None})]
     for result, direction in ((to_jira(mapping, sf.iloc[rows]), "sf_to_jira"),
                               (to_salesforce(mapping, jira.iloc[rows]), "jira_to_sf")):
-        hashes = field_hashes(result.frame).astype(object).to_dict("records")
+        hashes = pii.field_hashes(result.frame).astype(object).to_dict("records")
         parts.append(pd.DataFrame({"sf_id": sf["Id"].iloc[rows].to_numpy(), "direction": direction, "hash": "h",
                                    "field_hashes": hashes}))
     return pd.concat(parts, ignore_index=True).drop_duplicates(["sf_id", "direction"], keep="last")
@@ -142,6 +147,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--drift", type=float, default=0.001, help="share of issues with one seeded change")
     args = parser.parse_args()
+    # The mapping declares PII: a key generated for this run (never one kept in the repository).
+    os.environ.setdefault("AIRFLOW_CONN_SFJIRA_CRYPTO", json.dumps(crypto_connection()))
     mapping = load_mapping(MAPPING_FILE)
     started = time.perf_counter()
     sf, jira, links = make_sides(args.rows)
