@@ -70,10 +70,10 @@ def test_keys_parse_from_a_password_with_spaces_or_commas() -> None:
     assert Fernet(one.encode()).decrypt(cipher.seal("x")[len(PREFIX):].encode()) == b'"x"'
 
 
-@pytest.mark.parametrize("text", ["", "not-a-key", Fernet.generate_key().decode() + " short"])
+@pytest.mark.parametrize("text", ["", "not-a-key", "{good} short"])
 def test_bad_keys_are_refused_with_how_to_make_one(text: str) -> None:
     with pytest.raises(PiiKeyError) as err:
-        PiiCipher.parse(text)
+        PiiCipher.parse(text.format(good=Fernet.generate_key().decode()))
     assert "Fernet.generate_key()" in err.value.fix
 
 
