@@ -95,6 +95,25 @@ class Services:
         self.procs = [subprocess.Popen([str(Path(sys.executable).parent / "airflow"), *cmd], env=env,
                                        stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
                       for cmd in (["api-server", "--port", env["AIRFLOW__API__PORT"]], ["scheduler"])]
+        try:
+            self.wait_for_api_server()
+        except AssertionError:
+            self.stop()
+            raise
+
+    def wait_for_api_server(self, timeout: float = 180) -> None:
+        """Task processes report to the api-server's execution API: a task the scheduler starts before it
+        listens fails with 'connection refused' (seen on a loaded machine), so wait until it answers."""
+        url = f"http://127.0.0.1:{self.env['AIRFLOW__API__PORT']}/api/v2/monitor/health"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url, timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        raise AssertionError(f"the api-server did not answer {url} within {timeout:.0f} s")
 
     def stop(self) -> None:
         for proc in self.procs:
