@@ -1,8 +1,9 @@
-"""`sfjira status | migrate | unlink`: look at or prepare the state store from a shell.
+"""`sfjira status | migrate | unlink | rotate-pii`: look at or prepare the state store from a shell.
 
     sfjira status --mapping NAME [--url URL]
     sfjira migrate [--url URL]
     sfjira unlink --mapping NAME --sf-id ID [--sf-id ID ...]
+    sfjira rotate-pii [--url URL]      re-seal stored PII under the newest key of `sfjira_crypto`
 
 Without --url the Airflow connection `sfjira_state` is used, or the default SQLite file.
 """
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable
 
 from sfjira.exceptions import SfJiraError
+from sfjira.pii import cipher_from_airflow
 from sfjira.state.engine import DEFAULT_CONN_ID
 from sfjira.state.store import StateStore
 
@@ -25,6 +27,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     unlink = _command(commands, "unlink", "forget links (and their synced state) of Salesforce ids", _unlink)
     unlink.add_argument("--mapping", required=True)
     unlink.add_argument("--sf-id", action="append", required=True, dest="sf_ids")
+    _command(commands, "rotate-pii", "re-seal every stored PII value under the newest key of the crypto "
+             "connection (after putting a new key first, before dropping the old one)", _rotate_pii)
 
 
 def _command(commands: argparse._SubParsersAction, name: str, help_text: str,
@@ -60,6 +64,10 @@ def _migrate(store: StateStore, _args: argparse.Namespace) -> None:
 
 def _unlink(store: StateStore, args: argparse.Namespace) -> None:
     print(f"removed {store.delete_links(args.mapping, args.sf_ids)} link(s)")
+
+
+def _rotate_pii(store: StateStore, _args: argparse.Namespace) -> None:
+    print(f"re-sealed {store.rotate_pii(cipher_from_airflow())} stored PII value(s) under the newest key")
 
 
 def _status(store: StateStore, args: argparse.Namespace) -> None:

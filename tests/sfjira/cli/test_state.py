@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sfjira.state import StateStore
 
@@ -48,3 +50,29 @@ def test_errors_are_printed_with_their_fix(tmp_path: Path) -> None:
     result = _cli("status", "--mapping", "accounts", "--url", "mysql://u@db/x")
     assert result.returncode == 2
     assert "[STATE_URL_INVALID]" in result.stderr and "fix:" in result.stderr
+
+
+def test_rotate_pii_reseals_under_the_newest_key(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    from sfjira.pii import PiiCipher, PiiKeyError, PiiProtection
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    with StateStore(url) as store:
+        run_id = store.begin_run("cases", "manual__1")
+        store.protect("cases", PiiProtection(frozenset({"customfield_10054"}), PiiCipher([old])))
+        store.append_ledger(pd.DataFrame([{"side": "jira", "action": "update", "sf_id": "500A", "jira_key": "S-1",
+                                           "field": "customfield_10054", "before": None, "after": "a@b.example"}]),
+                            run_id=run_id, mapping="cases")
+
+    env = {**os.environ, "AIRFLOW_CONN_SFJIRA_CRYPTO": json.dumps({"conn_type": "generic",
+                                                                   "password": f"{new.decode()} {old.decode()}"})}
+    done = subprocess.run([str(SFJIRA), "rotate-pii", "--url", url], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in env.items() if k != "PYTHONPATH"}, cwd=Path.home())
+    assert done.returncode == 0, done.stderr
+    assert "re-sealed 1 stored PII value(s)" in done.stdout
+    with StateStore(url) as store:
+        assert store.ledger(mapping="cases", cipher=PiiCipher([new])).loc[0, "after"] == "a@b.example"
+        with pytest.raises(PiiKeyError):
+            store.ledger(mapping="cases", cipher=PiiCipher([old]))
