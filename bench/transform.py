@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from sfjira.mapping import FieldMapping, Mapping, parse_mapping  # noqa: E402
 from sfjira.transform import field_hashes, record_hash, to_jira  # noqa: E402
-from sfjira.transform.text import cut_text  # noqa: E402
+from sfjira.values.text import cut_text  # noqa: E402
 
 STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
           "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"]

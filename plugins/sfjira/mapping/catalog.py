@@ -22,9 +22,6 @@ MAPPABLE_TYPES = frozenset({"string", "picklist", "multi-picklist", "user"})
 CUSTOM_FIELD_ID = re.compile(r"^customfield_\d+$")
 SF_FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 
-# Canonical separator of multi-picklist values (Salesforce's own multipicklist separator).
-MULTI_SEPARATOR = ";"
-
 
 @dataclass(frozen=True)
 class JiraSystemField:

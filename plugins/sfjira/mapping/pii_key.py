@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from sfjira.mapping.errors import Problem
 from sfjira.mapping.model import Mapping
+from sfjira.pii import key_problem
 
 
 def key_problems(mapping: Mapping) -> list[Problem]:
     """One problem when the mapping has PII fields but the `sfjira_crypto` key is missing or invalid."""
     if not mapping.pii_columns:
         return []
-    from sfjira.pii import key_problem
-
     err = key_problem()
     if err is None:
         return []

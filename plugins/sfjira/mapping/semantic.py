@@ -10,13 +10,14 @@ from sfjira.hooks.soql_condition import ConditionError, check_condition
 from sfjira.mapping.catalog import (
     JIRA_SYSTEM_FIELDS,
     MAPPABLE_TYPES,
-    MULTI_SEPARATOR,
     SF_READ_ONLY,
     is_jira_field_id,
 )
 from sfjira.mapping.errors import Problem
 from sfjira.mapping.model import FieldMapping, Mapping, template_fields
 from sfjira.mapping.yamlsrc import Path, format_path
+from sfjira.values.coerce import coerce_scalar  # the transform's own parser decides what is valid
+from sfjira.values.multivalue import MULTI_SEPARATOR
 
 OWNERS = "salesforce, jira, latest"
 _TEXT_STEPS = frozenset({"strip", "lower", "upper", "single_line"})
@@ -130,7 +131,6 @@ def _value_maps(f: FieldMapping, path: Path) -> Iterator[Problem]:
 def _default(f: FieldMapping, path: Path) -> Iterator[Problem]:
     if f.default is None:
         return
-    from sfjira.transform.coerce import coerce_scalar  # the transform's own parser decides what is valid
 
     value, code = coerce_scalar(f.default, f.type)
     if code or value is None:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sfjira.pii.cipher import PiiCipher, PiiKeyError, is_sealed
 from sfjira.pii.keys import cipher_from_airflow, crypto_conn_id
-from sfjira.transform.hashing import field_hashes
+from sfjira.values.hashing import field_hashes
 
 if TYPE_CHECKING:
     from sfjira.mapping.model import Mapping

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import STRING, bool_mask, to_arrow
+from sfjira.values.arrowcol import STRING, bool_mask, to_arrow
 
 
 def column(frame: pd.DataFrame, key: str, positions: np.ndarray) -> pa.Array:

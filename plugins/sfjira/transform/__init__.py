@@ -14,8 +14,8 @@ from __future__ import annotations
 from sfjira.transform.canonical import by_sf_id, differences
 from sfjira.transform.comments import CommentsResult, comments_to_jira, comments_to_salesforce
 from sfjira.transform.engine import TransformResult, canonical_values, to_jira, to_salesforce
-from sfjira.transform.hashing import field_hashes, record_hash
 from sfjira.transform.rejects import REJECT_COLUMNS
+from sfjira.values.hashing import field_hashes, record_hash
 
 __all__ = ["REJECT_COLUMNS", "CommentsResult", "TransformResult", "by_sf_id", "canonical_values", "comments_to_jira",
            "comments_to_salesforce", "differences", "field_hashes", "record_hash", "to_jira", "to_salesforce"]

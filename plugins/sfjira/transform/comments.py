@@ -27,12 +27,12 @@ import pyarrow.compute as pc
 
 from sfjira.exceptions import TransformError
 from sfjira.mapping.model import Mapping
-from sfjira.transform.arrowcol import STRING, bool_mask, null_mask, to_series
-from sfjira.transform.coerce import text_of
-from sfjira.transform.datetimes import datetime_text
-from sfjira.transform.numbers import decimal_text
 from sfjira.transform.rejects import Rejects
-from sfjira.transform.text import overflow_mask
+from sfjira.values.arrowcol import STRING, bool_mask, null_mask, to_series
+from sfjira.values.coerce import text_of
+from sfjira.values.datetimes import datetime_text
+from sfjira.values.numbers import decimal_text
+from sfjira.values.text import overflow_mask
 
 JIRA_COMMENT_LIMIT = 32767  # characters, Jira's default text-field limit
 

@@ -23,17 +23,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sfjira.exceptions import TransformError
-from sfjira.mapping.catalog import JIRA_SYSTEM_FIELDS, MULTI_SEPARATOR, is_jira_field_id
+from sfjira.mapping.catalog import JIRA_SYSTEM_FIELDS, is_jira_field_id
 from sfjira.mapping.model import FieldMapping, FlowDirection, Mapping
-from sfjira.transform import multivalue
-from sfjira.transform.arrowcol import STR_DTYPE, STRING, bool_mask, null_mask, reuse_memory, to_series
-from sfjira.transform.coerce import Coerced, coerce, coerce_scalar, text_of
-from sfjira.transform.datetimes import UTC_MS, instants, to_jira_datetime
-from sfjira.transform.hashing import record_hash
 from sfjira.transform.rejects import Rejects, ordered
 from sfjira.transform.steps import apply_steps, render_template
-from sfjira.transform.text import overflow_mask, truncate
 from sfjira.transform.valuemap import lookup, unmapped_mask
+from sfjira.values import multivalue
+from sfjira.values.arrowcol import STR_DTYPE, STRING, bool_mask, null_mask, reuse_memory, to_series
+from sfjira.values.coerce import Coerced, coerce, coerce_scalar, text_of
+from sfjira.values.datetimes import UTC_MS, instants, to_jira_datetime
+from sfjira.values.hashing import record_hash
+from sfjira.values.multivalue import MULTI_SEPARATOR
+from sfjira.values.text import overflow_mask, truncate
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class TransformResult:
 
     @cached_property
     def hashes(self) -> pd.Series:
-        """Record hash of the canonical values (see transform/hashing.py), computed on first use."""
+        """Record hash of the canonical values (see values/hashing.py), computed on first use."""
         return record_hash(self.frame)
 
     @property

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sfjira.mapping.model import TransformStep, template_fields
-from sfjira.transform.arrowcol import STRING, empty_to_null
-from sfjira.transform.coerce import text_of
-from sfjira.transform.numbers import round_decimal
+from sfjira.values.arrowcol import STRING, empty_to_null
+from sfjira.values.coerce import text_of
+from sfjira.values.numbers import round_decimal
 
 
 def apply_steps(values: pa.Array, steps: Sequence[TransformStep]) -> pa.Array:

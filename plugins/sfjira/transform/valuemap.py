@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import STRING, bool_mask
+from sfjira.values.arrowcol import STRING, bool_mask
 
 
 def lookup(values: pa.Array, table: Mapping[str, str]) -> tuple[pa.Array, np.ndarray]:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from sfjira.transform import field_hashes
-from tests.sfjira.transform.test_hashing import ROWS, _length, _text, frame_of, reference_field_hash
+from sfjira.values.hashing import field_hashes
+from tests.sfjira.values.test_hashing import ROWS, _length, _text, frame_of, reference_field_hash
 
 KEY = b"k" * 32
 

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import STR_DTYPE, STRING, combine, null_mask, reuse_memory
+from sfjira.values.arrowcol import STR_DTYPE, STRING, combine, null_mask, reuse_memory
 
 HASH_CHARS = 32
 BLOCK_ROWS = 1 << 17

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sfjira.transform import field_hashes, record_hash
+from sfjira.values.hashing import field_hashes, record_hash
 from tests.sfjira.mapping.conftest import REPO
 
 TEXT = st.one_of(st.none(), st.text(st.characters(codec="utf-8"), max_size=12))
@@ -79,7 +79,7 @@ def test_properties_of_the_hash() -> None:
 _WORKER = r"""
 import json, sys
 import pandas as pd
-from sfjira.transform import field_hashes, record_hash
+from sfjira.values.hashing import field_hashes, record_hash
 for line in sys.stdin:
     data = json.loads(line)
     frame = pd.DataFrame({"b_text": pd.array(data["b"], dtype="str"), "a_text": pd.array(data["a"], dtype="str"),

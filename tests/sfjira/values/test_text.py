@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sfjira.transform import to_jira
-from sfjira.transform.text import cut_text, overflow_mask
+from sfjira.values.text import cut_text, overflow_mask
 from tests.sfjira.transform.conftest import mapping, sf_frame, values
 
 FAMILY = "👨\u200d👩\u200d👧"  # a ZWJ sequence: one visible character, 8 UTF-16 units

@@ -12,8 +12,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.mapping.catalog import MULTI_SEPARATOR
-from sfjira.transform.arrowcol import STRING, as_text, bool_mask, is_text_array, null_mask
+from sfjira.values.arrowcol import STRING, as_text, bool_mask, is_text_array, null_mask
+
+# Canonical separator of multi-picklist values (Salesforce's own multipicklist separator).
+MULTI_SEPARATOR = ";"
 
 LIST = pa.list_(STRING)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import STRING, put, subset
+from sfjira.values.arrowcol import STRING, put, subset
 
 _ASTRAL = r"[\x{10000}-\x{10FFFF}]"
 _ZWJ = "\u200d"

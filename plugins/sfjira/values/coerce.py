@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform import multivalue
-from sfjira.transform.arrowcol import (
+from sfjira.values import multivalue
+from sfjira.values.arrowcol import (
     STRING,
     any_true,
     as_text,
@@ -32,8 +32,8 @@ from sfjira.transform.arrowcol import (
     null_mask,
     to_arrow,
 )
-from sfjira.transform.datetimes import date_text, datetime_text
-from sfjira.transform.numbers import decimal_text, integral
+from sfjira.values.datetimes import date_text, datetime_text
+from sfjira.values.numbers import decimal_text, integral
 
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")

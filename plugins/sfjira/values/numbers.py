@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.transform.arrowcol import (
+from sfjira.values.arrowcol import (
     STRING,
     as_text,
     bool_mask,
