@@ -121,6 +121,9 @@ def sync_dag(mapping: Mapping) -> DAG:
     params = {
         "dry_run": Param(False, type="boolean", description="Plan only: write nothing, produce the diff"),
         "full_resync": Param(False, type="boolean", description="Ignore the window: compare everything"),
+        "replay_rejects": Param(False, type="boolean",
+                                description="Also read the open rejects' records by id on both sides and push them "
+                                            "through the plan and load again (after fixing the data or the mapping)"),
     }
     with mapping_dag(mapping, "sync", mapping.schedule, doc_md=_doc(mapping), params=params) as dag:
         ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
@@ -177,7 +180,8 @@ def _doc(mapping: Mapping) -> str:
     return (f"### sfjira sync: `{mapping.name}`\n\n{mapping.description or ''}\n\n"
             f"Salesforce `{mapping.salesforce.object}` <-> Jira `{mapping.jira.project}/{mapping.jira.issue_type}`, "
             f"schedule `{mapping.schedule}`, overlap `{mapping.overlap}`. Mapping file: `{mapping.source_file}`.\n\n"
-            "Params: `dry_run` (plan only, readable diff in the run folder), `full_resync` (ignore the window).")
+            "Params: `dry_run` (plan only, readable diff in the run folder), `full_resync` (ignore the window), "
+            "`replay_rejects` (also re-read the open rejects' records by id and sync them again).")
 
 
 def build_dags(dags_folder: Path) -> tuple[dict[str, DAG], list[MappingError]]:

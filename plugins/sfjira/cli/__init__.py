@@ -2,9 +2,10 @@
 
     sfjira validate include/mappings/*.yaml [--live]
     sfjira status --mapping NAME        sfjira migrate        sfjira unlink --mapping NAME --sf-id ID
+    sfjira rejects --mapping NAME [--all] [--format table|csv|json]        sfjira replay --mapping NAME
 
 Each subcommand lives in a module of this package that registers its parser; the coming ones
-(rejects, audit, rollback) join the same way.
+(audit, rollback) join the same way.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from sfjira.cli import state, validate
+from sfjira.cli import rejects, state, validate
 
-COMMANDS = (validate, state)
+COMMANDS = (validate, state, rejects)
 
 
 def parser() -> argparse.ArgumentParser:

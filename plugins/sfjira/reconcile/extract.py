@@ -23,11 +23,11 @@ from typing import Any
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
-from sfjira.exceptions import ApiError
+from sfjira.hooks.by_id import by_id_soqls, pages_by_key
 from sfjira.hooks.jira_frames import issues_to_frame
 from sfjira.hooks.jql import SfidLocation, jql_string, minute_bounds, user_zone
 from sfjira.hooks.salesforce_frames import records_to_frame
-from sfjira.hooks.soql import WATERMARK_FIELD, check_fields, check_sobject, soql_datetime, soql_literal
+from sfjira.hooks.soql import WATERMARK_FIELD, check_fields, check_sobject, soql_datetime
 from sfjira.hooks.soql_condition import where_clause
 from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
@@ -143,10 +143,7 @@ def fetch_salesforce(run: ReconcileRun, folder: str, ids: Sequence[str]) -> int:
     if not ids:
         return 0
     mapping = run.mapping
-    columns = ", ".join(check_fields(mapping.salesforce_columns()))
-    soqls = [f"SELECT {columns} FROM {check_sobject(mapping.salesforce.object)} WHERE Id IN "
-             f"({', '.join(soql_literal(i) for i in ids[start:start + BY_ID_CHUNK])})"
-             for start in range(0, len(ids), BY_ID_CHUNK)]
+    soqls = by_id_soqls(mapping.salesforce.object, mapping.salesforce_columns(), ids, chunk=BY_ID_CHUNK)
     _, records, _ = write_parts(run.folder, SF_PARTS, _sf_frames(run, soqls), start=_next_part(folder),
                                 pii=run.pii)
     return records
@@ -214,22 +211,7 @@ def extract_jira(run: ReconcileRun) -> dict[str, Any]:
 
 
 def _by_keys(run: ReconcileRun, keys: Sequence[str]) -> Iterator[Sequence[Any]]:
-    """Issues by key. JQL refuses a whole `key in (...)` naming one issue that does not exist, so a
-    refused chunk is asked key by key and the keys Jira does not know are skipped (they are gone)."""
-    for start in range(0, len(keys), BY_ID_CHUNK):
-        chunk = keys[start:start + BY_ID_CHUNK]
-        try:
-            yield from list(_search(run, f"key in ({', '.join(jql_string(k) for k in chunk)})"))
-        except ApiError as exc:
-            if exc.status != 400:
-                raise
-            for key in chunk:
-                try:
-                    yield from list(_search(run, f"key = {jql_string(key)}"))
-                except ApiError as one:
-                    if one.status != 400:
-                        raise
-                    log.info("Jira: %s does not exist (any more)", key)
+    return pages_by_key(lambda jql: _search(run, jql), keys, BY_ID_CHUNK)
 
 
 def fetch_jira(run: ReconcileRun, folder: str, keys: Sequence[str]) -> int:

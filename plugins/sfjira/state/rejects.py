@@ -63,3 +63,13 @@ def resolve(conn: sa.Connection, mapping: str, side: str, record_ids: Iterable[s
             query = query.where(rejects.c.code == code)
         resolved += conn.execute(query.values(resolved=True, resolved_at=utcnow())).rowcount
     return resolved
+
+
+def resolve_rows(conn: sa.Connection, mapping: str, ids: Iterable[int]) -> int:
+    """Close the open rejects with these row ids (as `read` returns them) of `mapping`."""
+    resolved = 0
+    for batch in batches(sorted({int(i) for i in ids}), 500):
+        query = rejects.update().where(rejects.c.mapping == mapping, rejects.c.id.in_(batch),
+                                       rejects.c.resolved.is_(False))
+        resolved += conn.execute(query.values(resolved=True, resolved_at=utcnow())).rowcount
+    return resolved

@@ -270,6 +270,11 @@ class StateStore:
         with self._tx(write=True) as conn:
             return _rejects.resolve(conn, mapping, side, record_ids, code=code)
 
+    def close_rejects(self, mapping: str, reject_ids: Iterable[int]) -> int:
+        """Close open rejects by their row `id` (a reject's record went through: sfjira.sync.settle)."""
+        with self._tx(write=True) as conn:
+            return _rejects.resolve_rows(conn, mapping, reject_ids)
+
     # -- write-ahead intents ------------------------------------------------------------------------
 
     def begin_intent(self, mapping: str, run_id: str, side: str, op: str, chunk: int,

@@ -5,6 +5,7 @@ back in the same pages (a delete stamps SystemModstamp too) -- no second call fo
 Jira: one paged search over `updated` (the hook widens to whole minutes in the API user's zone
 and filters on the exact instant), with the `sfjira` entity property and, when comments sync,
 the issues' comments inline.
+With the `replay_rejects` Param both also read the records of the open rejects by id (sfjira.sync.replay).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira.hooks.by_id import pages_by_key
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame
-from sfjira.hooks.jql import jql_string
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import incremental_soql
 from sfjira.storage import write_frame
+from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     soql = incremental_soql(mapping.salesforce.object, fields, window.since, window.until, mapping.salesforce.where)
     pages = _log_pages("Salesforce", hook.query_pages(soql, include_deleted=True))
     frame = records_to_frame(pages, fields)
+    if run.replay:
+        frame = merged(frame, salesforce_by_id(run, fields, replay_ids(run).salesforce), "Id", "Salesforce")
     deleted = frame["IsDeleted"].fillna(False).astype(bool) if len(frame) else pd.Series([], dtype=bool)
     out = {
         "records": write_frame(run.folder, "sf_records", frame[~deleted.to_numpy()].drop(columns=["IsDeleted"]),
@@ -66,13 +70,12 @@ def _issue_fields(mapping: Any) -> list[str]:
 
 
 def issues_by_key(run: SyncRun, keys: list[str], page: int = 100) -> pd.DataFrame:
-    """The mapped fields of the given issues (same frame as the extract), `page` keys per search."""
+    """The mapped fields of the given issues (same frame as the extract), `page` keys per search; keys of
+    issues that no longer exist are skipped."""
     mapping, hook = run.mapping, run.jira
     fields, prop = _issue_fields(mapping), mapping.jira.salesforce_id_property
-    pages: list[Any] = []
-    for start in range(0, len(keys), page):
-        jql = f"key in ({', '.join(jql_string(k) for k in keys[start:start + page])})"
-        pages += hook.search_pages(jql, [*fields, "updated"], page, (prop,) if prop else ())
+    pages = pages_by_key(lambda jql: hook.search_pages(jql, [*fields, "updated"], page, (prop,) if prop else ()),
+                         keys, page)
     return issues_to_frame(pages, fields, sfid_property=prop)
 
 
@@ -87,6 +90,8 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
                                                    window.until, fields, properties=(prop,) if prop else ()))
     frame = issues_to_frame(pages, [f for f in fields if f != "comment"], sfid_property=prop)
     frame = frame.drop(columns=[c for c in ("comment",) if c in frame.columns])
+    if run.replay:
+        frame = merged(frame, issues_by_key(run, replay_ids(run).jira), "key", "Jira")
     out: dict[str, Any] = {"issues": write_frame(run.folder, "jira_issues", frame, pii=run.pii),
                            "changed": len(frame)}
     if with_comments:

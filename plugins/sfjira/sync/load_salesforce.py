@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 
 from sfjira.storage import read_frame
+from sfjira.sync import cursor
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
 from sfjira.sync.run import SyncRun
+from sfjira.sync.settle import close_settled
 from sfjira.transform import to_salesforce
 
 COLLECTION_MAX = 200  # sObject Collections' per-request maximum
@@ -38,9 +40,10 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     if len(quiet):
         run.state.save_synced_state(run.name, state_rows(quiet), run.run_id)
         counts["converged"] = len(quiet)
-    for side in ("salesforce", "jira"):
-        if not run.window.full:
-            run.state.set_watermark(run.name, side, run.window.until, run_id=run.run_id)
+    # Every write of the run is done: the rejects of the records it carried through close.
+    counts["rejects_closed"] = close_settled(run, plan_out)
+    # Both loads completed (this task runs only after load_jira succeeded): the cursor may move.
+    counts["cursor"] = cursor.commit(run)
     counts["api_calls"] = run.salesforce.calls
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls

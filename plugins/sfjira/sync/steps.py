@@ -43,6 +43,8 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) ->
     log.info("Plan for %s%s: %s (readable diff: %s)", mapping.name, " (dry run)" if run.dry_run else "", counts, diff)
     return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run, "state_run": run.state_run,
             "identity_lookups": verdict.lookups,
+            # What was read, so the load can close the rejects of records that went through (sync.settle).
+            "read": {"salesforce": sf_out["records"], "jira": jira_out["issues"]},
             "lookup_calls": {"jira": run.jira.calls, "salesforce": run.salesforce.calls}}
 
 

@@ -70,3 +70,16 @@ def test_side_filter_and_validation(store: StateStore, run_id: str) -> None:
     with pytest.raises(StateStoreError, match="missing column"):
         store.upsert_rejects(pd.DataFrame([{"side": "jira", "record_id": "SUP-1"}]), run_id=run_id,
                              mapping="accounts")
+
+
+def test_close_rejects_by_row_id_leaves_the_others_open(store: StateStore, run_id: str) -> None:
+    store.upsert_rejects(pd.DataFrame([_reject(), _reject(code="REQUIRED_FIELD_MISSING"), _reject("500B")]),
+                         run_id=run_id, mapping="accounts")
+    rows = store.rejects("accounts").set_index(["record_id", "code"])
+    target = int(rows.loc[("500A", "REQUIRED_FIELD_MISSING"), "id"])
+    assert store.close_rejects("other", [target]) == 0  # another mapping's ids are not this one's
+    assert store.close_rejects("accounts", [target, target]) == 1
+    assert store.close_rejects("accounts", [target]) == 0  # already closed
+    left = store.rejects("accounts")
+    assert sorted(zip(left["record_id"], left["code"], strict=True)) == [
+        ("500A", "FIELD_CUSTOM_VALIDATION_EXCEPTION"), ("500B", "FIELD_CUSTOM_VALIDATION_EXCEPTION")]

@@ -1,0 +1,54 @@
+"""Reading named records: SOQL `Id IN (...)` queries and JQL `key in (...)` searches, chunked and quoted.
+
+Used where the ids are known rather than a time window: the reconciliation's counterparts and the
+sync's replay of open rejects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from sfjira.exceptions import ApiError
+from sfjira.hooks.jql import jql_string
+from sfjira.hooks.soql import check_fields, check_sobject, soql_literal
+from sfjira.hooks.soql_condition import where_clause
+
+log = logging.getLogger(__name__)
+
+CHUNK = 200  # ids per SOQL `Id IN (...)` (well inside SOQL's 100,000-character limit), keys per JQL search
+
+
+def by_id_soqls(sobject: str, fields: Sequence[str], ids: Sequence[str], where: str | None = None,
+                chunk: int = CHUNK) -> list[str]:
+    """`SELECT <fields> FROM <object> WHERE Id IN (...)`, `chunk` quoted ids per query, ANDed with the
+    mapping's `where` condition (checked to be one condition) when given."""
+    check_sobject(sobject)
+    columns = ", ".join(check_fields(fields))
+    clause = where_clause(where)
+    extra = f" AND {clause}" if clause is not None else ""
+    return [f"SELECT {columns} FROM {sobject} WHERE Id IN "
+            f"({', '.join(soql_literal(i) for i in ids[start:start + chunk])}){extra}"
+            for start in range(0, len(ids), chunk)]
+
+
+def pages_by_key(search: Callable[[str], Iterable[Sequence[Any]]], keys: Sequence[str],
+                 chunk: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """Issue pages by key, `chunk` quoted keys per `key in (...)` search. JQL refuses a whole search
+    naming one issue that does not exist, so a refused chunk is asked key by key and the keys Jira does
+    not know are skipped (they are gone)."""
+    for start in range(0, len(keys), chunk):
+        part = keys[start:start + chunk]
+        try:
+            yield from list(search(f"key in ({', '.join(jql_string(k) for k in part)})"))
+        except ApiError as exc:
+            if exc.status != 400:
+                raise
+            for key in part:
+                try:
+                    yield from list(search(f"key = {jql_string(key)}"))
+                except ApiError as one:
+                    if one.status != 400:
+                        raise
+                    log.info("Jira: %s does not exist (any more)", key)
