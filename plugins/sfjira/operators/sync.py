@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
-from sfjira.operators.failures import fail_terminal_errors
 from sfjira.sync.run import SyncRun, Window
 
 
@@ -25,8 +24,6 @@ class SyncStepOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("mapping_file", "salesforce_conn_id", "jira_conn_id", "state_conn_id")
     upstream_steps: ClassVar[tuple[str, ...]] = ()
-    decides_window: ClassVar[bool] = False
-    """The extracts decide the run's window; later steps take the one they read (see sfjira.sync.cursor)."""
     ui_color = "#e8f4fa"
 
     def __init__(self, *, mapping_file: str, salesforce_conn_id: str = "salesforce_default",
@@ -43,31 +40,25 @@ class SyncStepOperator(BaseOperator):
 
     def sync_run(self, context: Any) -> SyncRun:
         from sfjira.mapping import load_mapping
-        from sfjira.sync import cursor
 
         params = context["params"]
         overlap = load_mapping(self.mapping_file).overlap_delta
         window = Window.for_interval(context["data_interval_start"], context["data_interval_end"], overlap,
                                      full=bool(params.get("full_resync")))
-        run = SyncRun(mapping_file=self.mapping_file, dag_id=self.dag_id, airflow_run_id=context["run_id"],
-                      window=window, dry_run=bool(params.get("dry_run")), salesforce_conn_id=self.salesforce_conn_id,
-                      jira_conn_id=self.jira_conn_id, state_conn_id=self.state_conn_id,
-                      replay=bool(params.get("replay_rejects")))
-        # Not the interval alone: the committed cursor decides where the run reads from.
-        run.window = cursor.for_step(run, context, overlap, decides=self.decides_window)
-        return run
+        return SyncRun(mapping_file=self.mapping_file, dag_id=self.dag_id, airflow_run_id=context["run_id"],
+                       window=window, dry_run=bool(params.get("dry_run")), salesforce_conn_id=self.salesforce_conn_id,
+                       jira_conn_id=self.jira_conn_id, state_conn_id=self.state_conn_id,
+                       replay=bool(params.get("replay_rejects")))
 
     def upstream(self, context: Any) -> dict[str, dict[str, Any]]:
         ti = context["ti"]
         return {step: ti.xcom_pull(task_ids=step) or {} for step in self.upstream_steps}
 
-    @fail_terminal_errors
     def execute(self, context: Any) -> dict[str, Any]:
         run, upstream = self.sync_run(context), self.upstream(context)
         # Steps after the plan write under the plan's state-store run (see SyncRun.state_run).
         run.state_run = upstream.get("plan", {}).get("state_run")
-        out = self.step(run, upstream)
-        return {**out, "window": run.window.as_dict()} if self.decides_window else out
+        return self.step(run, upstream)
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         raise NotImplementedError
@@ -75,8 +66,6 @@ class SyncStepOperator(BaseOperator):
 
 class ExtractSalesforceOperator(SyncStepOperator):
     """Changed and deleted records of the window (one queryAll) -> Parquet."""
-
-    decides_window = True
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         from sfjira.sync.extract import extract_salesforce
@@ -86,8 +75,6 @@ class ExtractSalesforceOperator(SyncStepOperator):
 
 class ExtractJiraOperator(SyncStepOperator):
     """Issues updated in the window (minute-widened JQL, exact filter) -> Parquet."""
-
-    decides_window = True
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         from sfjira.sync.extract import extract_jira
