@@ -35,6 +35,7 @@ from sfjira.hooks.payload import jsonable
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.workflow import WorkflowMap
 from sfjira.http import BearerAuth, CallCounter, ResilientSession, RetryPolicy, TransportPolicy
+from sfjira.http.retry import transport_transient
 from sfjira.identity.keys import issue_segment, segment
 
 __all__ = ["JiraSyncHook", "adf_to_text", "issues_to_frame", "text_to_adf"]
@@ -168,7 +169,8 @@ class JiraSyncHook(JiraHook):
                                   data=jsonable(body) if body is not None else None, advanced_mode=True)
         except requests.RequestException as exc:
             raise ApiError(f"Jira {action or path} failed: {type(exc).__name__} talking to Jira",
-                           code="CONNECTION_FAILED", fix="check the host and CA bundle; the call was already "
+                           code="CONNECTION_FAILED", transient=transport_transient(exc),
+                           fix="check the host and CA bundle; the call was already "
                            "retried with backoff") from exc
 
     def _api(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sfjira.hooks.errors import QueryError, empty_window
+
 JQL_MINUTE_FORMAT = "%Y/%m/%d %H:%M"
 _CUSTOM_FIELD = re.compile(r"^(?:customfield_(\d+)|cf\[(\d+)\])$")
 _PROPERTY_JQL = re.compile(r"^issue\.property\[([\w.-]+)\]\.([\w.]+)$")  # issue.property[sfjira].sfid
@@ -31,7 +33,9 @@ def user_zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"the Jira user's timeZone {name!r} is not an IANA zone name") from None
+        raise QueryError(f"the Jira user's timeZone {name!r} is not an IANA zone name",
+                         fix="set the time zone in the Jira profile of the connection's user to a named zone, "
+                             "e.g. Europe/Berlin") from None
 
 
 def _readings(wall: datetime, zone: ZoneInfo) -> list[datetime]:
@@ -43,9 +47,10 @@ def minute_bounds(since: datetime, until: datetime, zone: ZoneInfo) -> tuple[str
     """JQL literals (user's zone, minute precision) for a window containing [since, until)."""
     for name, value in (("since", since), ("until", until)):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+            raise QueryError(f"{name} must be a timezone-aware datetime, got {value!r}",
+                             fix="pass an aware datetime, e.g. the DAG run's data_interval_start")
     if until <= since:
-        raise ValueError(f"empty window: until ({until.isoformat()}) must be after since ({since.isoformat()})")
+        raise empty_window(since, until)
     minute = timedelta(minutes=1)
     lower = since.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
     while max(_readings(lower, zone)) > since:
@@ -82,8 +87,9 @@ class SfidLocation:
             return cls(field_id=f"customfield_{match.group(1) or match.group(2)}")
         if match := _PROPERTY_JQL.match(spec.strip()) or _PROPERTY_SHORT.match(spec.strip()):
             return cls(property_key=match.group(1), property_path=match.group(2))
-        raise ValueError(f"cannot tell where the Salesforce id lives from {spec!r}: use a custom field "
-                         "(customfield_10050 or cf[10050]) or an issue property path (sfjira.sfid)")
+        raise QueryError(f"cannot tell where the Salesforce id lives from {spec!r}",
+                         fix="use a custom field (customfield_10050 or cf[10050]) or an issue property path "
+                             "(sfjira.sfid)")
 
     @property
     def jql_term(self) -> str:

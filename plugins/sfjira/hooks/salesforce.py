@@ -30,7 +30,7 @@ from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.salesforce_oauth import OAuthSettings, Token, extra, request_token
 from sfjira.hooks.secrets import mask
 from sfjira.hooks.soql import check_fields, check_sobject, deleted_soql, incremental_soql, require_aware
-from sfjira.http import CallCounter, ResilientSession, RetryPolicy, TransportPolicy
+from sfjira.http import CallCounter, ResilientSession, RetryPolicy, TransportPolicy, transport_transient
 from sfjira.identity.keys import is_sfid, preview, segment
 
 __all__ = ["SalesforceSyncHook", "records_to_frame"]
@@ -195,7 +195,7 @@ class SalesforceSyncHook(SalesforceHook):
                            code=code, fix=_ERROR_FIXES.get(code, "see the Salesforce REST API error code")) from exc
         except requests.RequestException as exc:
             raise ApiError(f"Salesforce {action} failed: {type(exc).__name__} talking to the instance",
-                           code="CONNECTION_FAILED",
+                           code="CONNECTION_FAILED", transient=transport_transient(exc),
                            fix="check that the instance URL is reachable and the CA bundle is right; "
                                "the call was already retried with backoff") from exc
 

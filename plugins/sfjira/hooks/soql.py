@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sfjira.hooks.errors import QueryError, empty_window
 from sfjira.hooks.soql_condition import where_clause
 
 # Field paths: Name, Account.Name, Owner.Manager.Email, Jira_Key__c, ns__Field__c.
@@ -22,24 +23,24 @@ WATERMARK_FIELD = "SystemModstamp"
 
 def check_sobject(name: str) -> str:
     if not isinstance(name, str) or not _SOBJECT.match(name):
-        raise ValueError(f"invalid sObject name {name!r}: use the API name, e.g. Opportunity or Invoice__c")
+        raise QueryError(f"invalid sObject name {name!r}", fix="use the API name, e.g. Opportunity or Invoice__c")
     return name
 
 
 def check_fields(fields: Iterable[str]) -> list[str]:
     checked = list(fields)
     if not checked:
-        raise ValueError("no fields given: list the API names to select, e.g. ['Name', 'Account.Name']")
+        raise QueryError("no fields given", fix="list the API names to select, e.g. ['Name', 'Account.Name']")
     bad = [f for f in checked if not isinstance(f, str) or not _FIELD_PATH.match(f)]
     if bad:
-        raise ValueError(f"invalid field name(s) {bad}: use API names or relationship paths like Account.Name")
+        raise QueryError(f"invalid field name(s) {bad}", fix="use API names or relationship paths like Account.Name")
     return checked
 
 
 def require_aware(value: datetime, name: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime (e.g. the DAG run's data_interval_start), "
-                         f"got {value!r}")
+        raise QueryError(f"{name} must be a timezone-aware datetime, got {value!r}",
+                         fix="pass an aware datetime, e.g. the DAG run's data_interval_start")
     return value
 
 
@@ -74,7 +75,7 @@ def soql_literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"cannot use {value!r} in SOQL")
+            raise QueryError(f"cannot use {value!r} in SOQL", fix="compare with a finite number")
         return repr(value)
     if isinstance(value, datetime):
         return soql_datetime(value)
@@ -95,7 +96,7 @@ def incremental_soql(sobject: str, fields: Sequence[str], since: datetime, until
     require_aware(since, "since")
     require_aware(until, "until")
     if until <= since:
-        raise ValueError(f"empty window: until ({until.isoformat()}) must be after since ({since.isoformat()})")
+        raise empty_window(since, until)
     columns = ["Id", WATERMARK_FIELD, *[f for f in check_fields(fields) if f not in ("Id", WATERMARK_FIELD)]]
     conditions = [window_bounds(since, until)]
     if (clause := where_clause(where)) is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sfjira.http.accounting import CallCounter, endpoint_of
 from sfjira.http.auth import BearerAuth
-from sfjira.http.retry import Decision, RetryPolicy, parse_retry_after
+from sfjira.http.retry import Decision, RetryPolicy, parse_retry_after, transport_transient
 from sfjira.http.session import ResilientSession
 from sfjira.http.tls import PinnedCAAdapter, resolve_verify
 from sfjira.http.transport import PlainHttpGuard, TransportPolicy, insecure_tls_connections
@@ -22,4 +22,5 @@ __all__ = [
     "insecure_tls_connections",
     "parse_retry_after",
     "resolve_verify",
+    "transport_transient",
 ]

@@ -27,6 +27,8 @@ from typing import Any
 import requests
 import urllib3
 
+from sfjira.exceptions import ConfigError
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # The server answered without doing the work, so even a POST may be sent again.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
@@ -51,6 +53,14 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
+
+
+def transport_transient(exc: BaseException) -> bool:
+    """A transport error that may pass on another try (refused, reset, timed out); TLS and URL errors
+    are configuration and will not."""
+    if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.InvalidURL):
+        return False
+    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
 
 
 def _sent_nothing(exc: BaseException) -> bool:
@@ -91,10 +101,12 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"retry max_attempts must be >= 1, got {self.max_attempts}")
+            raise ConfigError(f"retry max_attempts must be >= 1, got {self.max_attempts}",
+                              fix="set the connection extra retry_max_attempts to 1 or more")
         for name in ("base_delay", "max_delay", "max_total"):
             if getattr(self, name) < 0:
-                raise ValueError(f"retry {name} must be >= 0 seconds, got {getattr(self, name)}")
+                raise ConfigError(f"retry {name} must be >= 0 seconds, got {getattr(self, name)}",
+                                  fix=f"set the connection extra retry_{name} to 0 or more seconds")
 
     @classmethod
     def from_extras(cls, extras: Mapping[str, Any]) -> RetryPolicy:
@@ -108,7 +120,9 @@ class RetryPolicy:
                 try:
                     kwargs[key] = cast(raw)
                 except (TypeError, ValueError):
-                    raise ValueError(f"connection extra retry_{key} must be a number, got {raw!r}") from None
+                    raise ConfigError(f"connection extra retry_{key} must be a number, got {raw!r}",
+                                      fix=f"write retry_{key} as a plain number in the connection's extra") \
+                        from None
         return cls(**kwargs)
 
     def backoff(self, attempt: int) -> float:
@@ -147,7 +161,7 @@ class RetryPolicy:
         """Decide after a transport error (connection refused/reset, timeout)."""
         if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.InvalidURL):
             return Decision(False, reason="TLS or URL error (configuration, not transient)")
-        if not isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        if not transport_transient(exc):
             return Decision(False)
         if method.upper() not in IDEMPOTENT_METHODS and not _sent_nothing(exc):
             return Decision(False, reason=f"{type(exc).__name__} on {method.upper()} (may have been applied)")

@@ -112,6 +112,7 @@ class ResilientSession(requests.Session):
             f"{self.system} rate limit hit on {key}: {reason}",
             status=response.status_code,
             code="RATE_LIMITED",
+            transient=True,  # a rate window resets within minutes, unlike a daily limit
             fix=f"let the {self.system} rate limit reset (see Retry-After) and rerun the task; lower the "
                 "sync frequency or page size, or raise `retry_max_total` in the connection extra",
         )

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from sfjira.operators.sync import SyncStepOperator
 from sfjira.reconcile.run import SCOPE_ALL, ReconcileRun
 
@@ -69,13 +67,10 @@ class DriftLimitOperator(ReconcileStepOperator):
         super().__init__(**kwargs)
 
     def step(self, run: Any, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        from sfjira.reconcile.result import DriftLimitExceeded
         from sfjira.reconcile.steps import limit_step
 
-        try:
-            return limit_step(run, upstream["compare"])
-        except DriftLimitExceeded as exc:
-            raise AirflowFailException(str(exc)) from exc
+        # DriftLimitExceeded is terminal: the base's execute turns it into AirflowFailException.
+        return limit_step(run, upstream["compare"])
 
 
 class HealOperator(ReconcileStepOperator):

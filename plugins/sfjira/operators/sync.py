@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
+from sfjira.operators.failures import fail_terminal_errors
 from sfjira.sync.run import SyncRun, Window
 
 
@@ -54,6 +55,7 @@ class SyncStepOperator(BaseOperator):
         ti = context["ti"]
         return {step: ti.xcom_pull(task_ids=step) or {} for step in self.upstream_steps}
 
+    @fail_terminal_errors
     def execute(self, context: Any) -> dict[str, Any]:
         run, upstream = self.sync_run(context), self.upstream(context)
         # Steps after the plan write under the plan's state-store run (see SyncRun.state_run).

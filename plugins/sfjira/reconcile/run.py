@@ -12,11 +12,17 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from sfjira.exceptions import ConfigError
 from sfjira.sync.run import SyncRun, Window
 
 SCOPE_ALL = "all"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SCOPE_PATTERN = r"^(all|\d{4}-\d{2}-\d{2})$"
+
+
+def bad_param(message: str, fix: str) -> ConfigError:
+    """A DAG run param the reconciliation cannot use: terminal, a retry sees the same conf."""
+    return ConfigError(message, code="RECONCILE_PARAM_INVALID", fix=fix)
 
 
 def parse_scope(scope: object) -> dt.datetime | None:
@@ -29,8 +35,8 @@ def parse_scope(scope: object) -> dt.datetime | None:
             return dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC)
         except ValueError:
             pass
-    raise ValueError(f"scope must be \"all\" or a date YYYY-MM-DD (records changed since that day, UTC), "
-                     f"got {scope!r}")
+    raise bad_param(f"scope must be \"all\" or a date YYYY-MM-DD (records changed since that day, UTC), "
+                    f"got {scope!r}", "trigger with scope \"all\" or e.g. \"2026-03-01\"")
 
 
 def parse_limit(limit: object) -> int | None:
@@ -38,7 +44,8 @@ def parse_limit(limit: object) -> int | None:
     if limit is None or limit == "":
         return None
     if isinstance(limit, bool) or not isinstance(limit, int | str) or not str(limit).strip().isdigit():
-        raise ValueError(f"fail_on_drift_above must be empty (off) or a whole number >= 0, got {limit!r}")
+        raise bad_param(f"fail_on_drift_above must be empty (off) or a whole number >= 0, got {limit!r}",
+                        "trigger with fail_on_drift_above empty or a count such as 100")
     return int(limit)
 
 
@@ -56,7 +63,8 @@ class ReconcileRun(SyncRun):
         self.since = parse_scope(self.scope)
         self.fail_on_drift_above = parse_limit(self.fail_on_drift_above)
         if not isinstance(self.auto_heal, bool):
-            raise ValueError(f"auto_heal must be true or false, got {self.auto_heal!r}")
+            raise bad_param(f"auto_heal must be true or false, got {self.auto_heal!r}",
+                            "trigger with auto_heal true or false (a JSON boolean, not a string)")
 
     @classmethod
     def create(cls, *, mapping_file: str, dag_id: str, airflow_run_id: str, **kwargs: object) -> ReconcileRun:

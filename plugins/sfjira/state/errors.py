@@ -38,7 +38,7 @@ def db_error(err: sa.exc.DBAPIError, where: str) -> StateStoreError:
                                fix="the caller's input breaks a rule of the store; report it with this message")
     if err.connection_invalidated or any(word in detail.lower() for word in _UNAVAILABLE):
         return StateStoreError(
-            f"state store at {where} is unavailable: {detail}", code="STATE_UNAVAILABLE",
+            f"state store at {where} is unavailable: {detail}", code="STATE_UNAVAILABLE", transient=True,
             fix="check that the database of the `sfjira_state` connection is up and not locked by a stuck "
                 "process; the task can simply be retried")
     return StateStoreError(
