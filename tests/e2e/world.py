@@ -152,15 +152,16 @@ class World:
         return sync_dag(self.mapping(name))
 
     def run(self, name: str, *, full: bool = False, dry_run: bool = False, expect: str = "success",
-            dag: Any = None, run_after: dt.datetime | None = None, conf: dict[str, Any] | None = None) -> Run:
-        """One `dag.test()` run over the interval that contains now (or a full resync). The Airflow run id
-        is made from `run_after` (default now): passing an earlier run's value runs that same run again,
-        as clearing it in Airflow would."""
+            dag: Any = None, run_after: dt.datetime | None = None, at: dt.datetime | None = None,
+            conf: dict[str, Any] | None = None) -> Run:
+        """One `dag.test()` run over the interval that contains `at` (default now), or a full resync. The
+        Airflow run id is made from `run_after` (default now): passing an earlier run's value runs that
+        same run again, as clearing it in Airflow would."""
         from sfjira.dag_factory import covering_logical_date
         from sfjira.storage import run_path
 
         dag = dag or self.dag(name)
-        logical = covering_logical_date(self.mapping(name).schedule, dt.datetime.now(dt.UTC))
+        logical = covering_logical_date(self.mapping(name).schedule, at or dt.datetime.now(dt.UTC))
         dag_run = dag.test(logical_date=logical, run_after=run_after,
                            run_conf={"full_resync": full, "dry_run": dry_run, **(conf or {})})
         states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}

@@ -83,7 +83,7 @@ def _status(store: StateStore, args: argparse.Namespace) -> None:
     print(f"pending intents: {info['pending_intents']}")
     print(f"open rejects: {info['open_rejects']}")
     for side, value in sorted(info["watermarks"].items()):
-        print(f"watermark {side}: {value.isoformat()}")
+        print(f"cursor {side}: {value.isoformat()}")  # the committed cursor (sfjira.sync.cursor)
     if not info["recent_runs"].empty:
         print("recent runs:")
         print(info["recent_runs"].to_string(index=False))

@@ -25,6 +25,8 @@ class SyncStepOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("mapping_file", "salesforce_conn_id", "jira_conn_id", "state_conn_id")
     upstream_steps: ClassVar[tuple[str, ...]] = ()
+    decides_window: ClassVar[bool] = False
+    """The extracts decide the run's window; later steps take the one they read (see sfjira.sync.cursor)."""
     ui_color = "#e8f4fa"
 
     def __init__(self, *, mapping_file: str, salesforce_conn_id: str = "salesforce_default",
@@ -41,15 +43,19 @@ class SyncStepOperator(BaseOperator):
 
     def sync_run(self, context: Any) -> SyncRun:
         from sfjira.mapping import load_mapping
+        from sfjira.sync import cursor
 
         params = context["params"]
         overlap = load_mapping(self.mapping_file).overlap_delta
         window = Window.for_interval(context["data_interval_start"], context["data_interval_end"], overlap,
                                      full=bool(params.get("full_resync")))
-        return SyncRun(mapping_file=self.mapping_file, dag_id=self.dag_id, airflow_run_id=context["run_id"],
-                       window=window, dry_run=bool(params.get("dry_run")), salesforce_conn_id=self.salesforce_conn_id,
-                       jira_conn_id=self.jira_conn_id, state_conn_id=self.state_conn_id,
-                       replay=bool(params.get("replay_rejects")))
+        run = SyncRun(mapping_file=self.mapping_file, dag_id=self.dag_id, airflow_run_id=context["run_id"],
+                      window=window, dry_run=bool(params.get("dry_run")), salesforce_conn_id=self.salesforce_conn_id,
+                      jira_conn_id=self.jira_conn_id, state_conn_id=self.state_conn_id,
+                      replay=bool(params.get("replay_rejects")))
+        # Not the interval alone: the committed cursor decides where the run reads from.
+        run.window = cursor.for_step(run, context, overlap, decides=self.decides_window)
+        return run
 
     def upstream(self, context: Any) -> dict[str, dict[str, Any]]:
         ti = context["ti"]
@@ -60,7 +66,8 @@ class SyncStepOperator(BaseOperator):
         run, upstream = self.sync_run(context), self.upstream(context)
         # Steps after the plan write under the plan's state-store run (see SyncRun.state_run).
         run.state_run = upstream.get("plan", {}).get("state_run")
-        return self.step(run, upstream)
+        out = self.step(run, upstream)
+        return {**out, "window": run.window.as_dict()} if self.decides_window else out
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         raise NotImplementedError
@@ -68,6 +75,8 @@ class SyncStepOperator(BaseOperator):
 
 class ExtractSalesforceOperator(SyncStepOperator):
     """Changed and deleted records of the window (one queryAll) -> Parquet."""
+
+    decides_window = True
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         from sfjira.sync.extract import extract_salesforce
@@ -77,6 +86,8 @@ class ExtractSalesforceOperator(SyncStepOperator):
 
 class ExtractJiraOperator(SyncStepOperator):
     """Issues updated in the window (minute-widened JQL, exact filter) -> Parquet."""
+
+    decides_window = True
 
     def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
         from sfjira.sync.extract import extract_jira

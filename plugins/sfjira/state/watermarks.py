@@ -1,4 +1,5 @@
-"""Per mapping and side: the last point up to which changes are fully synced."""
+"""Per mapping and side: the committed cursor -- the point up to which changes are fully synced (the
+rules of reading and moving it are in sfjira.sync.cursor)."""
 
 from __future__ import annotations
 

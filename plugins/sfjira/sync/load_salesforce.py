@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira.storage import read_frame
+from sfjira.sync import cursor
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
@@ -41,9 +42,8 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
         counts["converged"] = len(quiet)
     # Every write of the run is done: the rejects of the records it carried through close.
     counts["rejects_closed"] = close_settled(run, plan_out)
-    for side in ("salesforce", "jira"):
-        if not run.window.full:
-            run.state.set_watermark(run.name, side, run.window.until, run_id=run.run_id)
+    # Both loads completed (this task runs only after load_jira succeeded): the cursor may move.
+    counts["cursor"] = cursor.commit(run)
     counts["api_calls"] = run.salesforce.calls
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls

@@ -53,7 +53,9 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
     summary = {
         "mapping": run.name,
         "dry_run": run.dry_run,
-        "window": [run.window.since.isoformat(), run.window.until.isoformat()],
+        # The window actually read and why (the cursor can widen it past the interval: sfjira.sync.cursor).
+        "window": {k: v for k, v in run.window.as_dict().items() if k != "full"},
+        "cursor": l_sf.get("cursor") or {},
         "sf_to_jira": {"read": ex_sf.get("changed", 0), "created": l_j.get("created", 0),
                        "updated": l_j.get("updated", 0), "planned_creates": counts.get("jira_create", 0),
                        "planned_updates": counts.get("jira_update", 0), "conflicts": counts.get("ledger", 0),
@@ -80,8 +82,10 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
 
 def format_summary(summary: dict[str, Any]) -> str:
     a, b = summary["sf_to_jira"], summary["jira_to_sf"]
-    calls = summary["api_calls"]
-    return (f"Salesforce->Jira created {a['created']} updated {a['updated']} skipped {a['skipped']} "
+    calls, window = summary["api_calls"], summary.get("window") or {}
+    read = (f"window [{window['since']}, {window['until']}) by {window['reason']}"
+            f"{' -- ' + window['note'] if window.get('note') else ''}; ") if window else ""
+    return (f"{read}Salesforce->Jira created {a['created']} updated {a['updated']} skipped {a['skipped']} "
             f"conflicts {a['conflicts']} rejected {a['rejected']}; Jira->Salesforce updated {b['updated']} "
             f"skipped {b['skipped']} rejected {b['rejected']}; transform rejects {summary['transform_rejects']}; "
             f"API calls Salesforce {calls['used']['salesforce']} (minimum {calls['minimum']['salesforce']}), "

@@ -25,18 +25,35 @@ FUTURE = dt.timedelta(days=1)
 
 @dataclass(frozen=True)
 class Window:
-    """The half-open interval [since, until) a run reads, overlap already applied."""
+    """The half-open interval [since, until) a run reads, overlap already applied, and why it starts
+    where it does (see sfjira.sync.cursor): "interval", "cursor (last committed <ts>)", "backfill" or
+    "full_resync"."""
 
     since: dt.datetime
     until: dt.datetime
     full: bool = False
+    reason: str = "interval"
+    note: str | None = None
+    """Set when the window reaches far behind its interval (read anyway; the summary says so)."""
 
     @classmethod
     def for_interval(cls, start: dt.datetime, end: dt.datetime, overlap: dt.timedelta, *, full: bool = False,
-                     now: dt.datetime | None = None) -> Window:
+                     now: dt.datetime | None = None, reason: str = "interval") -> Window:
         if full:
-            return cls(EPOCH, (now or dt.datetime.now(dt.UTC)) + FUTURE, True)
-        return cls(start - overlap, end)
+            return cls(EPOCH, (now or dt.datetime.now(dt.UTC)) + FUTURE, True, "full_resync")
+        return cls(start - overlap, end, reason=reason)
+
+    def as_dict(self) -> dict[str, object]:
+        """For XCom and the run summary."""
+        out: dict[str, object] = {"since": self.since.isoformat(), "until": self.until.isoformat(),
+                                  "reason": self.reason, "full": self.full}
+        return {**out, "note": self.note} if self.note else out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Window:
+        return cls(dt.datetime.fromisoformat(str(data["since"])), dt.datetime.fromisoformat(str(data["until"])),
+                   bool(data.get("full")), str(data.get("reason") or "interval"),
+                   str(data["note"]) if data.get("note") else None)
 
 
 @dataclass

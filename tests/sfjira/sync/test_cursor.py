@@ -1,0 +1,101 @@
+"""The committed cursor: which window a run reads, and when the cursor moves (state store on SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sfjira.state import StateStore
+from sfjira.sync import cursor
+from sfjira.sync.run import EPOCH, SyncRun, Window
+
+UTC = dt.UTC
+START = dt.datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+END = START + dt.timedelta(minutes=10)
+OVERLAP = dt.timedelta(minutes=10)
+MAPPING = Path(__file__).resolve().parents[3] / "include" / "mappings" / "case_to_bug.yaml"
+
+
+def test_without_a_cursor_a_run_reads_its_interval() -> None:
+    window = cursor.choose_window(START, END, OVERLAP, cursor=None)
+    assert (window.since, window.until, window.reason) == (START - OVERLAP, END, "interval")
+
+
+def test_a_cursor_at_or_past_the_interval_start_changes_nothing() -> None:
+    for mark in (START, END, END + dt.timedelta(days=3)):
+        assert cursor.choose_window(START, END, OVERLAP, cursor=mark) == Window(START - OVERLAP, END)
+
+
+def test_a_cursor_left_behind_widens_the_window_back_to_it() -> None:
+    mark = START - dt.timedelta(hours=2)
+    window = cursor.choose_window(START, END, OVERLAP, cursor=mark)
+    assert (window.since, window.until) == (mark - OVERLAP, END)
+    assert window.reason == f"cursor (last committed {mark.isoformat()})"
+    assert cursor.with_note(window, START, OVERLAP).note is None  # two hours behind: nothing to warn about
+
+
+def test_a_backfill_reads_its_own_window_whatever_the_cursor() -> None:
+    for mark in (None, START - dt.timedelta(days=2), END + dt.timedelta(days=2)):
+        window = cursor.choose_window(START, END, OVERLAP, cursor=mark, backfill=True)
+        assert (window.since, window.until, window.reason) == (START - OVERLAP, END, "backfill")
+
+
+def test_a_full_resync_reads_everything() -> None:
+    now = START + dt.timedelta(days=30)
+    window = cursor.choose_window(START, END, OVERLAP, cursor=START - dt.timedelta(days=1), full=True, now=now)
+    assert (window.since, window.full, window.reason) == (EPOCH, True, "full_resync")
+    assert window.until > now
+
+
+def test_a_window_far_behind_its_interval_is_read_whole_and_said() -> None:
+    mark = START - dt.timedelta(days=40)
+    window = cursor.with_note(cursor.choose_window(START, END, OVERLAP, cursor=mark), START, OVERLAP)
+    assert window.since == mark - OVERLAP  # correctness first: nothing is cut off
+    assert window.note and "40 days" in window.note
+    assert Window.from_dict(window.as_dict()) == window
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    with StateStore(f"sqlite:///{tmp_path / 'state.db'}") as opened:
+        yield opened
+
+
+def sync_run(store: StateStore, window: Window, *, dry_run: bool = False) -> SyncRun:
+    run = SyncRun(mapping_file=str(MAPPING), dag_id="sfjira_sync__case_to_bug",
+                  airflow_run_id=f"manual__{window.until.isoformat()}", window=window, dry_run=dry_run)
+    run.__dict__["state"] = store  # the real store, opened on a file instead of an Airflow connection
+    return run
+
+
+def test_commit_moves_both_sides_forward_and_never_back(store: StateStore) -> None:
+    name = sync_run(store, Window(START, END)).name
+    assert cursor.committed(store, name) is None
+    assert cursor.commit(sync_run(store, Window(START - OVERLAP, END))) == dict.fromkeys(cursor.SIDES, END.isoformat())
+    older = Window(START - dt.timedelta(hours=5), START - dt.timedelta(hours=4))
+    assert cursor.commit(sync_run(store, older)) == dict.fromkeys(cursor.SIDES, END.isoformat())
+    assert cursor.committed(store, name) == END
+
+
+def test_dry_runs_and_full_resyncs_never_move_it(store: StateStore) -> None:
+    assert cursor.commit(sync_run(store, Window(START, END), dry_run=True)) == {}
+    full = cursor.choose_window(START, END, OVERLAP, cursor=None, full=True)
+    assert cursor.commit(sync_run(store, full)) == {}
+    assert cursor.committed(store, sync_run(store, full).name) is None
+
+
+def test_a_backfill_moves_it_only_when_nothing_is_left_unread_before_it(store: StateStore) -> None:
+    name = sync_run(store, Window(START, END)).name
+    later = Window(END + dt.timedelta(hours=1), END + dt.timedelta(hours=2), reason="backfill")
+    assert cursor.commit(sync_run(store, later)) == {}  # no cursor yet: what came before is unknown
+    cursor.commit(sync_run(store, Window(START, END)))
+    assert cursor.commit(sync_run(store, later)) == {}  # a gap [END, later.since) is still unread
+    assert cursor.committed(store, name) == END
+    old = Window(START - dt.timedelta(days=3), START - dt.timedelta(days=2), reason="backfill")
+    assert cursor.commit(sync_run(store, old)) == dict.fromkeys(cursor.SIDES, END.isoformat())
+    adjoining = Window(END - OVERLAP, END + dt.timedelta(minutes=10), reason="backfill")
+    moved = (END + dt.timedelta(minutes=10)).isoformat()
+    assert cursor.commit(sync_run(store, adjoining)) == dict.fromkeys(cursor.SIDES, moved)
