@@ -26,6 +26,9 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Two workers, whole files per worker (module fixtures stay together): 12 min instead of 19 on 2 cores.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 test: $(STAMP) lint
 	bash .ci/pytest.sh $(BIN)/python $(PYTEST_ARGS)
 
