@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import ssl
 
 import pytest
 import requests
@@ -86,6 +87,7 @@ def test_transport_errors_split_by_whether_the_network_or_the_setup_failed() -> 
     assert transport_transient(requests.ConnectionError("refused"))
     assert transport_transient(requests.Timeout("slow"))
     assert not transport_transient(requests.exceptions.SSLError("certificate verify failed"))
+    assert transport_transient(requests.exceptions.SSLError(ssl.SSLEOFError(8, "EOF in violation of protocol")))
     assert not transport_transient(requests.exceptions.InvalidURL("no host"))
     assert not transport_transient(ValueError("not a transport error"))
 

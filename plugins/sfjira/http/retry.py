@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,11 +57,31 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 def transport_transient(exc: BaseException) -> bool:
-    """A transport error that may pass on another try (refused, reset, timed out); TLS and URL errors
-    are configuration and will not."""
-    if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.InvalidURL):
+    """A transport error that may pass on another try (refused, reset, timed out); a refused certificate,
+    a TLS protocol mismatch and a bad URL are configuration and will not. A connection reset or closed
+    in the middle of TLS also surfaces as an SSLError: that one is transient like any other reset."""
+    if isinstance(exc, requests.exceptions.InvalidURL) or _tls_misconfigured(exc):
         return False
     return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
+
+
+_TLS_CONFIG_REASONS = ("WRONG_VERSION_NUMBER", "UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION",
+                       "NO_PROTOCOLS_AVAILABLE", "CERTIFICATE_VERIFY_FAILED")
+
+
+def _tls_misconfigured(exc: BaseException) -> bool:
+    """Whether a certificate or protocol refusal is somewhere in the chain requests/urllib3 wrap around it."""
+    todo: list[Any] = [exc]
+    seen: set[int] = set()
+    while todo:
+        err = todo.pop()
+        if not isinstance(err, BaseException) or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, ssl.SSLCertVerificationError) or getattr(err, "reason", None) in _TLS_CONFIG_REASONS:
+            return True
+        todo += [*err.args, getattr(err, "reason", None), err.__cause__, err.__context__]
+    return isinstance(exc, requests.exceptions.SSLError) and "certificate verify failed" in str(exc).lower()
 
 
 def _sent_nothing(exc: BaseException) -> bool:
@@ -159,10 +180,8 @@ class RetryPolicy:
 
     def for_exception(self, method: str, exc: BaseException, attempt: int, waited: float) -> Decision:
         """Decide after a transport error (connection refused/reset, timeout)."""
-        if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.InvalidURL):
-            return Decision(False, reason="TLS or URL error (configuration, not transient)")
         if not transport_transient(exc):
-            return Decision(False)
+            return Decision(False, reason="not a passing network fault (refused certificate, TLS protocol, URL)")
         if method.upper() not in IDEMPOTENT_METHODS and not _sent_nothing(exc):
             return Decision(False, reason=f"{type(exc).__name__} on {method.upper()} (may have been applied)")
         return self._wait(attempt, waited, None, type(exc).__name__, limit_on_overflow=False)

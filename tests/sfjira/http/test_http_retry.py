@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -127,8 +128,18 @@ class TestExceptionDecisions:
     def test_read_timeout_retried_for_get(self) -> None:
         assert policy().for_exception("GET", requests.ReadTimeout("slow"), 1, 0.0).retry
 
-    def test_tls_errors_are_configuration_not_retried(self) -> None:
-        assert not policy().for_exception("GET", requests.exceptions.SSLError("bad cert"), 1, 0.0).retry
+    def test_a_refused_certificate_is_configuration_not_retried(self) -> None:
+        refused = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+        wrapped = requests.exceptions.SSLError(urllib3.exceptions.MaxRetryError(
+            None, "https://h/x", reason=urllib3.exceptions.SSLError(refused)))  # type: ignore[arg-type]
+        assert not policy().for_exception("GET", wrapped, 1, 0.0).retry
+
+    def test_a_connection_reset_inside_tls_is_retried(self) -> None:
+        # What the emulator's `reset` fault (an RST in the middle of TLS) looks like to requests.
+        eof = ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)")
+        wrapped = requests.exceptions.SSLError(urllib3.exceptions.MaxRetryError(
+            None, "https://h/x", reason=urllib3.exceptions.SSLError(eof)))  # type: ignore[arg-type]
+        assert policy().for_exception("GET", wrapped, 1, 0.0).retry
 
 
 class TestValidation:
