@@ -306,3 +306,20 @@ def test_cli_prints_the_catalog(fmt: str, capsys: pytest.CaptureFixture[str]) ->
         assert {r["code"]: r["retried"] for r in rows}["STATE_UNAVAILABLE"] is True
     else:
         assert out == error_catalog.markdown()
+
+
+def test_the_retry_story_of_the_docs_holds() -> None:
+    """docs/errors.md says: hook retries with exponential backoff and jitter, then Airflow's task retries
+    with exponential backoff capped at 10 minutes. Both halves, checked against the code."""
+    import datetime as dt
+    import random
+
+    from sfjira.dag_factory import default_args
+    from sfjira.http.retry import RetryPolicy
+
+    args = default_args()
+    assert args["retry_exponential_backoff"] and args["max_retry_delay"] == dt.timedelta(minutes=10)
+    assert "(10 minutes)" in error_catalog.INTRO and "retry_exponential_backoff" in error_catalog.INTRO
+    policy = RetryPolicy(base_delay=1.0, max_delay=100.0, rng=random.Random(3))
+    waits = [policy.backoff(4) for _ in range(20)]  # step 8 s: equal jitter keeps each wait in [4, 8]
+    assert all(4.0 <= w <= 8.0 for w in waits) and len(set(waits)) == len(waits)
