@@ -333,8 +333,9 @@ _ENTRIES: tuple[ErrorCode, ...] = (
     _e("STATE_MIGRATIONS_INVALID", "state", "error", "the migration steps of this release are inconsistent", False,
        "fix the STEPS list in sfjira.state.migrations", f"{_ST}.migrations"),
     # -- reconciliation ----------------------------------------------------------------------------------
-    _e("DRIFT_LIMIT_EXCEEDED", "reconcile", "error", "the reconciliation found more drift than its limit allows "
-       "healing", False, "read the drift report; raise the limit for this run if the drift is expected",
+    _e("DRIFT_LIMIT_EXCEEDED", "reconcile", "error", "the reconciliation found more drift rows than its "
+       "`fail_on_drift_above` param allows", False, "read the drift report of the run; heal with auto_heal=true, "
+       "or raise fail_on_drift_above if the drift is expected",
        "sfjira.reconcile.result.DriftLimitExceeded"),
     _e("RECONCILE_INPUT_INVALID", "reconcile", "error", "the reconciliation got frames it cannot compare", False,
        "report it with the message", "sfjira.reconcile.result.ReconcileInputError"),
