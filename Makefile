@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # The stamp changes whenever requirements.txt or pyproject.toml does, so an edited pin reinstalls.
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint unit venv lock clean bench
+.PHONY: demo test lint unit venv lock clean bench docs
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 
 test: $(STAMP) lint
 	bash .ci/pytest.sh $(BIN)/python $(PYTEST_ARGS)
+
+# docs/errors.md is generated from sfjira.error_catalog; a test fails when it is stale.
+docs: $(STAMP)
+	$(BIN)/python -m sfjira.cli errors --format markdown > docs/errors.md
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira import error_catalog
 from sfjira.storage import read_frame
 from sfjira.sync import cursor
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
@@ -153,11 +154,10 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
 
 
 def _sf_fix(err: Any) -> str:
+    """The catalog's fix for an errorCode it names (sfjira.error_catalog); a generic one otherwise."""
     code = getattr(err, "code", "")
-    if code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST":
-        return "add the value to the picklist in Salesforce, or map it in the mapping's value_map"
-    if code == "STRING_TOO_LONG":
-        return "set max_length with on_overflow: truncate on the field in the mapping"
+    if error_catalog.is_catalogued(code):
+        return error_catalog.fix_for(code)
     return "fix the value on the Jira side or the mapping; the next run retries the record"
 
 
