@@ -69,7 +69,7 @@ class _Describer:
         *relations, name = path.split(".")
         objects = [obj]
         for relation in relations:
-            following = []
+            following: list[str] = []
             for current in objects:
                 for f in (self.fields(current) or {}).values():
                     if f.get("relationshipName") == relation:

@@ -49,7 +49,7 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     out = {
         "records": write_frame(run.folder, "sf_records", frame[~deleted.to_numpy()].drop(columns=["IsDeleted"]),
                                pii=run.pii),
-        "deleted": write_frame(run.folder, "sf_deleted", frame.loc[deleted.to_numpy(), ["Id"]]),
+        "deleted": write_frame(run.folder, "sf_deleted", frame[deleted.to_numpy()][["Id"]]),
         "changed": int((~deleted).sum()),
         "deleted_count": int(deleted.sum()),
     }

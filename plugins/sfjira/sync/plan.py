@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -319,7 +319,7 @@ def _payloads(mapping: Mapping, writes: pd.DataFrame, target: pd.DataFrame, side
 
 def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii: PiiProtection) -> pd.DataFrame:
     """Conflicts with both values and the owner's decision (values of PII fields sealed)."""
-    stacked = d.conflict.stack()
+    stacked = cast("pd.Series", d.conflict.stack())  # one column level: stacks to a Series
     hits = stacked[stacked.astype(bool)]
     if not len(hits):
         return pd.DataFrame(columns=["run_id", "side", "action", "sf_id", "jira_key", "field", "before", "after",
@@ -328,7 +328,7 @@ def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii
     keys = hits.index.get_level_values(1)
     sf_vals = [d.sf_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
     j_vals = [d.jira_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
-    winners = [d.winner.at[i, k] for i, k in zip(ids, keys, strict=True)]
+    winners = [str(d.winner.at[i, k]) for i, k in zip(ids, keys, strict=True)]
     written = ["jira" if w == "salesforce" else "salesforce" for w in winners]
     before = [pii.seal_field(k, j if w == "salesforce" else s)
               for k, s, j, w in zip(keys, sf_vals, j_vals, winners, strict=True)]

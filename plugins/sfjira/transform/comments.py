@@ -19,6 +19,7 @@ Output `.frame` (indexed by the source comment id, rejected and echoed rows left
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sfjira.exceptions import TransformError
-from sfjira.mapping.model import Mapping
+from sfjira.mapping.model import CommentsMapping, FlowDirection, Mapping
 from sfjira.transform.rejects import Rejects
 from sfjira.values.arrowcol import STRING, bool_mask, null_mask, to_series
 from sfjira.values.coerce import text_of
@@ -35,6 +36,15 @@ from sfjira.values.numbers import decimal_text
 from sfjira.values.text import overflow_mask
 
 JIRA_COMMENT_LIMIT = 32767  # characters, Jira's default text-field limit
+
+
+class _Names(TypedDict):
+    """How a comments reject names what it is about (Rejects.add's naming arguments)."""
+    key: str
+    source: str
+    target: str
+    side: str
+    target_side: str
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,8 @@ def comments_to_salesforce(mapping: Mapping, jira_comments: pd.DataFrame) -> Com
                  created="created", parent_out="issue_key", limit=comments.salesforce.max_length, extra=extra)
 
 
-def _config(mapping: Mapping, direction: str):  # noqa: ANN202 - CommentsMapping, checked below
-    if mapping.comments is None or not mapping.comments.flows(direction):  # type: ignore[arg-type]
+def _config(mapping: Mapping, direction: FlowDirection) -> CommentsMapping:
+    if mapping.comments is None or not mapping.comments.flows(direction):
         raise TransformError(f"mapping `{mapping.name}` does not copy comments {direction}",
                              fix="add or widen the `comments:` section of the mapping")
     return mapping.comments
@@ -93,7 +103,8 @@ def _copy(mapping: Mapping, frame: pd.DataFrame, *, ids: str, parent: str, body:
     rejects = Rejects(mapping.name, "sf_to_jira" if origin == "Salesforce" else "jira_to_sf",
                       mapping.source_file, id_values)
     side, target_side = ("salesforce", "jira") if origin == "Salesforce" else ("jira", "salesforce")
-    names = {"key": "comments", "source": body, "target": "comment", "side": side, "target_side": target_side}
+    names: _Names = {"key": "comments", "source": body, "target": "comment", "side": side,
+                     "target_side": target_side}
     rejects.add(null_mask(text) & ~echo, "REQUIRED_MISSING", frame[body], detail="is empty: nothing to copy",
                 fix=f"none needed; delete the empty comment in {origin} to clear this reject", **names)
     header = pc.binary_join_element_wise(
