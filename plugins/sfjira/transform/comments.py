@@ -64,7 +64,7 @@ def comments_to_jira(mapping: Mapping, sf_comments: pd.DataFrame) -> CommentsRes
         seconds = pc.multiply(pc.cast(minutes, pa.float64()), 60)
         extra["timeSpentSeconds"] = pc.cast(pc.round(seconds), pa.int64()).cast(STRING)
     return _copy(mapping, sf_comments, ids="Id", parent=sf.parent_field, body=sf.body_field, origin="Salesforce",
-                 author="CreatedBy.Name", created="CreatedDate", parent_out="parent_sf_id",
+                 marker=comments.marker, author="CreatedBy.Name", created="CreatedDate", parent_out="parent_sf_id",
                  limit=JIRA_COMMENT_LIMIT, extra=extra)
 
 
@@ -76,8 +76,8 @@ def comments_to_salesforce(mapping: Mapping, jira_comments: pd.DataFrame) -> Com
         seconds, _ = decimal_text(jira_comments["timeSpentSeconds"])
         minutes = pc.divide(pc.cast(seconds, pa.float64()), 60)
         extra[str(comments.salesforce.duration_field)] = pc.cast(pc.round(minutes), pa.int64()).cast(STRING)
-    return _copy(mapping, jira_comments, ids="id", parent="issue_key", body="body", origin="Jira", author="author",
-                 created="created", parent_out="issue_key", limit=comments.salesforce.max_length, extra=extra)
+    return _copy(mapping, jira_comments, ids="id", parent="issue_key", body="body", origin="Jira",
+                 marker=comments.marker, author="author", created="created", parent_out="issue_key", limit=comments.salesforce.max_length, extra=extra)
 
 
 def _config(mapping: Mapping, direction: FlowDirection) -> CommentsMapping:
@@ -94,9 +94,8 @@ def _require(frame: pd.DataFrame, columns: list[str], side: str) -> None:
                              fix="extract them (see sfjira/transform/comments.py for the column contract)")
 
 
-def _copy(mapping: Mapping, frame: pd.DataFrame, *, ids: str, parent: str, body: str, origin: str, author: str,
-          created: str, parent_out: str, limit: int | None, extra: dict[str, pa.Array]) -> CommentsResult:
-    marker = mapping.comments.marker  # type: ignore[union-attr]
+def _copy(mapping: Mapping, frame: pd.DataFrame, *, ids: str, parent: str, body: str, origin: str, marker: str,
+          author: str, created: str, parent_out: str, limit: int | None, extra: dict[str, pa.Array]) -> CommentsResult:
     id_values = frame[ids].astype("str").to_numpy(dtype=object)
     text = pc.replace_substring_regex(text_of(frame[body])[0], r"\r\n?", "\n")
     echo = bool_mask(pc.starts_with(text, marker))
