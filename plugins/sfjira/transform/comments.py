@@ -77,7 +77,8 @@ def comments_to_salesforce(mapping: Mapping, jira_comments: pd.DataFrame) -> Com
         minutes = pc.divide(pc.cast(seconds, pa.float64()), 60)
         extra[str(comments.salesforce.duration_field)] = pc.cast(pc.round(minutes), pa.int64()).cast(STRING)
     return _copy(mapping, jira_comments, ids="id", parent="issue_key", body="body", origin="Jira",
-                 marker=comments.marker, author="author", created="created", parent_out="issue_key", limit=comments.salesforce.max_length, extra=extra)
+                 marker=comments.marker, author="author", created="created", parent_out="issue_key",
+                 limit=comments.salesforce.max_length, extra=extra)
 
 
 def _config(mapping: Mapping, direction: FlowDirection) -> CommentsMapping:
