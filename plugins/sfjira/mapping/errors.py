@@ -94,7 +94,7 @@ def _problem(error: Any, root: type[BaseModel]) -> Problem:
     return Problem(loc, error["msg"], f"see {README}")
 
 
-def _clean_loc(loc: tuple) -> tuple:
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """Drop pydantic's synthetic parts: the `name`/`arg` of a transform step, validator tags, `[key]`."""
     cleaned = tuple(p for p in loc if p != "[key]" and not (isinstance(p, str) and p.startswith("function-")))
     if len(cleaned) >= 2 and cleaned[-1] in ("name", "arg") and isinstance(cleaned[-2], int) \
@@ -103,7 +103,7 @@ def _clean_loc(loc: tuple) -> tuple:
     return cleaned
 
 
-def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
+def _allowed_keys(root: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     model: Any = root
     for part in loc:
         if isinstance(part, int):

@@ -22,8 +22,8 @@ class LiveUnavailable(SfJiraError):
 
 @dataclass
 class LiveSources:
-    describe: Callable[[str], dict]
-    jira_fields: list[dict]
+    describe: Callable[[str], dict[str, Any]]
+    jira_fields: list[dict[str, Any]]
     createmeta: Callable[[str, str], Any]
 
 
