@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sfjira.exceptions import MappingError
 from sfjira.mapping.yamlsrc import Path, SourceLines, format_path
@@ -65,7 +66,7 @@ def from_validation(exc: ValidationError, root: type[BaseModel]) -> list[Problem
     return [_problem(error, root) for error in exc.errors(include_url=False)]
 
 
-def _problem(error: Any, root: type[BaseModel]) -> Problem:
+def _problem(error: ErrorDetails, root: type[BaseModel]) -> Problem:
     loc = _clean_loc(tuple(error["loc"]))
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     last = loc[-1] if loc else ""

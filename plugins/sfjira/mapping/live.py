@@ -226,7 +226,8 @@ class _JiraFields:
         return None, f"Jira has no field `{ref}`", f"{hint}use a field id from GET /rest/api/3/field or its name"
 
 
-def jira_problems(mapping: Mapping, jira_fields: list[dict[str, Any]], createmeta: Any = None) -> list[Problem]:
+def jira_problems(mapping: Mapping, jira_fields: list[dict[str, Any]],
+                  createmeta: Any = None) -> list[Problem]:
     known = _JiraFields(jira_fields)
     problems: list[Problem] = []
     for path, f in _fields_with_paths(mapping):
@@ -324,8 +325,8 @@ def cross_problems(mapping: Mapping, describe: Describe, createmeta: Any) -> lis
 
 # -- entry points ----------------------------------------------------------------------------------
 
-def check_live(mapping: Mapping, *, describe: Describe | None = None, jira_fields: list[dict[str, Any]] | None = None,
-               createmeta: Any = None) -> None:
+def check_live(mapping: Mapping, *, describe: Describe | None = None,
+               jira_fields: list[dict[str, Any]] | None = None, createmeta: Any = None) -> None:
     """Run every check the given metadata allows; raise MappingProblems (code MAPPING_LIVE_MISMATCH)."""
     problems: list[Problem] = []
     if describe is not None:

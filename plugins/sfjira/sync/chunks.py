@@ -56,7 +56,8 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
         if decisions is not None and len(decisions):
             mine = decisions[decisions["sf_id"].isin(chunk[ids])].drop(columns=["run_id"], errors="ignore")
             # The ledger's column labels are strings; pandas-stubs can only promise Hashable.
-            outcome.ledger += cast("list[dict[str, Any]]", mine.astype(object).where(mine.notna(), None).to_dict("records"))
+            decided = mine.astype(object).where(mine.notna(), None).to_dict("records")
+            outcome.ledger += cast("list[dict[str, Any]]", decided)
         store.complete_intent(intent.intent_id, links=outcome.links, state=outcome.state,
                               ledger=_frame(outcome.ledger, run), rejects=_frame(outcome.rejects, run),
                               result=outcome.counts)

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira.exceptions import ApiError
+from sfjira.hooks.results import WriteResult
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
@@ -112,7 +113,7 @@ def _create_payload(run: SyncRun, sf_id: str, fields_json: str) -> dict[str, Any
     return payload
 
 
-def _create_fix(result: Any) -> str:
+def _create_fix(result: WriteResult) -> str:
     fields = sorted({f for e in result.errors for f in e.fields})
     where = f" ({', '.join(fields)})" if fields else ""
     return f"correct the Salesforce record's mapped value{where} or the mapping, then let the next run retry it"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira.hooks.results import WriteError
 from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import cursor
@@ -153,7 +154,7 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
     return run_chunks(run, "salesforce", "update", records, COLLECTION_MAX, write, decisions=conflicts)
 
 
-def _sf_fix(err: Any) -> str:
+def _sf_fix(err: WriteError | None) -> str:
     code = getattr(err, "code", "")
     if code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST":
         return "add the value to the picklist in Salesforce, or map it in the mapping's value_map"

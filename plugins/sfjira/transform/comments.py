@@ -64,8 +64,8 @@ def comments_to_jira(mapping: Mapping, sf_comments: pd.DataFrame) -> CommentsRes
         seconds = pc.multiply(pc.cast(minutes, pa.float64()), 60)
         extra["timeSpentSeconds"] = pc.cast(pc.round(seconds), pa.int64()).cast(STRING)
     return _copy(mapping, sf_comments, ids="Id", parent=sf.parent_field, body=sf.body_field, origin="Salesforce",
-                 marker=comments.marker, author="CreatedBy.Name", created="CreatedDate", parent_out="parent_sf_id",
-                 limit=JIRA_COMMENT_LIMIT, extra=extra)
+                 marker=comments.marker, author="CreatedBy.Name", created="CreatedDate",
+                 parent_out="parent_sf_id", limit=JIRA_COMMENT_LIMIT, extra=extra)
 
 
 def comments_to_salesforce(mapping: Mapping, jira_comments: pd.DataFrame) -> CommentsResult:
@@ -96,7 +96,8 @@ def _require(frame: pd.DataFrame, columns: list[str], side: str) -> None:
 
 
 def _copy(mapping: Mapping, frame: pd.DataFrame, *, ids: str, parent: str, body: str, origin: str, marker: str,
-          author: str, created: str, parent_out: str, limit: int | None, extra: dict[str, pa.Array]) -> CommentsResult:
+          author: str, created: str, parent_out: str, limit: int | None,
+          extra: dict[str, pa.Array]) -> CommentsResult:
     id_values = frame[ids].astype("str").to_numpy(dtype=object)
     text = pc.replace_substring_regex(text_of(frame[body])[0], r"\r\n?", "\n")
     echo = bool_mask(pc.starts_with(text, marker))
