@@ -23,8 +23,10 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m sfjira.demo
 
+# mypy reads [tool.mypy] in pyproject.toml (plugins/sfjira, checked strictly).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Two workers, whole files per worker (module fixtures stay together): 12 min instead of 19 on 2 cores.
 PYTEST_ARGS ?= -n 2 --dist loadfile
@@ -47,4 +49,4 @@ lock:
 	mv requirements.txt.new requirements.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .airflow .demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .airflow .demo

@@ -13,7 +13,7 @@ import sys
 from sfjira import error_catalog
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     help_text = "print the error catalog: every code, its meaning, whether it is retried, the fix"
     parser = commands.add_parser("errors", help=help_text, description=help_text)
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")

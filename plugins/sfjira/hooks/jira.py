@@ -372,7 +372,8 @@ class JiraSyncHook(JiraHook):
         issue = self._api("GET", path, params={"fields": "status,project,issuetype"}, action="get issue")
         fields = issue["fields"]
         workflow = self._workflows.setdefault((fields["project"]["key"], fields["issuetype"]["id"]), WorkflowMap())
-        current, taken = fields["status"]["name"], []
+        current: str = fields["status"]["name"]
+        taken: list[str] = []
         while current.casefold() != target_status.strip().casefold():
             available = self._api("GET", f"{path}/transitions", action="transitions").get("transitions", [])
             workflow.learn(current, available)

@@ -274,7 +274,7 @@ class SalesforceSyncHook(SalesforceHook):
     def describe(self, sobject: str) -> dict[str, Any]:
         """The sObject's describe result (fields, types, picklist values, relationships)."""
         check_sobject(sobject)
-        return self._call("describe", self.conn.restful, f"sobjects/{segment(sobject)}/describe")
+        return self._call("describe", self.conn.restful, f"sobjects/{segment(sobject)}/describe") or {}
 
     def key_prefix(self, sobject: str) -> str:
         """The first three characters of the ids of `sobject`'s records ("500" for Case), from its

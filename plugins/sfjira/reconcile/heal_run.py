@@ -29,9 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sfjira.mapping.model import FlowDirection
 from sfjira.reconcile.heal import HealPlan, heal_plan
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.reconcile.steps import read_sides, stored_result
+from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
@@ -41,7 +43,7 @@ from sfjira.transform import canonical_values
 
 log = logging.getLogger(__name__)
 
-DIRECTIONS = ("sf_to_jira", "jira_to_sf")
+DIRECTIONS: tuple[FlowDirection, ...] = ("sf_to_jira", "jira_to_sf")
 
 
 def heal_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
@@ -139,11 +141,11 @@ def _agreed_rows(run: ReconcileRun, cells: pd.DataFrame) -> pd.DataFrame:
     mapping = run.mapping
     stored = run.state.synced_state(run.name)
     stored = stored[stored["sf_id"].isin(cells["sf_id"])]
-    kept = {(r.sf_id, r.direction): dict(r.field_hashes or {}) for r in stored.itertuples()}
-    for cell in cells.itertuples():
+    kept = {(r.sf_id, r.direction): dict(r.field_hashes or {}) for r in each_row(stored)}
+    for cell in each_row(cells):
         f = mapping.field(cell.field)
         for direction in DIRECTIONS:
-            if f.flows(direction):  # type: ignore[arg-type]
+            if f.flows(direction):
                 kept.setdefault((cell.sf_id, direction), {})[cell.field] = cell.hash
     texts = {k: json.dumps({f: h for f, h in v.items() if h is not None}, sort_keys=True) for k, v in kept.items()}
     return pd.DataFrame({"sf_id": [k[0] for k in texts], "direction": [k[1] for k in texts],

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -55,7 +55,9 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
         outcome = writer(chunk, intent.resumed)
         if decisions is not None and len(decisions):
             mine = decisions[decisions["sf_id"].isin(chunk[ids])].drop(columns=["run_id"], errors="ignore")
-            outcome.ledger += mine.astype(object).where(mine.notna(), None).to_dict("records")
+            # The ledger's column labels are strings; pandas-stubs can only promise Hashable.
+            decided = mine.astype(object).where(mine.notna(), None).to_dict("records")
+            outcome.ledger += cast("list[dict[str, Any]]", decided)
         store.complete_intent(intent.intent_id, links=outcome.links, state=outcome.state,
                               ledger=_frame(outcome.ledger, run), rejects=_frame(outcome.rejects, run),
                               result=outcome.counts)

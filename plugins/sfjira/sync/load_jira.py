@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 
 from sfjira.exceptions import ApiError
+from sfjira.hooks.results import WriteResult
+from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.run import SyncRun
@@ -52,7 +54,7 @@ def recover_pending_creates(run: SyncRun) -> int:
     pending = run.state.pending_intents(run.name, "jira")
     pending = pending[(pending["op"] == "create") & (pending["run_id"] != run.run_id)] if len(pending) else pending
     found_total = 0
-    for intent in pending.itertuples():
+    for intent in each_row(pending):
         found = run.jira.find_by_sfids(intent.record_ids, _sfid_location(run), run.mapping.jira.project)
         links = pd.DataFrame({"sf_id": list(found), "jira_key": list(found.values())})
         if len(links):
@@ -79,10 +81,10 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
         existing = run.jira.find_by_sfids(chunk["sf_id"], _sfid_location(run), mapping.jira.project) if resumed \
             else {}
         todo = chunk[~chunk["sf_id"].isin(list(existing))]
-        payloads = [_create_payload(run, row.sf_id, row.fields) for row in todo.itertuples()]
+        payloads = [_create_payload(run, row.sf_id, row.fields) for row in each_row(todo)]
         results = run.jira.bulk_create(payloads) if payloads else []
-        ok = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if res.success]
-        bad = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if not res.success]
+        ok = [(row, res) for row, res in zip(each_row(todo), results, strict=True) if res.success]
+        bad = [(row, res) for row, res in zip(each_row(todo), results, strict=True) if not res.success]
         made = pd.DataFrame({"sf_id": [r.sf_id for r, _ in ok] + list(existing),
                              "jira_key": [x.key for _, x in ok] + list(existing.values()),
                              "jira_id": [x.id for _, x in ok] + [None] * len(existing)})
@@ -111,7 +113,7 @@ def _create_payload(run: SyncRun, sf_id: str, fields_json: str) -> dict[str, Any
     return payload
 
 
-def _create_fix(result: Any) -> str:
+def _create_fix(result: WriteResult) -> str:
     fields = sorted({f for e in result.errors for f in e.fields})
     where = f" ({', '.join(fields)})" if fields else ""
     return f"correct the Salesforce record's mapped value{where} or the mapping, then let the next run retry it"
@@ -119,7 +121,7 @@ def _create_fix(result: Any) -> str:
 
 def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) -> None:
     """A new issue starts in the workflow's first status; walk it to the mapped one."""
-    for row in created[created["status"].notna()].itertuples():
+    for row in each_row(created[created["status"].notna()]):
         _transition(run, row.sf_id, row.jira_key, row.status, outcome)
 
 
@@ -145,7 +147,7 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0})
         done = []
-        for row in chunk.itertuples():
+        for row in each_row(chunk):
             fields = json.loads(row.fields)
             try:
                 if fields:
@@ -178,7 +180,7 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"deletes_applied": 0})
-        for row in chunk.itertuples():
+        for row in each_row(chunk):
             if row.action == "transition":
                 if not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
                     continue
@@ -200,7 +202,7 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"comments_to_jira": 0})
         linked = []
-        for row in chunk.itertuples():
+        for row in each_row(chunk):
             created = run.jira.add_comment(row.jira_key, row.body)
             linked.append({"sf_comment_id": row.comment_id, "jira_comment_id": str(created["id"]),
                            "sf_parent_id": row.sf_id, "jira_key": row.jira_key, "origin": "salesforce"})

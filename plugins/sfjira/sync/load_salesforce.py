@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from sfjira import error_catalog
+from sfjira.hooks.results import WriteError
+from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import cursor
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
@@ -48,7 +50,7 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     counts["api_calls"] = run.salesforce.calls
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls
-        counts["jira_read_back"] = int((writes.get("kind") == "jira_owned").sum()) if len(writes) else 0
+        counts["jira_read_back"] = int((writes["kind"] == "jira_owned").sum()) if len(writes) else 0
     return counts
 
 
@@ -59,7 +61,7 @@ def _write_back(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
     that the new issue holds."""
     links = run.state.links(run.name, state="active")
     adopt = read_frame(plan["adopt"])
-    carried = adopt.loc[adopt["source"] == "salesforce_key", "sf_id"] if len(adopt) else []
+    carried: pd.Series | list[str] = adopt.loc[adopt["source"] == "salesforce_key", "sf_id"] if len(adopt) else []
     made = links[(links["updated_run"] == run.run_id) & ~links["sf_id"].isin(list(carried))]
     stale = links[links["sf_id"].isin(read_frame(plan["sf_rekey"])["sf_id"])]
     new = pd.concat([made, stale]).drop_duplicates("sf_id")
@@ -133,13 +135,13 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
     sobject = run.mapping.salesforce.object
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
-        payload = [{"Id": row.sf_id, **json.loads(row.fields)} for row in chunk.itertuples()]
+        payload = [{"Id": row.sf_id, **json.loads(row.fields)} for row in each_row(chunk)]
         results = run.salesforce.update_collection(payload, sobject)
         ok = [r.success for r in results]
         done = chunk[ok]
         outcome = ChunkOutcome(state=state_rows(done.dropna(subset=["js_hashes"])) if "js_hashes" in done else None,
                                counts={"sf_updated": sum(ok), "sf_rejected": len(ok) - sum(ok)})
-        for row, res, data in zip(chunk.itertuples(), results, payload, strict=True):
+        for row, res, data in zip(each_row(chunk), results, payload, strict=True):
             if res.success:
                 outcome.ledger += [ledger_row("salesforce", "update", row.sf_id, None, field=k, after=v,
                                               reason=row.kinds) for k, v in data.items() if k != "Id"]
@@ -153,7 +155,7 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
     return run_chunks(run, "salesforce", "update", records, COLLECTION_MAX, write, decisions=conflicts)
 
 
-def _sf_fix(err: Any) -> str:
+def _sf_fix(err: WriteError | None) -> str:
     """The catalog's fix for an errorCode it names (sfjira.error_catalog); a generic one otherwise."""
     code = getattr(err, "code", "")
     if error_catalog.is_catalogued(code):
@@ -168,11 +170,11 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
     sf = cm.salesforce
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
-        payload = [{sf.parent_field: row.sf_id, sf.body_field: row.body, **sf.values} for row in chunk.itertuples()]
+        payload = [{sf.parent_field: row.sf_id, sf.body_field: row.body, **sf.values} for row in each_row(chunk)]
         results = run.salesforce.create_collection(sf.object, payload)
         links = [{"sf_comment_id": res.id, "jira_comment_id": row.comment_id, "sf_parent_id": row.sf_id,
                   "jira_key": row.jira_key, "origin": "jira"}
-                 for row, res in zip(chunk.itertuples(), results, strict=True) if res.success]
+                 for row, res in zip(each_row(chunk), results, strict=True) if res.success]
         if links:
             run.state.upsert_comment_links(run.name, pd.DataFrame(links), run.run_id)
         return ChunkOutcome(counts={"comments_to_sf": len(links)})

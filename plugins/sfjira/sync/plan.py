@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from sfjira.identity.rules import empty_refused, leave_out, refused_sf_ids
 from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.pii import PiiProtection
 from sfjira.sync.payload import jira_value, salesforce_value
-from sfjira.transform import to_jira, to_salesforce
+from sfjira.transform import TransformResult, comments_to_jira, comments_to_salesforce, to_jira, to_salesforce
 
 STATUS = "status"
 PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "sf_rekey", "deletes", "ledger",
@@ -64,8 +64,8 @@ def _stored(synced: pd.DataFrame, direction: str) -> pd.DataFrame:
 @dataclass
 class _Sides:
     mapping: Mapping
-    sf: Any            # TransformResult from Salesforce
-    jira: Any          # TransformResult from Jira
+    sf: TransformResult    # from Salesforce
+    jira: TransformResult  # from Jira
     jira_by_sf: pd.DataFrame
     jira_meta_by_sf: pd.DataFrame
 
@@ -151,7 +151,8 @@ def _stale_keys(key_of: pd.Series, sf_key: pd.Series) -> pd.DataFrame:
                         dtype=object)
 
 
-def _creates(mapping: Mapping, sf: Any, new: np.ndarray, cloud: bool, pii: PiiProtection) -> pd.DataFrame:
+def _creates(mapping: Mapping, sf: TransformResult, new: np.ndarray, cloud: bool,
+             pii: PiiProtection) -> pd.DataFrame:
     fields = [f for f in mapping.fields_for("sf_to_jira")]
     target = sf.target[new]
     ids = sf.frame.index[new]
@@ -189,7 +190,7 @@ class _Decisions:
     touched: pd.Index          # records whose agreed hashes change without a write
 
 
-def _field_decisions(mapping: Mapping, sf: Any, jira_by_sf: pd.DataFrame, jira_meta: pd.DataFrame,
+def _field_decisions(mapping: Mapping, sf: TransformResult, jira_by_sf: pd.DataFrame, jira_meta: pd.DataFrame,
                      key_of: pd.Series, stored_sj: pd.DataFrame, stored_js: pd.DataFrame,
                      pii: PiiProtection) -> _Decisions:
     sf_linked = sf.frame[sf.frame.index.isin(key_of.index)]
@@ -269,7 +270,7 @@ def _agreed(f: FieldMapping, sf_h: pd.Series | None, j_h: pd.Series | None, wj: 
     return agreed
 
 
-def _writes(mapping: Mapping, sf: Any, jira_target: pd.DataFrame, d: _Decisions, key_of: pd.Series,
+def _writes(mapping: Mapping, sf: TransformResult, jira_target: pd.DataFrame, d: _Decisions, key_of: pd.Series,
             cloud: bool) -> dict[str, pd.DataFrame]:
     sj, js = hashes_json(d.new_sj), hashes_json(d.new_js)
     jira_rows = d.write_jira.any(axis=1) if len(d.write_jira.columns) else pd.Series(False, index=d.index)
@@ -319,7 +320,7 @@ def _payloads(mapping: Mapping, writes: pd.DataFrame, target: pd.DataFrame, side
 
 def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii: PiiProtection) -> pd.DataFrame:
     """Conflicts with both values and the owner's decision (values of PII fields sealed)."""
-    stacked = d.conflict.stack()
+    stacked = cast("pd.Series", d.conflict.stack())  # one column level: stacks to a Series
     hits = stacked[stacked.astype(bool)]
     if not len(hits):
         return pd.DataFrame(columns=["run_id", "side", "action", "sf_id", "jira_key", "field", "before", "after",
@@ -328,7 +329,7 @@ def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii
     keys = hits.index.get_level_values(1)
     sf_vals = [d.sf_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
     j_vals = [d.jira_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
-    winners = [d.winner.at[i, k] for i, k in zip(ids, keys, strict=True)]
+    winners = [str(d.winner.at[i, k]) for i, k in zip(ids, keys, strict=True)]
     written = ["jira" if w == "salesforce" else "salesforce" for w in winners]
     before = [pii.seal_field(k, j if w == "salesforce" else s)
               for k, s, j, w in zip(keys, sf_vals, j_vals, winners, strict=True)]
@@ -367,8 +368,6 @@ def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments:
               comment_links: pd.DataFrame | None, key_of: pd.Series, creating: pd.Index) -> dict[str, pd.DataFrame]:
     """New comments on linked records, and on records this run creates in Jira (their key is filled in
     by the load once the issue exists: the comments' window will not come round again)."""
-    from sfjira.transform import comments_to_jira, comments_to_salesforce
-
     out = {"comments_to_jira": pd.DataFrame(columns=["comment_id", "sf_id", "jira_key", "body"]),
            "comments_to_sf": pd.DataFrame(columns=["comment_id", "sf_id", "jira_key", "body"])}
     if mapping.comments is None:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from sfjira.identity.lookup import judge
 from sfjira.pii import is_sealed
+from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame, write_text
 from sfjira.sync.plan import PLAN_TABLES, Plan, build_plan
 from sfjira.sync.run import SyncRun
@@ -65,7 +66,7 @@ def render_diff(run: SyncRun, plan: Plan) -> str:
         if not len(table):
             continue
         lines += ["", f"## {title} ({len(table)})", ""]
-        for row in table.head(500).itertuples():
+        for row in each_row(table.head(500)):
             fields = {k: ("***" if k in masked else v) for k, v in json.loads(row.fields).items()}
             status = getattr(row, "status", None)
             extra = f" -> status {status}" if isinstance(status, str) else ""
