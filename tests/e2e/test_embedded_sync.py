@@ -3,46 +3,64 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, task
+import pytest
 
-from tests.e2e.world import World, make_cases
+from tests.e2e.world import REPO, World, make_cases
 
 GROUP = "crm"
+TEAM_DAG = '''
+from airflow.sdk import DAG, CronDataIntervalTimetable, task
+
+from sfjira import sync_params, sync_task_group
+from sfjira.dag_factory import start_date_of
+from sfjira.mapping import load_mapping
+
+mapping = load_mapping({path!r})
+with DAG("team_nightly", schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC"),
+         start_date=start_date_of(mapping), catchup=False, params=sync_params()) as dag:
+
+    @task
+    def prepare() -> str:
+        return "ready"
+
+    @task
+    def notify(ready: str) -> str:
+        return f"{{ready}}, synced"
+
+    ready = prepare()
+    ready >> sync_task_group(mapping, group_id={group!r}) >> notify(ready)
+'''
 
 
-def _team_dag(world: World, name: str) -> Any:
-    from sfjira import sync_params, sync_task_group
-    from sfjira.dag_factory import start_date_of
+def _team_dag(world: World, name: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The team's DAG file in a DAG bundle of its own (dag.test() runs only DAGs a bundle holds)."""
+    from airflow.dag_processing.dagbag import DagBag
 
-    mapping = world.mapping(name)
-    with DAG("team_nightly", schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC"),
-             start_date=start_date_of(mapping), catchup=False, params=sync_params(), auto_register=False) as dag:
-
-        @task
-        def prepare() -> str:
-            return "ready"
-
-        @task
-        def notify(ready: str) -> str:
-            return f"{ready}, synced"
-
-        ready = prepare()
-        sync = sync_task_group(mapping, group_id=GROUP)
-        done = notify(ready)
-        ready >> sync >> done
-    return dag
+    folder.mkdir()
+    (folder / "team_nightly.py").write_text(TEAM_DAG.format(path=str(world.mappings_dir / f"{name}.yaml"),
+                                                            group=GROUP))
+    local = "airflow.dag_processing.bundles.local.LocalDagBundle"
+    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps([
+        {"name": "dags-folder", "classpath": local, "kwargs": {"path": str(REPO / "dags")}},
+        {"name": "team", "classpath": local, "kwargs": {"path": str(folder)}}]))
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.import_errors == {}
+    return bag.dags["team_nightly"]
 
 
-def test_an_embedded_sync_runs_between_the_teams_own_tasks(world: World) -> None:
+def test_an_embedded_sync_runs_between_the_teams_own_tasks(world: World, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     world.variant("case_to_bug", "team_cases")
     cases = make_cases(world.sf, 4)
-    dag = _team_dag(world, "team_cases")
+    dag = _team_dag(world, "team_cases", tmp_path / "team_dags", monkeypatch)
 
     first = world.run("team_cases", dag=dag)
 
-    assert set(first.task_states.values()) == {"success"}, first.task_states
+    assert set(first.task_states.values()) == {"success"} and len(first.task_states) == 9, first.task_states
     assert world.xcom(first, "notify") == "ready, synced"
     report = world.xcom(first, f"{GROUP}.report")
     assert report["sf_to_jira"]["created"] == 4 and report["mapping"] == "team_cases"
