@@ -54,6 +54,8 @@ class CompareOperator(ReconcileStepOperator):
     """
 
     inputs = ("salesforce", "jira")
+    salesforce: dict[str, Any]
+    jira: dict[str, Any]
 
     def step(self, run: ReconcileRun) -> dict[str, Any]:
         from sfjira.reconcile.steps import compare_step  # local import: keeps DAG parsing fast
@@ -68,6 +70,7 @@ class DriftLimitOperator(ReconcileStepOperator):
     """
 
     inputs = ("compare",)
+    compare: dict[str, Any]
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["retries"] = 0  # the count will not change on a retry
@@ -89,6 +92,9 @@ class HealOperator(ReconcileStepOperator):
     """
 
     inputs = ("salesforce", "jira", "compare")
+    salesforce: dict[str, Any]
+    jira: dict[str, Any]
+    compare: dict[str, Any]
 
     def step(self, run: ReconcileRun) -> dict[str, Any]:
         from sfjira.reconcile.heal_run import heal_step  # local import: keeps DAG parsing fast

@@ -90,6 +90,8 @@ class TransformOperator(SyncStepOperator):
     """
 
     inputs = ("salesforce", "jira")
+    salesforce: dict[str, Any]
+    jira: dict[str, Any]
 
     def step(self, run: SyncRun) -> dict[str, Any]:
         from sfjira.sync.steps import transform_step  # local import: keeps DAG parsing fast
@@ -107,6 +109,9 @@ class PlanOperator(SyncStepOperator):
     """
 
     inputs = ("salesforce", "jira", "transformed")
+    salesforce: dict[str, Any]
+    jira: dict[str, Any]
+    transformed: dict[str, Any]
 
     def step(self, run: SyncRun) -> dict[str, Any]:
         from sfjira.sync.steps import plan_step  # local import: keeps DAG parsing fast
@@ -121,6 +126,7 @@ class LoadJiraOperator(SyncStepOperator):
     """
 
     inputs = ("plan",)
+    plan: dict[str, Any]
 
     def step(self, run: SyncRun) -> dict[str, Any]:
         from sfjira.sync.load_jira import load_jira  # local import: keeps DAG parsing fast
@@ -136,6 +142,8 @@ class LoadSalesforceOperator(SyncStepOperator):
     """
 
     inputs = ("plan", "jira_load")
+    plan: dict[str, Any]
+    jira_load: dict[str, Any]
 
     def step(self, run: SyncRun) -> dict[str, Any]:
         from sfjira.sync.load_salesforce import load_salesforce  # local import: keeps DAG parsing fast
@@ -152,6 +160,7 @@ class SyncReportOperator(SyncStepOperator):
     """
 
     inputs = ("steps",)
+    steps: dict[str, Any]
 
     def check_input(self, name: str, value: Any) -> None:
         super().check_input(name, value)

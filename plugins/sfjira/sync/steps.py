@@ -15,7 +15,7 @@ from sfjira.pii import is_sealed
 from sfjira.storage import read_frame, write_frame, write_text
 from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
 from sfjira.sync.run import SyncRun
-from sfjira.sync.transformed import read_result, transform_side, write_result
+from sfjira.sync.transformed import Side, read_result, transform_side, write_result
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,8 @@ def transform_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any
     as Parquet in the run folder (sfjira.sync.transformed). Reads only the extracts' files, so it runs
     again on the same extracts once a mapping is fixed."""
     out: dict[str, Any] = {}
-    for side, records in (("salesforce", sf_out["records"]), ("jira", jira_out["issues"])):
+    sides: tuple[tuple[Side, str], ...] = (("salesforce", sf_out["records"]), ("jira", jira_out["issues"]))
+    for side, records in sides:
         result = transform_side(run.mapping, side, read_frame(records))
         out[side] = write_result(run.folder, side, result, run.pii)
         out[f"{side}_kept"], out[f"{side}_rejects"] = len(result.frame), len(result.rejects)
