@@ -1,5 +1,5 @@
 """The sync DAG's operators: each builds the run's `SyncRun` from its context and its inputs, and calls
-one step. Wired by their inputs (sfjira.dag_factory.sync_task_group):
+one step. Wired by their inputs (as sfjira.dag_factory.add_sync_tasks does):
 
     ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", mapping_file=...)
     ex_j = ExtractJiraOperator(task_id="extract_jira", mapping_file=...)
