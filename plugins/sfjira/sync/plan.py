@@ -27,7 +27,7 @@ from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.pii import PiiProtection
 from sfjira.sync.payload import jira_value, salesforce_value
 from sfjira.sync.transformed import without
-from sfjira.transform import TransformResult, to_jira, to_salesforce
+from sfjira.transform import TransformResult, comments_to_jira, comments_to_salesforce, to_jira, to_salesforce
 
 STATUS = "status"
 PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "sf_rekey", "deletes", "ledger",
@@ -380,8 +380,6 @@ def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments:
               comment_links: pd.DataFrame | None, key_of: pd.Series, creating: pd.Index) -> dict[str, pd.DataFrame]:
     """New comments on linked records, and on records this run creates in Jira (their key is filled in
     by the load once the issue exists: the comments' window will not come round again)."""
-    from sfjira.transform import comments_to_jira, comments_to_salesforce
-
     out = {"comments_to_jira": pd.DataFrame(columns=["comment_id", "sf_id", "jira_key", "body"]),
            "comments_to_sf": pd.DataFrame(columns=["comment_id", "sf_id", "jira_key", "body"])}
     if mapping.comments is None:
