@@ -1,9 +1,9 @@
 """auto_heal: the drift `heal_plan` decided to repair, sent through the sync's own plan and load.
 
 There is no second write path. The state store is prepared so that the sync's rules reach the
-heal's decisions by themselves, then the sync's `plan_step`, `load_jira` and `load_salesforce` run
-on slices of the reconciliation's extract, under a run whose window is the full one (so no
-watermark moves):
+heal's decisions by themselves, then the sync's `transform_step`, `plan_step`, `load_jira` and
+`load_salesforce` run on slices of the reconciliation's extract, under a run whose window is the full
+one (so no watermark moves):
 
   field drift        the last-agreed hash of each healed field is set to the LOSER's current value:
                      the plan then sees the winner's side as changed and the loser's as not, and
@@ -38,7 +38,7 @@ from sfjira.storage import read_frame, write_frame
 from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
 from sfjira.sync.plan import record_hash_of
-from sfjira.sync.steps import plan_step
+from sfjira.sync.steps import plan_step, transform_step
 from sfjira.transform import canonical_values
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def _prepare_and_plan(run: ReconcileRun, plan: HealPlan, sf_out: dict[str, Any],
     jira_paths = {"issues": write_frame(run.folder, "heal_jira_issues", issues, pii=run.pii)}
     log.info("auto_heal: %d records, %d issues and %d Salesforce deletions go to the sync's plan", len(records),
              len(issues), len(deleted))
-    return plan_step(run, sf_paths, jira_paths)
+    return plan_step(run, sf_paths, jira_paths, transform_step(run, sf_paths, jira_paths))
 
 
 def _long(frame: pd.DataFrame, loser: str) -> pd.DataFrame:

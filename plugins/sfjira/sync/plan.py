@@ -22,10 +22,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from sfjira.identity.rules import empty_refused, leave_out, refused_sf_ids
+from sfjira.identity.rules import empty_refused, refused_keys, refused_sf_ids
 from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.pii import PiiProtection
 from sfjira.sync.payload import jira_value, salesforce_value
+from sfjira.sync.transformed import without
 from sfjira.transform import TransformResult, comments_to_jira, comments_to_salesforce, to_jira, to_salesforce
 
 STATUS = "status"
@@ -75,15 +76,27 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
                sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
                comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
                pii: PiiProtection | None = None) -> Plan:
-    """`refused`: the claims `sfjira.identity` refused (rules.REFUSED_COLUMNS); their records and issues
-    are left out of everything and become rejects. `pii`: the mapping's PII fields and key (default: from
-    the Airflow connection when the mapping declares PII): their hashes are keyed, conflict values sealed."""
+    """The transform and the plan in one call, on the extracted frames (the sync DAG runs them as two
+    tasks: sfjira.sync.steps). Arguments as `plan_transformed`."""
+    return plan_transformed(mapping, to_jira(mapping, sf_records), to_salesforce(mapping, jira_issues), sf_deleted,
+                            links, synced, cloud=cloud, run_id=run_id, sf_comments=sf_comments,
+                            jira_comments=jira_comments, comment_links=comment_links, refused=refused, pii=pii)
+
+
+def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult, sf_deleted: pd.DataFrame,
+                     links: pd.DataFrame, synced: pd.DataFrame, *, cloud: bool = True, run_id: str = "",
+                     sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
+                     comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
+                     pii: PiiProtection | None = None) -> Plan:
+    """The plan from both sides' transform results (`to_jira` of the Salesforce records, `to_salesforce`
+    of the Jira issues). `refused`: the claims `sfjira.identity` refused (rules.REFUSED_COLUMNS); their
+    records and issues are left out of everything and become rejects (their transform rejects go with
+    them). `pii`: the mapping's PII fields and key (default: from the Airflow connection when the mapping
+    declares PII): their hashes are keyed, conflict values sealed."""
     pii = pii if pii is not None else PiiProtection.for_mapping(mapping)
     refused = refused if refused is not None else empty_refused()
     barred = refused_sf_ids(refused)
-    sf_records, jira_issues = leave_out(refused, sf_records, jira_issues)
-    sf = to_jira(mapping, sf_records)
-    jr = to_salesforce(mapping, jira_issues)
+    sf, jr = without(sf, barred), without(jr, refused_keys(refused))
     active = links[links["state"] == "active"] if len(links) else links
     key_of = pd.Series(active["jira_key"].to_numpy(), index=active["sf_id"].to_numpy()) if len(active) else \
         pd.Series(dtype=object)
