@@ -11,6 +11,7 @@ import pandas as pd
 
 from sfjira.exceptions import ApiError
 from sfjira.storage import read_frame, write_frame
+from sfjira.sync import budget
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
@@ -25,6 +26,7 @@ PROPERTY_KEY = "sfjira"
 def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}
+    budget.check_salesforce(run, "load_jira writes")
     plan = plan_out["tables"]
     counts: dict[str, Any] = {"transform_rejects": record_plan_rejects(run, plan_out)}
     counts["recovered"] = recover_pending_creates(run)
@@ -39,6 +41,8 @@ def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     counts.update(_comments(run, read_frame(plan["comments_to_jira"])))
     counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
     counts["api_calls"] = run.jira.calls
+    counts["salesforce_api_calls"] = run.salesforce.calls  # the API budget check's (sync.budget)
+    counts.update(budget.figures(run))
     return counts
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira.storage import read_frame
-from sfjira.sync import cursor
+from sfjira.sync import budget, cursor
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
@@ -29,6 +29,7 @@ COLLECTION_MAX = 200  # sObject Collections' per-request maximum
 def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}
+    budget.check_salesforce(run, "load_salesforce writes")
     plan = plan_out["tables"]
     counts: dict[str, Any] = {}
     writes = pd.concat([_write_back(run, plan),
@@ -48,6 +49,7 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls
         counts["jira_read_back"] = int((writes.get("kind") == "jira_owned").sum()) if len(writes) else 0
+    counts.update(budget.figures(run))
     return counts
 
 
