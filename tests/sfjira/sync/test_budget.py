@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from emulators.common.process import EmulatorProcess
-from sfjira.emulator_env import salesforce_connection
+from sfjira.emulator_env import salesforce_connection, sqlite_state
 from sfjira.exceptions import SfJiraError, is_transient
 from sfjira.sync import budget
+from sfjira.sync.chunks import ChunkOutcome, run_chunks
 from sfjira.sync.run import SyncRun, Window
 
+SHIPPED_MAPPINGS = Path(__file__).resolve().parents[3] / "include" / "mappings"
 LIMITS = "GET /services/data/v62.0/limits"
 NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 
@@ -28,9 +32,32 @@ def org(sf_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Iterat
     sf_emulator.configure(api_daily_max=100_000)
 
 
-def _run() -> SyncRun:
-    return SyncRun(mapping_file="unused.yaml", dag_id="budget", airflow_run_id="r1", window=Window(NOW, NOW),
-                   salesforce_conn_id="sf_budget")
+def _run(mapping_file: str = "unused.yaml") -> SyncRun:
+    return SyncRun(mapping_file=mapping_file, dag_id="budget", airflow_run_id="r1", window=Window(NOW, NOW),
+                   salesforce_conn_id="sf_budget", state_conn_id="budget_state")
+
+
+def test_a_load_stops_between_chunks_and_keeps_what_it_wrote(org: EmulatorProcess, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("AIRFLOW_CONN_BUDGET_STATE", json.dumps(sqlite_state(str(tmp_path / "state.db"))))
+    run = _run(str(SHIPPED_MAPPINGS / "opportunity_to_epic.yaml"))
+    written: list[list[str]] = []
+
+    def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
+        run.salesforce.describe("Opportunity")  # one API call per chunk, like a collection write
+        written.append(list(chunk["sf_id"]))
+        return ChunkOutcome(counts={"updated": len(chunk)})
+
+    # The check before chunk 0 asks /limits (899 of 1000); chunk 0's call brings the org to 900: 90 %.
+    org.admin("PUT", "usage", {"used": 898})
+    rows = pd.DataFrame({"sf_id": ["006A", "006B", "006C"]})
+    with pytest.raises(budget.ApiBudgetExhausted) as err:
+        run_chunks(run, "salesforce", "update", rows, 1, write)
+    assert "stopped before salesforce update chunk 1" in str(err.value)
+    assert written == [["006A"]]
+    intents = run.state.intents(run.name)
+    assert list(zip(intents["chunk"], intents["status"], strict=True)) == [(0, "completed")], \
+        "the chunk written is recorded; the stopped one never began"
+    run.state.close()
 
 
 def test_under_the_share_passes_and_asks_limits_once(org: EmulatorProcess) -> None:
