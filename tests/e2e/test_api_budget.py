@@ -40,7 +40,8 @@ def test_a_load_stops_before_it_writes_once_the_share_is_used(
     before_loads = _usage(world)["used"]
     assert before_loads >= 2, "the extract's budget check and its query"
     # Other integrations have spent so much that the run's own reads bring the org to the share exactly
-    # when load_jira asks: the extract still starts (under the share), the load must not write.
+    # when load_jira asks before its first chunk: the extract still runs (under the share before and
+    # after its reads), the load must not write.
     _set_usage(world, THRESHOLD - before_loads - 1)
     world.clear_calls()
     monkeypatch.setenv("SFJIRA_TASK_RETRIES", "2")
@@ -54,7 +55,7 @@ def test_a_load_stops_before_it_writes_once_the_share_is_used(
     assert len(failed) == 1
     assert failed[0].startswith("terminal error, the task fails without retrying: [SF_API_BUDGET_EXHAUSTED] "
                                 f"Salesforce API budget spent: the org has used {THRESHOLD} of its {DAILY_MAX}")
-    assert "stopped before load_jira writes" in failed[0]
+    assert "stopped before jira create chunk 0" in failed[0]
     assert "fix: wait until the org's rolling 24-hour API usage drops below 90%" in failed[0]
     assert "salesforce_api_budget_share" in failed[0]
     assert _usage(world)["used"] == THRESHOLD, "the refused run made no call past the budget check"
@@ -85,6 +86,22 @@ def test_a_run_that_would_read_past_the_share_stops_before_it_reads(
     assert any("[SF_API_BUDGET_EXHAUSTED]" in m and "stopped before extract_salesforce reads" in m for m in failed)
     sf_calls = world.sf_emulator.calls()["by_endpoint"]
     assert not [e for e in sf_calls if "/query" in e], "no query was sent"
+    assert world.writes() == {"salesforce": {}, "jira": {}}
+
+
+def test_an_extract_whose_reads_reach_the_share_stops_the_run_before_the_plan(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    make_opportunities(world.sf, 2)
+    world.sf_emulator.configure(api_daily_max=DAILY_MAX)
+    _set_usage(world, THRESHOLD - 2)  # the check's /limits makes it 899, the extract's query 900
+    world.clear_calls()
+
+    run = world.run(MAPPING, expect="failed")
+
+    assert run.task_states["extract_salesforce"] == "failed" and run.task_states["plan"] != "success"
+    failed = [r.getMessage() for r in caplog.records if r.name == "sfjira.operators.failures"]
+    assert any("[SF_API_BUDGET_EXHAUSTED]" in m and "reached by this extract's reads" in m for m in failed)
+    assert _usage(world)["used"] == THRESHOLD
     assert world.writes() == {"salesforce": {}, "jira": {}}
 
 

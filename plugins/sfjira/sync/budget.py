@@ -8,14 +8,16 @@ free some. So the sync stops on its own while the org still has headroom: when t
 or over `[sfjira] salesforce_api_budget_share` (default 0.9) of the limit, it raises the terminal
 `ApiBudgetExhausted`
 
-- at the start of `extract_salesforce` (reads cost API calls as well: a run that would read past the
-  share stops before it reads; an extract in progress is not cut off -- it reads one bounded window,
-  about one call per 2,000 records, and the next check stops the run before anything is written);
-- at the start of each load step, before anything is written (`load_jira` too: Jira issues created
-  while Salesforce cannot take their keys back would only wait for a later run);
-- before each write chunk (`sync.chunks.run_chunks`), from the usage the last answer reported (no extra
-  call), so a load stops between chunks -- a chunk is one call -- and what it wrote stays recorded
-  under its completed intents.
+- at the start of `extract_salesforce`, before it reads (reads cost API calls as well), and again after
+  its reads from the last answer's header (no extra call): an extract in progress is not cut off -- it
+  reads one bounded window, about one call per 2,000 records -- but a run whose reads reached the share
+  stops before its plan and loads;
+- before each write chunk of the loads (`sync.chunks.run_chunks`; every API write of a load is a chunk,
+  so the first check comes before anything is written). The first check of a load task asks /limits
+  (`load_jira` too: Jira issues created while Salesforce cannot take their keys back would only wait
+  for a later run); later ones use the usage the last answer reported. A load stops between chunks --
+  a chunk is one call -- and what it wrote stays recorded under its completed intents. A load with
+  nothing to write makes no call for the budget.
 
 The usage compared is the whole org's, not only sfjira's: the share keeps the rest for the org's other
 integrations and its users.

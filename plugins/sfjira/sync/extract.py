@@ -61,6 +61,8 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
         cfields = list(dict.fromkeys([*COMMENT_FIELDS, sf.parent_field, sf.body_field]))
         cpages = _log_pages("Salesforce comments", hook.changed_records(sf.object, cfields, window.since, window.until))
         out["comments"] = write_frame(run.folder, "sf_comments", records_to_frame(cpages, cfields))
+    # The extract's own reads may have reached the share: stop here, before the plan and the loads.
+    budget.check_salesforce(run, "the plan and the loads (reached by this extract's reads)")
     out["api_calls"] = hook.calls
     out.update(budget.figures(run))
     log.info("Salesforce: %d changed and %d deleted %s records in [%s, %s)", out["changed"], out["deleted_count"],

@@ -29,7 +29,6 @@ COLLECTION_MAX = 200  # sObject Collections' per-request maximum
 def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}
-    budget.check_salesforce(run, "load_salesforce writes")
     plan = plan_out["tables"]
     counts: dict[str, Any] = {}
     writes = pd.concat([_write_back(run, plan),

@@ -63,7 +63,7 @@ def test_a_load_stops_between_chunks_and_keeps_what_it_wrote(org: EmulatorProces
 def test_under_the_share_passes_and_asks_limits_once(org: EmulatorProcess) -> None:
     org.admin("PUT", "usage", {"used": 500})
     run = _run()
-    assert budget.check_salesforce(run, "load_jira writes") == {"used": 501, "max": 1000}
+    assert budget.check_salesforce(run, "jira create chunk 0") == {"used": 501, "max": 1000}
     budget.check_salesforce(run, "jira create chunk 0")  # from the last answer: no second call
     assert run.salesforce.calls[LIMITS] == 1
     assert budget.figures(run) == {"api_usage": {"used": 501, "max": 1000}}
@@ -72,11 +72,11 @@ def test_under_the_share_passes_and_asks_limits_once(org: EmulatorProcess) -> No
 def test_at_the_share_stops_terminal_with_the_fix(org: EmulatorProcess) -> None:
     org.admin("PUT", "usage", {"used": 899})  # the /limits call itself makes it 900 of 1000: 90 %
     with pytest.raises(budget.ApiBudgetExhausted) as err:
-        budget.check_salesforce(_run(), "load_jira writes")
+        budget.check_salesforce(_run(), "jira create chunk 0")
     text = str(err.value)
     assert text.startswith("[SF_API_BUDGET_EXHAUSTED] Salesforce API budget spent: the org has used 900 of its "
                            "1000 daily API requests (90.0%)")
-    assert "stopped before load_jira writes" in text and "salesforce_api_budget_share" in text
+    assert "stopped before jira create chunk 0" in text and "salesforce_api_budget_share" in text
     assert "fix: wait until" in text and "buy more" in text
     assert not is_transient(err.value)
 
@@ -84,7 +84,7 @@ def test_at_the_share_stops_terminal_with_the_fix(org: EmulatorProcess) -> None:
 def test_the_share_is_a_setting(org: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     org.admin("PUT", "usage", {"used": 899})
     monkeypatch.setenv("AIRFLOW__SFJIRA__SALESFORCE_API_BUDGET_SHARE", "0.95")
-    budget.check_salesforce(_run(), "load_jira writes")
+    budget.check_salesforce(_run(), "jira create chunk 0")
     for wrong in ("0", "1.5", "ninety"):
         monkeypatch.setenv("AIRFLOW__SFJIRA__SALESFORCE_API_BUDGET_SHARE", wrong)
         with pytest.raises(SfJiraError) as err:
