@@ -18,6 +18,7 @@ from typing import Any, cast
 import pandas as pd
 
 from sfjira.storage import read_frame
+from sfjira.sync import budget
 from sfjira.sync.plan import record_hash_of
 from sfjira.sync.run import SyncRun
 
@@ -48,6 +49,8 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
     store = run.state
     for number, start in enumerate(range(0, len(rows), size)):
         chunk = rows.iloc[start:start + size]
+        # Before the intent: a load stopped by the API budget leaves no pending chunk behind.
+        budget.check_salesforce(run, f"{side} {op} chunk {number}")
         intent = store.begin_intent(run.name, run.run_id, side, op, number, chunk[ids].astype(str).tolist())
         if intent.resumed and intent.status != "pending":
             log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)

@@ -13,6 +13,7 @@ from sfjira.exceptions import ApiError
 from sfjira.hooks.results import WriteResult
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
+from sfjira.sync import budget
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
@@ -41,6 +42,9 @@ def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     counts.update(_comments(run, read_frame(plan["comments_to_jira"])))
     counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
     counts["api_calls"] = run.jira.calls
+    if "salesforce" in vars(run):  # the API budget check before the first chunk (sync.budget)
+        counts["salesforce_api_calls"] = run.salesforce.calls
+    counts.update(budget.figures(run))
     return counts
 
 

@@ -18,7 +18,7 @@ from sfjira import error_catalog
 from sfjira.hooks.results import WriteError
 from sfjira.rows import each_row
 from sfjira.storage import read_frame
-from sfjira.sync import cursor
+from sfjira.sync import budget, cursor
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
@@ -51,6 +51,7 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls
         counts["jira_read_back"] = int((writes["kind"] == "jira_owned").sum()) if len(writes) else 0
+    counts.update(budget.figures(run))
     return counts
 
 

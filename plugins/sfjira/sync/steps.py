@@ -14,6 +14,7 @@ from sfjira.identity.lookup import judge
 from sfjira.pii import is_sealed
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame, write_text
+from sfjira.sync import budget
 from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
 from sfjira.sync.run import SyncRun
 from sfjira.sync.transformed import Side, read_result, transform_side, write_result
@@ -73,7 +74,7 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
             "window": run.window.as_dict(), "identity_lookups": verdict.lookups,
             # What was read, so the load can close the rejects of records that went through (sync.settle).
             "read": {"salesforce": sf_out["records"], "jira": jira_out["issues"]},
-            "lookup_calls": {"jira": run.jira.calls, "salesforce": run.salesforce.calls}}
+            "lookup_calls": {"jira": run.jira.calls, "salesforce": run.salesforce.calls}, **budget.figures(run)}
 
 
 def _is_cloud(run: SyncRun) -> bool:
