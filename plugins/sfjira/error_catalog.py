@@ -95,6 +95,12 @@ _ENTRIES: tuple[ErrorCode, ...] = (
        "request limit is spent (also a Salesforce errorCode)", False,
        "stop syncing until the usage drops (Setup > Company Information), lower the sync frequency, or ask "
        "Salesforce for a higher limit", "sfjira.exceptions.ApiLimitExceeded (hooks.salesforce)", external=True),
+    _e("SF_API_BUDGET_EXHAUSTED", "limits", "error", "the org's daily Salesforce API usage reached sfjira's "
+       "share of the limit ([sfjira] salesforce_api_budget_share, default 90 %): the sync stops before it reads "
+       "or writes more, leaving the rest of the limit to the org's other integrations", False,
+       "wait until the rolling 24-hour usage drops (Setup > System Overview), raise "
+       "salesforce_api_budget_share if the other integrations can spare it, or buy more API requests",
+       "sfjira.sync.budget.ApiBudgetExhausted"),
     _e("AUTH_FAILED", "auth", "error", "credentials were refused (HTTP 401, or the OAuth token endpoint said no)",
        False, "check the connection's login, token or client secret and the auth mode in its extra",
        "sfjira.exceptions.AuthError (hooks.jira, hooks.salesforce_oauth)",
