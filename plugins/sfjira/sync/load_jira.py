@@ -11,7 +11,17 @@ import pandas as pd
 
 from sfjira.exceptions import ApiError
 from sfjira.storage import read_frame, write_frame
-from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.chunks import (
+    ChunkOutcome,
+    close_superseded,
+    conflicts_written_to,
+    ledger_row,
+    pending_ids,
+    reject,
+    run_chunks,
+    state_rows,
+)
+from sfjira.sync.resolve import jira_comment, jira_status_reached, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
 
@@ -37,6 +47,7 @@ def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     counts.update(_updates(run, read_frame(plan["jira_update"]), gone, conflicts_written_to(plan, "jira")))
     counts.update(_deletes(run, read_frame(plan["deletes"])))
     counts.update(_comments(run, read_frame(plan["comments_to_jira"])))
+    counts["superseded"] = close_superseded(run, "jira", ("update", "transition", "delete", "comment"))
     counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
     counts["api_calls"] = run.jira.calls
     return counts
@@ -76,11 +87,20 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
     mapping = run.mapping
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
-        existing = run.jira.find_by_sfids(chunk["sf_id"], _sfid_location(run), mapping.jira.project) if resumed \
-            else {}
-        todo = chunk[~chunk["sf_id"].isin(list(existing))]
-        payloads = [_create_payload(run, row.sf_id, row.fields) for row in todo.itertuples()]
-        results = run.jira.bulk_create(payloads) if payloads else []
+        existing: dict[str, str] = {}
+        left = {"todo": chunk}
+
+        def look_up() -> None:  # never conclusive: what is found is linked, the rest is sent
+            found = run.jira.find_by_sfids(left["todo"]["sf_id"], _sfid_location(run), mapping.jira.project)
+            existing.update(found)
+            left["todo"] = left["todo"][~left["todo"]["sf_id"].isin(list(found))]
+
+        def send() -> tuple[pd.DataFrame, list[Any]]:
+            todo = left["todo"]
+            payloads = [_create_payload(run, row.sf_id, row.fields) for row in todo.itertuples()]
+            return todo, run.jira.bulk_create(payloads) if payloads else []
+
+        todo, results = settle(f"Jira bulk create of {len(chunk)} issue(s)", send, look_up, check_first=resumed)
         ok = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if res.success]
         bad = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if not res.success]
         made = pd.DataFrame({"sf_id": [r.sf_id for r, _ in ok] + list(existing),
@@ -126,8 +146,12 @@ def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) 
 def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome,
                 gone: list[str] | None = None) -> bool:
     """Walk the issue to `status`; False if refused (rejected) or, with `gone`, if the issue is missing."""
+    def reached() -> list[str] | None:  # after an ambiguous step: the status it led to may be the target
+        return ["(confirmed by reading the status back)"] if jira_status_reached(run.jira, key, status) else None
+
     try:
-        taken = run.jira.transition_to(key, status)
+        # transition_to reads the status first, so sending it again walks on from wherever the issue is.
+        taken = settle(f"transition {key} to {status!r}", lambda: run.jira.transition_to(key, status), reached)
     except ApiError as exc:
         if gone is not None and exc.status == 404:
             gone.append(sf_id)
@@ -149,7 +173,8 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
             fields = json.loads(row.fields)
             try:
                 if fields:
-                    run.jira.update_fields(row.jira_key, fields)
+                    # Setting fields is idempotent: after an ambiguous failure the same PUT is sent again.
+                    settle(f"update {row.jira_key}", lambda k=row.jira_key, f=fields: run.jira.update_fields(k, f))
                     outcome.ledger += [ledger_row("jira", "update", row.sf_id, row.jira_key, field=k, after=v)
                                        for k, v in fields.items()]
             except ApiError as exc:
@@ -183,9 +208,9 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
                 if not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
                     continue
             elif row.action == "label":
-                run.jira.add_labels(row.jira_key, [row.label])
+                settle(f"label {row.jira_key}", lambda k=row.jira_key, x=row.label: run.jira.add_labels(k, [x]))
             elif row.action == "delete":
-                run.jira.delete_issue(row.jira_key)
+                settle(f"delete {row.jira_key}", lambda k=row.jira_key: run.jira.delete_issue(k))
             outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key,
                                              reason=f"deleted in Salesforce: policy {row.action}"))
             outcome.counts["deletes_applied"] += 1
@@ -196,12 +221,16 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
 
 def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
     comments = _with_new_keys(run, comments)
+    suspects = pending_ids(run, "jira", "comment")  # a killed attempt may have added these already
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"comments_to_jira": 0})
         linked = []
         for row in chunk.itertuples():
-            created = run.jira.add_comment(row.jira_key, row.body)
+            created = settle(f"comment {row.comment_id} on {row.jira_key}",
+                             lambda k=row.jira_key, b=row.body: run.jira.add_comment(k, b),
+                             lambda k=row.jira_key, b=row.body: jira_comment(run.jira, k, b),
+                             check_first=resumed or str(row.comment_id) in suspects)
             linked.append({"sf_comment_id": row.comment_id, "jira_comment_id": str(created["id"]),
                            "sf_parent_id": row.sf_id, "jira_key": row.jira_key, "origin": "salesforce"})
             outcome.counts["comments_to_jira"] += 1
