@@ -4,14 +4,22 @@ resolved inside the task.
 (a) In-task: a lost response (the write landed, the answer did not come back) or a 500 on a comment,
     a transition, an update or a Salesforce comment create is looked up and only what did not land is sent
     again: the run succeeds on every task's first try with exactly one copy of each effect.
-(b) Killed attempt: the write lands, then every look-up fails too, so the task gives up and fails
-    TRANSIENTLY (never a reject: the cursor stays put) with the chunk's intent pending, as a SIGKILL
-    between the API call and the intent's commit leaves it. Airflow's retry, or the next run, looks the
-    pending records up and finishes them exactly once.
+(b) Killed attempt: `airflow dags test` is SIGKILLed while the emulator holds back the answer of a
+    write that landed (`late_response`), so the chunk's intent stays pending; the next run looks the
+    pending records up and finishes them exactly once. The same state arises when the write lands and
+    every look-up fails too: the task gives up and fails TRANSIENTLY (never a reject: the cursor stays
+    put) and Airflow's retry finishes the chunk.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +57,82 @@ def _comment_on_both_sides(world: World, case_id: str, key: str) -> None:
     world.jira.ok("POST", f"/issue/{key}/comment", json={"body": {
         "type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
             {"type": "text", "text": "Root cause found"}]}]}})
+
+
+def _kill_sync_while_held(world: World, fault: dict[str, Any], tmp_path: Path) -> None:
+    """`airflow dags test` of the mapping, SIGKILLed once the emulator handled the faulted write and holds its
+    answer back: the write landed, the load never heard of it."""
+    from sfjira.dag_factory import covering_logical_date
+
+    emulator = world.sf_emulator if fault.pop("side", "jira") == "salesforce" else world.jira_emulator
+    emulator.set_faults([{"fault": "late_response", "times": 1, "delay_s": 120, **fault}])
+    # The interval that holds now, as world.run() uses: the edits just made are inside its window.
+    logical = covering_logical_date(world.mapping(MAPPING).schedule, dt.datetime.now(dt.UTC))
+    log = (tmp_path / "killed.log").open("w")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "dags", "test", f"sfjira_sync__{MAPPING}",
+                             logical.isoformat()],
+                            env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not emulator.calls().get("faults_fired", {}).get("late_response"):
+            assert proc.poll() is None, f"the DAG run ended before the write: {(tmp_path / 'killed.log').read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "the write never came"
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: only the processes this test started
+        proc.wait(timeout=60)
+        log.close()
+    emulator.clear_faults()
+
+
+def test_the_next_run_finishes_a_comment_a_killed_load_wrote_exactly_once(world: World, tmp_path: Path) -> None:
+    (case,) = make_cases(world.sf, 1, Status="New")
+    world.run(MAPPING)
+    key = _key(world, case)
+    world.sf.create("CaseComment", ParentId=case, CommentBody="Customer sent logs", IsPublished=True)
+
+    _kill_sync_while_held(world, {"path": r"/issue/[^/]+/comment$", "method": "POST"}, tmp_path)
+
+    assert len(_jira_comments(world, key)) == 1, "the comment landed before the kill"
+    pending = world.store.pending_intents(MAPPING)
+    assert list(pending["op"]) == ["comment"] and world.store.comment_links(MAPPING).empty
+    world.run(MAPPING)
+    assert len(_jira_comments(world, key)) == 1
+    assert len(world.store.comment_links(MAPPING)) == 1
+    _assert_nothing_left(world)
+
+
+def test_the_next_run_finishes_a_transition_a_killed_load_took(world: World, tmp_path: Path) -> None:
+    (case,) = make_cases(world.sf, 1, Status="New")
+    world.run(MAPPING)
+    key = _key(world, case)
+    world.sf.update("Case", case, Status="Working")
+
+    _kill_sync_while_held(world, {"path": r"/issue/[^/]+/transitions$", "method": "POST"}, tmp_path)
+
+    assert world.issue(key)["fields"]["status"]["name"] == "In Progress", "the transition landed before the kill"
+    assert list(world.store.pending_intents(MAPPING)["op"]) == ["update"]
+    world.jira_emulator.clear_calls()
+    world.run(MAPPING)
+    assert world.issue(key)["fields"]["status"]["name"] == "In Progress"
+    assert "POST /rest/api/3/issue/{issueIdOrKey}/transitions" not in world.jira_emulator.calls()["by_endpoint"]
+    _assert_nothing_left(world)
+
+
+def test_the_next_run_finishes_a_key_write_back_a_killed_load_sent(world: World, tmp_path: Path) -> None:
+    (case,) = make_cases(world.sf, 1, Status="New")
+
+    _kill_sync_while_held(world, {"side": "salesforce", "path": r"/composite/sobjects$", "method": "PATCH"},
+                          tmp_path)
+
+    key = world.store.links(MAPPING)["jira_key"].iloc[0]
+    assert _key(world, case) == key, "the key landed before the kill"
+    assert list(world.store.pending_intents(MAPPING)["side"]) == ["salesforce"]
+    world.run(MAPPING)
+    assert _key(world, case) == key
+    assert len(world.issues("project = SUP", "customfield_10050")) == 1
+    _assert_nothing_left(world)
 
 
 def _assert_nothing_left(world: World) -> None:
