@@ -38,7 +38,7 @@ def main() -> int:
         workload.step(new_cases=5, moves=0, comments=0)
         state, _ = world.run()
         print(f"setup run (no faults): {state}")
-        succeeded, duplicates, retried = 0, 0, 0
+        succeeded, duplicated, retried = 0, 0, 0
         started = time.perf_counter()
         for number in range(1, args.runs + 1):
             workload.step()
@@ -47,7 +47,7 @@ def main() -> int:
             fired = world.calm()
             verdict = oracle(world, complete=False)
             succeeded += state == "success"
-            duplicates += verdict.duplicates
+            duplicated += verdict.duplicates > 0
             again = {t: n for t, n in tries.items() if n > 1}
             retried += bool(again)
             print(f"run {number:3d}: {state:8s} retried {dumps(again)} faults {dumps(fired)}"
@@ -59,7 +59,8 @@ def main() -> int:
               + (f" {final.details[:10]}" if final.details else ""))
         print(f"\nSUMMARY {args.runs} runs under {args.faults:.0%} mixed faults on both emulators, "
               f"{args.retries} task retries: {succeeded}/{args.runs} ({succeeded / args.runs:.0%}) succeeded within "
-              f"the DAG's task retries ({retried} needed a task retry); duplicates {duplicates + final.duplicates}; "
+              f"the DAG's task retries ({retried} needed a task retry); duplicates at the end {final.duplicates} "
+              f"(runs after which any were present: {duplicated}); "
               f"missing after a clean run {final.missing}; {elapsed / args.runs:.1f} s per run")
         return 0
     finally:
