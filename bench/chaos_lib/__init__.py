@@ -1,5 +1,7 @@
 """Reusable pieces for fault benchmarks (bench/liveness.py now, the chaos suite of issue 11 point 7 later).
 
+A package, not a script, so `make bench` (every bench/*.py) does not run it on its own.
+
 - `mixed_faults(probability)`: emulator fault rules that, together, fault about `probability` of every
   API call with a mix of the faults each emulator knows (Jira: 429, 500, 503, reset, lost response;
   Salesforce: 500, 503, reset, lost response, expired session).
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO)]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="sfjira-chaos-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
