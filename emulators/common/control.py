@@ -14,8 +14,10 @@ Fault rules (PUT /__emulator/faults):
 request_limit, expired_session) plus the transport faults every emulator has:
 `reset` (the TCP connection is reset before the request is handled), `lost_response` (the request
 IS handled -- a write lands -- then the connection is reset before the response: the ambiguous case
-a client must not blindly resend) and `slow` (the response is held back for `delay_s` seconds,
-longer than the client timeout). `path` is a regular expression searched in the request path,
+a client must not blindly resend), `slow` (the response is held back for `delay_s` seconds,
+longer than the client timeout) and `late_response` (the request IS handled, then its answer is held
+back for `delay_s` seconds: a test kills the client in that gap, after the write landed and before the
+client could record it). `path` is a regular expression searched in the request path,
 `skip` lets that many matching calls through before the rule may fire (e.g. fail the 2nd chunk of a
 bulk write), `times` caps how often the rule fires (default unlimited).
 
@@ -46,7 +48,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-TRANSPORT_FAULTS = ("reset", "lost_response", "slow")
+TRANSPORT_FAULTS = ("reset", "lost_response", "slow", "late_response")
 ADMIN_PREFIX = "/__emulator"
 ADMIN_TOKEN_HEADER = "X-Emulator-Admin-Token"
 REQUEST_LOG_MAX = 5_000
@@ -180,6 +182,16 @@ class ControlMiddleware:
         elif rule.fault == "slow":
             await asyncio.sleep(rule.delay_s)
             await self.app(scope, receive, send)
+        elif rule.fault == "late_response":
+            held: list[Any] = []
+
+            async def hold(message: Any) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(rule.delay_s)
+            for message in held:
+                await send(message)
         else:
             response = control.fault_table[rule.fault](Request(scope, receive))
             await response(scope, receive, send)
