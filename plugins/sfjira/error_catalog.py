@@ -268,6 +268,10 @@ _ENTRIES: tuple[ErrorCode, ...] = (
     _e("CA_BUNDLE_MISSING", "transport", "error", "a connection's ca_bundle/verify points to no readable file",
        False, "point it at the PEM of the CA that signed the server certificate, or remove it",
        "sfjira.http.tls"),
+    _e("WRITE_UNRESOLVED", "transport", "error", "a write stayed ambiguous (5xx, reset or lost response) or kept "
+       "failing through every send and look-up inside the task: whether it landed is not known yet", True,
+       "nothing to do: Airflow retries the task, whose pending write-ahead intent makes it look the write up "
+       "before sending it again; if it persists, check the API's health", "sfjira.sync.resolve.WriteUnresolved"),
     _e("CONNECTION_FAILED", "transport", "error", "no answer from the API: connection refused, reset or timed out, "
        "or TLS failed", True, "check the URL, network and CA bundle; a passing fault was already retried with "
        "backoff", "sfjira.hooks.salesforce, sfjira.hooks.jira",
