@@ -101,9 +101,10 @@ def judge(world: World, mapping: Mapping, book: Book) -> Verdict:
         if sfid in live:
             continue
         if sfid in deleted:
-            v.drift += sum(1 for i in found if i["fields"]["status"]["name"] != "Done")
-            if any(i["fields"]["status"]["name"] != "Done" for i in found):
-                v.note("sf_delete_not_done", sfid)
+            for issue in found:
+                if issue["fields"]["status"]["name"] != "Done":
+                    v.drift += 1
+                    v.note("sf_delete_not_done", [sfid, issue["key"], issue["fields"]["status"]["name"]])
         else:
             v.duplicates += len(found)
             v.note("issue_of_unknown_record", [sfid, [i["key"] for i in found]])
