@@ -22,12 +22,17 @@ SALESFORCE_KINDS = ("503", "500", "expired_session", "reset", "slow", "lost_resp
 JIRA_KINDS = ("429", "503", "500", "reset", "slow", "lost_response")
 
 
+# Where a fault can happen: an expired session is answered by the data API, never by the token grant
+# (a 401 there means refused credentials, which sfjira rightly fails without retrying).
+PATHS = {"expired_session": r"^/services/data/"}
+
+
 def rules(kinds: tuple[str, ...], rate: float) -> list[dict[str, Any]]:
     if rate <= 0:
         return []
     each = 1 - (1 - rate) ** (1 / len(kinds))
-    return [{"fault": kind, "probability": each, **({"delay_s": SLOW_S} if kind == "slow" else {})}
-            for kind in kinds]
+    return [{"fault": kind, "probability": each, **({"delay_s": SLOW_S} if kind == "slow" else {}),
+             **({"path": PATHS[kind]} if kind in PATHS else {})} for kind in kinds]
 
 
 def inject(sf: EmulatorProcess, jira: EmulatorProcess, rate: float, seed: int) -> None:
