@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from airflow.providers.atlassian.jira.hooks.jira import JiraHook
@@ -29,15 +29,19 @@ from atlassian import Jira
 
 from sfjira.error_catalog import fix_for
 from sfjira.exceptions import ApiError, AuthError
+from sfjira.hooks.by_id import pages_by_key
 from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame, text_to_adf
 from sfjira.hooks.jql import SfidLocation, changed_issues_jql, jql_string, minute_bounds, user_zone
-from sfjira.hooks.payload import jsonable
+from sfjira.hooks.payload import jira_wire, jsonable
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.workflow import WorkflowMap
 from sfjira.http import BearerAuth, CallCounter, ResilientSession, RetryPolicy, TransportPolicy
 from sfjira.http.retry import transport_transient
 from sfjira.identity.keys import issue_segment, segment
+
+if TYPE_CHECKING:
+    from sfjira.mapping.model import FieldMapping
 
 __all__ = ["JiraSyncHook", "adf_to_text", "issues_to_frame", "text_to_adf"]
 
@@ -46,7 +50,6 @@ log = logging.getLogger(__name__)
 Page = list[dict[str, Any]]
 DEPLOYMENTS = ("cloud", "datacenter")
 AUTH_MODES = ("basic", "pat", "oauth")
-BULK_CREATE_MAX = 50  # Jira's limit for POST /issue/bulk
 RICH_TEXT_FIELDS = ("description", "environment")
 
 
@@ -79,6 +82,9 @@ class JiraSyncHook(JiraHook):
     """
 
     hook_name = "Jira (sfjira sync)"
+    # Protocol limits, defined here only (the report's protocol minimum reads them).
+    BULK_CREATE_MAX = 50    # issues per POST /issue/bulk
+    SEARCH_PAGE_MAX = 100   # issues per search page (Jira caps maxResults at 100 with fields)
 
     def __init__(self, jira_conn_id: str = JiraHook.default_conn_name, *, deployment: str | None = None,
                  proxies: Any | None = None) -> None:
@@ -194,6 +200,15 @@ class JiraSyncHook(JiraHook):
         return {name: text_to_adf(value) if name in RICH_TEXT_FIELDS and isinstance(value, str) else value
                 for name, value in fields.items()}
 
+    def encode_fields(self, mapped: Iterable[FieldMapping], values: Mapping[str, Any]) -> dict[str, Any]:
+        """A plan's canonical values (keyed by Jira field id) as Jira takes them on this deployment: option
+        and version objects, users by accountId (Cloud) or name (Data Center), JSON numbers. Ids no mapped
+        field writes (the Salesforce id field) pass as they are; rich text is made ADF when written."""
+        by_id = {f.jira: f for f in mapped}
+        cloud = self.is_cloud
+        return {name: jira_wire(by_id[name], value, cloud=cloud) if name in by_id else value
+                for name, value in values.items()}
+
     # -- reads -----------------------------------------------------------------------------------
 
     def myself(self) -> dict[str, Any]:
@@ -308,6 +323,13 @@ class JiraSyncHook(JiraHook):
                         found[sfid] = issue["key"]
         return found
 
+    def issues_by_key(self, keys: Sequence[str], fields: Sequence[str], properties: Sequence[str] = (),
+                      chunk: int = 100, page_size: int = 100) -> Iterator[Page]:
+        """Pages of the named issues with `fields`, `chunk` quoted keys per `key in (...)` search; keys of
+        issues Jira does not know (any more) are skipped (sfjira.hooks.by_id.pages_by_key)."""
+        for page in pages_by_key(lambda jql: self.search_pages(jql, fields, page_size, properties), keys, chunk):
+            yield list(page)
+
     def comments(self, key: str) -> list[dict[str, Any]]:
         """All comments of an issue, oldest first: id, author, body (plain text), created, updated."""
         result: list[dict[str, Any]] = []
@@ -340,7 +362,7 @@ class JiraSyncHook(JiraHook):
         Jira's error for the ones it refused; never raises for a refused item."""
         items = [(index, self._issue_payload(issue)) for index, issue in enumerate(issues)]
         results: list[WriteResult] = []
-        for chunk in chunked(items, BULK_CREATE_MAX):
+        for chunk in chunked(items, self.BULK_CREATE_MAX):
             results += write_isolating(chunk, self._create_chunk)
         return sorted(results, key=lambda r: r.index)
 

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
-from sfjira.hooks.by_id import by_id_soqls, pages_by_key
+from sfjira.hooks.by_id import by_id_soqls
 from sfjira.hooks.jira_frames import issues_to_frame
 from sfjira.hooks.jql import SfidLocation, jql_string, minute_bounds, user_zone
 from sfjira.hooks.salesforce_frames import records_to_frame
@@ -187,10 +187,13 @@ def _jira_frames(run: ReconcileRun, searches: Iterable[Iterable[Sequence[Any]]],
         yield frame.drop(columns=[c for c in _FILTER_FIELDS if c in frame.columns and c not in fields])
 
 
+def _wanted(run: ReconcileRun) -> list[str]:
+    return list(dict.fromkeys([*jira_fields(run.mapping), "updated", *_FILTER_FIELDS]))
+
+
 def _search(run: ReconcileRun, jql: str) -> Iterator[Sequence[Any]]:
     prop = run.mapping.jira.salesforce_id_property
-    wanted = list(dict.fromkeys([*jira_fields(run.mapping), "updated", *_FILTER_FIELDS]))
-    return run.jira.search_pages(jql, wanted, JIRA_PAGE, (prop,) if prop else ())
+    return run.jira.search_pages(jql, _wanted(run), JIRA_PAGE, (prop,) if prop else ())
 
 
 def since_literal(run: ReconcileRun) -> str | None:
@@ -211,7 +214,8 @@ def extract_jira(run: ReconcileRun) -> dict[str, Any]:
 
 
 def _by_keys(run: ReconcileRun, keys: Sequence[str]) -> Iterator[Sequence[Any]]:
-    return pages_by_key(lambda jql: _search(run, jql), keys, BY_ID_CHUNK)
+    prop = run.mapping.jira.salesforce_id_property
+    return run.jira.issues_by_key(keys, _wanted(run), (prop,) if prop else (), chunk=BY_ID_CHUNK, page_size=JIRA_PAGE)
 
 
 def fetch_jira(run: ReconcileRun, folder: str, keys: Sequence[str]) -> int:

@@ -19,7 +19,6 @@ from sfjira.sync.steps import record_plan_rejects
 
 log = logging.getLogger(__name__)
 
-BULK_CREATE_MAX = 50  # Jira's per-request maximum for POST /issue/bulk
 UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
 PROPERTY_KEY = "sfjira"
 
@@ -99,12 +98,13 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
         _initial_status(run, written.merge(made, on="sf_id"), outcome)
         return outcome
 
-    return run_chunks(run, "jira", "create", creates, BULK_CREATE_MAX, write)
+    return run_chunks(run, "jira", "create", creates, run.jira.BULK_CREATE_MAX, write)
 
 
 def _create_payload(run: SyncRun, sf_id: str, fields_json: str) -> dict[str, Any]:
     jira = run.mapping.jira
-    fields = {"project": {"key": jira.project}, "issuetype": {"name": jira.issue_type}, **json.loads(fields_json)}
+    fields = {"project": {"key": jira.project}, "issuetype": {"name": jira.issue_type},
+              **run.jira.encode_fields(run.mapping.fields_for("sf_to_jira"), json.loads(fields_json))}
     fields = {k: v for k, v in fields.items() if v is not None and v != []}
     payload: dict[str, Any] = {"fields": fields}
     if jira.salesforce_id_property:
@@ -151,7 +151,8 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
             fields = json.loads(row.fields)
             try:
                 if fields:
-                    run.jira.update_fields(row.jira_key, fields)
+                    run.jira.update_fields(row.jira_key, run.jira.encode_fields(run.mapping.fields_for("sf_to_jira"),
+                                                                                fields))
                     outcome.ledger += [ledger_row("jira", "update", row.sf_id, row.jira_key, field=k, after=v)
                                        for k, v in fields.items()]
             except ApiError as exc:
