@@ -18,8 +18,8 @@ from typing import Any, cast
 import pandas as pd
 
 from sfjira.storage import read_frame
-from sfjira.sync.plan import record_hash_of
 from sfjira.sync.run import SyncRun
+from sfjira.values.hashing import agreed_record_hashes
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +86,9 @@ def state_rows(frame: pd.DataFrame) -> pd.DataFrame:
         if column not in frame.columns:
             continue
         rows = frame[frame[column].notna()]
+        agreed = [json.loads(text) for text in rows[column]]
         parts.append(pd.DataFrame({"sf_id": rows["sf_id"].to_numpy(), "direction": direction,
-                                   "hash": rows[column].map(record_hash_of).to_numpy(),
-                                   "field_hashes": rows[column].map(json.loads).to_numpy()}))
+                                   "hash": agreed_record_hashes(agreed), "field_hashes": agreed}))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["sf_id", "direction", "hash", "field_hashes"])

@@ -16,7 +16,6 @@ plain text); the hooks turn them into each API's wire shapes when the loads writ
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -49,10 +48,6 @@ def hashes_json(frame: pd.DataFrame) -> pd.Series:
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return pd.Series([json.dumps({k: v for k, v in r.items() if v is not None}, sort_keys=True) for r in records],
                      index=frame.index, dtype=object)
-
-
-def record_hash_of(hashes_json_text: str) -> str:
-    return hashlib.sha256(hashes_json_text.encode()).hexdigest()
 
 
 def _stored(synced: pd.DataFrame, direction: str) -> pd.DataFrame:
