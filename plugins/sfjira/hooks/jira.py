@@ -27,10 +27,11 @@ from airflow.providers.atlassian.jira.hooks.jira import JiraHook
 from airflow.providers.common.compat.sdk import BaseHook
 from atlassian import Jira
 
+from sfjira.batching import batches
 from sfjira.error_catalog import fix_for
 from sfjira.exceptions import ApiError, AuthError
 from sfjira.hooks.by_id import pages_by_key
-from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
+from sfjira.hooks.chunks import ChunkRejected, write_isolating
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame, text_to_adf
 from sfjira.hooks.jql import SfidLocation, changed_issues_jql, jql_string, minute_bounds, user_zone
 from sfjira.hooks.payload import jira_wire, jsonable
@@ -307,7 +308,7 @@ class JiraSyncHook(JiraHook):
         wanted = list(dict.fromkeys(s for s in sfids if s))
         asked = set(wanted)
         found: dict[str, str] = {}
-        for chunk in chunked(wanted, chunk_size):
+        for chunk in batches(wanted, chunk_size):
             jql = where.in_clause(chunk) + (f" AND project = {jql_string(project)}" if project else "")
             fields = ["created", *([where.field_id] if where.field_id else [])]
             props = [where.property_key] if where.property_key else []
@@ -362,7 +363,7 @@ class JiraSyncHook(JiraHook):
         Jira's error for the ones it refused; never raises for a refused item."""
         items = [(index, self._issue_payload(issue)) for index, issue in enumerate(issues)]
         results: list[WriteResult] = []
-        for chunk in chunked(items, self.BULK_CREATE_MAX):
+        for chunk in batches(items, self.BULK_CREATE_MAX):
             results += write_isolating(chunk, self._create_chunk)
         return sorted(results, key=lambda r: r.index)
 

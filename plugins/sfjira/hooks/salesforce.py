@@ -23,8 +23,9 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceMalformedRequest
 
 from sfjira import error_catalog
+from sfjira.batching import batches
 from sfjira.exceptions import ApiError, ApiLimitExceeded
-from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
+from sfjira.hooks.chunks import ChunkRejected, write_isolating
 from sfjira.hooks.payload import dumps, jsonable, salesforce_wire
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.salesforce_frames import records_to_frame
@@ -354,7 +355,7 @@ class SalesforceSyncHook(SalesforceHook):
                                code="UNEXPECTED_RESPONSE", fix="report this: the collections API broke its contract")
             return [_result(index, item) for (index, _), item in zip(chunk, answer, strict=True)]
 
-        for chunk in chunked(items, self.COLLECTION_MAX):
+        for chunk in batches(items, self.COLLECTION_MAX):
             for result in self._call(action, write_isolating, chunk, write):
                 results[result.index] = result
         return [results[index] for index in range(total)]

@@ -12,7 +12,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sfjira import error_catalog
-from sfjira.state.frames import batches, check_value, check_vocab, equals, prepare, read_frame, records
+from sfjira.batching import batches
+from sfjira.state.frames import check_value, check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import rejects
 from sfjira.state.scrub import scrub
 from sfjira.state.sealing import Guards, seal_rejects

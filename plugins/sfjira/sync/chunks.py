@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from sfjira.batching import batches
 from sfjira.storage import read_frame
 from sfjira.sync.run import SyncRun
 from sfjira.values.hashing import agreed_record_hashes
@@ -46,8 +47,7 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
     so they are recorded exactly once however often the task is retried."""
     totals: dict[str, int] = {}
     store = run.state
-    for number, start in enumerate(range(0, len(rows), size)):
-        chunk = rows.iloc[start:start + size]
+    for number, chunk in enumerate(batches(rows, size)):
         intent = store.begin_intent(run.name, run.run_id, side, op, number, chunk[ids].astype(str).tolist())
         if intent.resumed and intent.status != "pending":
             log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
