@@ -94,12 +94,6 @@ def state_rows(frame: pd.DataFrame) -> pd.DataFrame:
         columns=["sf_id", "direction", "hash", "field_hashes"])
 
 
-def reject(side: str, record_id: str, code: str, message: str, fix: str, field: str | None = None,
-           payload: Any = None) -> dict[str, Any]:
-    return {"side": side, "record_id": record_id, "code": code, "message": message, "fix": fix, "field": field,
-            "payload": payload}
-
-
 def ledger_row(side: str, action: str, sf_id: str, jira_key: str | None, *, field: str | None = None,
                before: Any = None, after: Any = None, reason: str | None = None) -> dict[str, Any]:
     return {"side": side, "action": action, "sf_id": sf_id, "jira_key": jira_key, "field": field,

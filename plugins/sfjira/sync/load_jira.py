@@ -11,9 +11,10 @@ import pandas as pd
 
 from sfjira.exceptions import ApiError
 from sfjira.hooks.results import WriteResult
+from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
-from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, run_chunks, state_rows
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
 

@@ -17,10 +17,11 @@ import pandas as pd
 from sfjira import error_catalog
 from sfjira.hooks.payload import canonical
 from sfjira.hooks.results import WriteError
+from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import cursor
-from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, run_chunks, state_rows
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled

@@ -27,6 +27,7 @@ from sfjira.hooks.payload import canonical
 from sfjira.identity.rules import empty_refused, refused_keys, refused_sf_ids
 from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.pii import PiiProtection
+from sfjira.rejects import combined, from_refused, from_transform
 from sfjira.sync.transformed import without
 from sfjira.transform import TransformResult, comments_to_jira, comments_to_salesforce, to_jira, to_salesforce
 
@@ -146,7 +147,7 @@ def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult,
     tables.update(_writes(mapping, sf, jira_target, decisions, key_of))
     tables["ledger"] = _ledger(mapping, decisions, key_of, run_id, pii)
     tables["deletes"] = _deletes(mapping, deleted_ids, key_of)
-    tables["rejects"] = _rejects(sf.rejects, jr.rejects, _identity_rejects(mapping, refused))
+    tables["rejects"] = combined(from_transform(sf.rejects), from_transform(jr.rejects), from_refused(refused))
     tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
                             creating=sf.frame.index[new]))
     return Plan(tables)
@@ -355,20 +356,6 @@ def _deletes(mapping: Mapping, deleted_ids: set[str], key_of: pd.Series) -> pd.D
     action = policy.action if policy else "ignore"
     return pd.DataFrame({"sf_id": linked, "jira_key": key_of.reindex(linked).to_numpy(), "action": action,
                          "status": getattr(policy, "status", None), "label": getattr(policy, "label", None)})
-
-
-def _identity_rejects(mapping: Mapping, refused: pd.DataFrame) -> pd.DataFrame:
-    """Refused claims in the transform rejects' shape, plus their `fix`."""
-    return pd.DataFrame({"record_id": refused["record_id"], "mapping": mapping.name,
-                         "direction": refused["side"].map({"salesforce": "sf_to_jira", "jira": "jira_to_sf"}),
-                         "field": refused["field"], "source_field": refused["field"], "target_field": None,
-                         "code": refused["code"], "value": refused["value"], "message": refused["message"],
-                         "fix": refused["fix"]}, dtype=object)
-
-
-def _rejects(*frames: pd.DataFrame) -> pd.DataFrame:
-    parts = [f for f in frames if len(f)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["record_id", "code"])
 
 
 def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments: pd.DataFrame | None,

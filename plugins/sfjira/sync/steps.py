@@ -9,10 +9,9 @@ import json
 import logging
 from typing import Any
 
-import pandas as pd
-
 from sfjira.identity.lookup import judge
 from sfjira.pii import is_sealed
+from sfjira.rejects import REJECT_COLUMNS
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame, write_text
 from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
@@ -115,19 +114,10 @@ def render_diff(run: SyncRun, plan: Plan) -> str:
 
 
 def record_plan_rejects(run: SyncRun, plan_out: dict[str, Any]) -> int:
-    """Transform rejects (bad values, unmapped picklist values...) go to the dead-letter table."""
+    """The plan's rejects (transform: bad values, unmapped picklist values...; identity refusals), already
+    in the one reject shape (sfjira.rejects), go to the dead-letter table."""
     rejects = read_frame(plan_out["tables"]["rejects"])
     if not len(rejects):
         return 0
-    side = rejects["direction"].map({"sf_to_jira": "salesforce", "jira_to_sf": "jira"}).fillna("salesforce")
-    frame = pd.DataFrame({"side": side, "record_id": rejects["record_id"], "code": rejects["code"],
-                          "field": rejects.get("source_field"), "message": rejects.get("message"),
-                          "fix": _fixes(rejects), "payload": rejects.get("value")})
-    run.state.upsert_rejects(frame, run_id=run.run_id, mapping=run.name)
-    return len(frame)
-
-
-def _fixes(rejects: pd.DataFrame) -> pd.Series:
-    """Each reject's fix: its own (identity refusals carry one), else the message, which says it."""
-    message = rejects["message"] if "message" in rejects else pd.Series(None, index=rejects.index, dtype=object)
-    return rejects["fix"].where(rejects["fix"].notna(), message) if "fix" in rejects else message
+    run.state.upsert_rejects(rejects[REJECT_COLUMNS], run_id=run.run_id, mapping=run.name)
+    return len(rejects)

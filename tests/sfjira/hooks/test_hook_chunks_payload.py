@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from sfjira.hooks.chunks import ChunkRejected, write_isolating
 from sfjira.hooks.payload import dumps
