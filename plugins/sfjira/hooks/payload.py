@@ -16,8 +16,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from sfjira.mapping.catalog import CUSTOM_FIELD_ID, DECIMAL_TYPES
 from sfjira.values.missing import is_missing
 
@@ -34,7 +32,7 @@ def jsonable(value: Any) -> Any:
     datetimes become ISO 8601, dates yyyy-mm-dd, numpy scalars Python numbers."""
     if value is None or isinstance(value, str | bool | int):
         return value
-    if pd.isna(value) is True:  # NaN, NaT, pd.NA, None-likes; arrays answer with arrays, not True
+    if is_missing(value):
         return None
     if isinstance(value, float):
         return value if math.isfinite(value) else None  # +-inf

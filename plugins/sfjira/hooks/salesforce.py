@@ -26,7 +26,7 @@ from sfjira import error_catalog
 from sfjira.batching import batches
 from sfjira.exceptions import ApiError, ApiLimitExceeded
 from sfjira.hooks.chunks import ChunkRejected, write_isolating
-from sfjira.hooks.payload import dumps, jsonable, salesforce_wire
+from sfjira.hooks.payload import dumps, salesforce_wire
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.salesforce_oauth import OAuthSettings, Token, extra, request_token
@@ -34,6 +34,7 @@ from sfjira.hooks.secrets import mask
 from sfjira.hooks.soql import check_fields, check_sobject, deleted_soql, incremental_soql, require_aware
 from sfjira.http import CallCounter, ResilientSession, RetryPolicy, TransportPolicy, transport_transient
 from sfjira.identity.keys import is_sfid, preview, segment
+from sfjira.values.missing import is_missing
 
 __all__ = ["SalesforceSyncHook", "records_to_frame"]
 
@@ -362,8 +363,7 @@ class SalesforceSyncHook(SalesforceHook):
 
 
 def _blank(value: Any) -> bool:
-    value = jsonable(value)  # NaN, NaT, pd.NA -> None
-    return value is None or (isinstance(value, str) and not value.strip())
+    return is_missing(value) or (isinstance(value, str) and not value.strip())
 
 
 def _typed(record: Mapping[str, Any], sobject: str) -> dict[str, Any]:
