@@ -246,7 +246,7 @@ class JiraSyncHook(JiraHook):
             if not items or start >= int(page.get("total", start)):
                 return fields
 
-    def search_pages(self, jql: str, fields: Sequence[str], page_size: int = 100,
+    def search_pages(self, jql: str, fields: Sequence[str], page_size: int = SEARCH_PAGE_MAX,
                      properties: Sequence[str] = ()) -> Iterator[Page]:
         """Yield the issues matching `jql`, one page at a time, with exactly `fields` (and the
         listed issue `properties`). Cloud: /search/jql + nextPageToken; Data Center: /search + startAt."""
@@ -282,7 +282,7 @@ class JiraSyncHook(JiraHook):
                 return
 
     def changed_issues(self, project: str, issue_type: str | None, since: datetime, until: datetime,
-                       fields: Sequence[str], page_size: int = 100, properties: Sequence[str] = ("sfjira",)
+                       fields: Sequence[str], page_size: int = SEARCH_PAGE_MAX, properties: Sequence[str] = ("sfjira",)
                        ) -> Iterator[Page]:
         """Issues of `project` (and `issue_type`) with `since <= updated < until`.
 
@@ -298,7 +298,7 @@ class JiraSyncHook(JiraHook):
                 yield inside
 
     def find_by_sfids(self, sfids: Iterable[str], sfid_field_or_property: str, project: str | None = None,
-                      chunk_size: int = 100) -> dict[str, str]:
+                      chunk_size: int = SEARCH_PAGE_MAX) -> dict[str, str]:
         """{Salesforce id: issue key} for the ids that have an issue, looked up in bulk.
 
         `sfid_field_or_property`: `customfield_10050` (or `cf[10050]`) or an issue property path
@@ -312,7 +312,7 @@ class JiraSyncHook(JiraHook):
             jql = where.in_clause(chunk) + (f" AND project = {jql_string(project)}" if project else "")
             fields = ["created", *([where.field_id] if where.field_id else [])]
             props = [where.property_key] if where.property_key else []
-            for page in self.search_pages(f"{jql} ORDER BY created ASC, key ASC", fields, 100, props):
+            for page in self.search_pages(f"{jql} ORDER BY created ASC, key ASC", fields, self.SEARCH_PAGE_MAX, props):
                 for issue in page:
                     sfid = where.read(issue)
                     if sfid not in asked:  # only exact matches count, whatever the operator matched
@@ -325,7 +325,7 @@ class JiraSyncHook(JiraHook):
         return found
 
     def issues_by_key(self, keys: Sequence[str], fields: Sequence[str], properties: Sequence[str] = (),
-                      chunk: int = 100, page_size: int = 100) -> Iterator[Page]:
+                      chunk: int = SEARCH_PAGE_MAX, page_size: int = SEARCH_PAGE_MAX) -> Iterator[Page]:
         """Pages of the named issues with `fields`, `chunk` quoted keys per `key in (...)` search; keys of
         issues Jira does not know (any more) are skipped (sfjira.hooks.by_id.pages_by_key)."""
         for page in pages_by_key(lambda jql: self.search_pages(jql, fields, page_size, properties), keys, chunk):

@@ -202,7 +202,8 @@ class SalesforceSyncHook(SalesforceHook):
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def query_pages(self, soql: str, include_deleted: bool = False, batch_size: int = 2000) -> Iterator[Page]:
+    def query_pages(self, soql: str, include_deleted: bool = False, batch_size: int = QUERY_PAGE_MAX
+                    ) -> Iterator[Page]:
         """Run SOQL and yield its records one page (<= batch_size records) at a time, following
         nextRecordsUrl. `include_deleted` uses queryAll (deleted and archived records too)."""
         if not 200 <= batch_size <= 2000:
@@ -218,7 +219,7 @@ class SalesforceSyncHook(SalesforceHook):
                                 headers=headers)
 
     def changed_records(self, sobject: str, fields: Sequence[str], since: datetime, until: datetime,
-                        where: str | None = None, batch_size: int = 2000) -> Iterator[Page]:
+                        where: str | None = None, batch_size: int = QUERY_PAGE_MAX) -> Iterator[Page]:
         """Records of `sobject` with `since <= SystemModstamp < until`, ordered by SystemModstamp, Id.
 
         Id and SystemModstamp are always selected; `fields` may hold parent paths like Account.Name
