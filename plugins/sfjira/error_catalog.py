@@ -95,6 +95,12 @@ _ENTRIES: tuple[ErrorCode, ...] = (
        "request limit is spent (also a Salesforce errorCode)", False,
        "stop syncing until the usage drops (Setup > Company Information), lower the sync frequency, or ask "
        "Salesforce for a higher limit", "sfjira.exceptions.ApiLimitExceeded (hooks.salesforce)", external=True),
+    _e("SF_API_BUDGET_EXHAUSTED", "limits", "error", "the org's daily Salesforce API usage reached sfjira's "
+       "share of the limit ([sfjira] salesforce_api_budget_share, default 90 %): the sync stops before it reads "
+       "or writes more, leaving the rest of the limit to the org's other integrations", False,
+       "wait until the rolling 24-hour usage drops (Setup > System Overview), raise "
+       "salesforce_api_budget_share if the other integrations can spare it, or buy more API requests",
+       "sfjira.sync.budget.ApiBudgetExhausted"),
     _e("AUTH_FAILED", "auth", "error", "credentials were refused (HTTP 401, or the OAuth token endpoint said no)",
        False, "check the connection's login, token or client secret and the auth mode in its extra",
        "sfjira.exceptions.AuthError (hooks.jira, hooks.salesforce_oauth)",
@@ -262,6 +268,10 @@ _ENTRIES: tuple[ErrorCode, ...] = (
     _e("CA_BUNDLE_MISSING", "transport", "error", "a connection's ca_bundle/verify points to no readable file",
        False, "point it at the PEM of the CA that signed the server certificate, or remove it",
        "sfjira.http.tls"),
+    _e("WRITE_UNRESOLVED", "transport", "error", "a write stayed ambiguous (5xx, reset or lost response) or kept "
+       "failing through every send and look-up inside the task: whether it landed is not known yet", True,
+       "nothing to do: Airflow retries the task, whose pending write-ahead intent makes it look the write up "
+       "before sending it again; if it persists, check the API's health", "sfjira.sync.resolve.WriteUnresolved"),
     _e("CONNECTION_FAILED", "transport", "error", "no answer from the API: connection refused, reset or timed out, "
        "or TLS failed", True, "check the URL, network and CA bundle; a passing fault was already retried with "
        "backoff", "sfjira.hooks.salesforce, sfjira.hooks.jira",

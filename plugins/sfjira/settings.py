@@ -36,6 +36,9 @@ SETTINGS = {s.key: s for s in (
             alias="SFJIRA_RETRY_DELAY_S"),
     Setting("run_retention_days", "7", "run folders (frames, plans, reports) older than this are removed by the "
             "sync itself"),
+    Setting("salesforce_api_budget_share", "0.9", "share (above 0, at most 1) of the org's daily Salesforce API "
+            "limit the sync may see used: at or over it the sync stops before it reads or writes "
+            "(SF_API_BUDGET_EXHAUSTED). It is the whole org's usage, other integrations' calls included"),
     Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
     Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
             alias="SFJIRA_SALESFORCE_CONN_ID"),

@@ -113,6 +113,12 @@ class JiraSyncHook(JiraHook):
         return dict(self.counter.calls)
 
     @property
+    def rate_limits(self) -> dict[str, Any]:
+        """What Jira's rate limiting cost so far: retries by reason (`HTTP 429`...), seconds waited after
+        refusals and paced ahead of a spent window, and the last X-RateLimit-Limit/Remaining seen."""
+        return {**self.counter.waiting(), **self.rate_limit}
+
+    @property
     def is_cloud(self) -> bool:
         self.get_conn()
         return self.deployment == "cloud"

@@ -277,7 +277,19 @@ class SalesforceSyncHook(SalesforceHook):
 
     def limits(self) -> dict[str, dict[str, int]]:
         """The org's limits (`DailyApiRequests`: {Max, Remaining}, ...), for budgets and reports."""
-        return self._call("limits", self.conn.restful, "limits/") or {}
+        found = self._call("limits", self.conn.restful, "limits/") or {}
+        daily = found.get("DailyApiRequests") or {}
+        if self.api_usage["max"] is None and {"Max", "Remaining"} <= set(daily):
+            # No Sforce-Limit-Info on the answer (a proxy may drop it): the resource says the same.
+            self.api_usage = {"used": int(daily["Max"]) - int(daily["Remaining"]), "max": int(daily["Max"])}
+        return found
+
+    def current_usage(self) -> dict[str, int | None]:
+        """The org's daily API usage `{"used", "max"}`: the last `Sforce-Limit-Info` seen, or, before any call
+        was made, what /limits says (one call)."""
+        if self.api_usage["max"] is None:
+            self.limits()
+        return dict(self.api_usage)
 
     def describe(self, sobject: str) -> dict[str, Any]:
         """The sObject's describe result (fields, types, picklist values, relationships)."""

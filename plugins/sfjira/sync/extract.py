@@ -21,6 +21,7 @@ from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import incremental_soql
 from sfjira.mapping.model import Mapping
 from sfjira.storage import write_frame
+from sfjira.sync import budget
 from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
 
@@ -44,6 +45,7 @@ def _log_pages(side: str, pages: Iterable[Page]) -> list[Page]:
 
 def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.salesforce, run.window
+    budget.check_salesforce(run, "extract_salesforce reads")
     fields = [*mapping.salesforce_columns(), "IsDeleted"]
     soql = incremental_soql(mapping.salesforce.object, fields, window.since, window.until, mapping.salesforce.where)
     pages = _log_pages("Salesforce", hook.query_pages(soql, include_deleted=True))
@@ -64,7 +66,10 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
         cfields = list(dict.fromkeys([*COMMENT_FIELDS, sf.parent_field, sf.body_field]))
         cpages = _log_pages("Salesforce comments", hook.changed_records(sf.object, cfields, window.since, window.until))
         out["comments"] = write_frame(run.folder, "sf_comments", records_to_frame(cpages, cfields))
+    # The extract's own reads may have reached the share: stop here, before the plan and the loads.
+    budget.check_salesforce(run, "the plan and the loads (reached by this extract's reads)")
     out["api_calls"] = hook.calls
+    out.update(budget.figures(run))
     log.info("Salesforce: %d changed and %d deleted %s records in [%s, %s)", out["changed"], out["deleted_count"],
              mapping.salesforce.object, window.since, window.until)
     return out
@@ -101,6 +106,7 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
     if with_comments:
         out["comments"] = write_frame(run.folder, "jira_comments", _comments_frame(hook, pages))
     out["api_calls"] = hook.calls
+    out.update(budget.figures(run))
     log.info("Jira: %d changed %s/%s issues in [%s, %s)", len(frame), mapping.jira.project, mapping.jira.issue_type,
              window.since, window.until)
     return out

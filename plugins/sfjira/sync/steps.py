@@ -14,6 +14,7 @@ from sfjira.pii import is_sealed
 from sfjira.rejects import REJECT_COLUMNS
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame, write_text
+from sfjira.sync import budget
 from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
 from sfjira.sync.run import SyncRun
 from sfjira.sync.transformed import Side, read_result, transform_side, write_result
@@ -34,6 +35,7 @@ def transform_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any
     out["refused"] = write_frame(run.folder, "identity_refused", verdict.refused, pii=run.pii)
     out["identity_lookups"] = verdict.lookups
     out["lookup_calls"] = {"jira": run.jira.calls, "salesforce": run.salesforce.calls}
+    out.update(budget.figures(run))  # what the look-ups cost, for the report's api_usage
     sides: tuple[tuple[Side, str], ...] = (("salesforce", sf_out["records"]), ("jira", jira_out["issues"]))
     for side, records in sides:
         result = transform_side(run.mapping, side, read_frame(records))
