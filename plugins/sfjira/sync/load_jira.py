@@ -206,11 +206,13 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
 def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
     """Salesforce deleted a linked record: apply the mapping's policy on the issue."""
     acting = deletes[deletes["action"] != "ignore"] if len(deletes) else deletes
-    if len(deletes):
-        run.state.set_link_state(run.name, deletes["sf_id"].tolist(), "deleted_sf", run_id=run.run_id)
+    if len(deletes) > len(acting):
+        ignored = deletes.loc[deletes["action"] == "ignore", "sf_id"].tolist()
+        run.state.set_link_state(run.name, ignored, "deleted_sf", run_id=run.run_id)
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"deletes_applied": 0})
+        applied = []
         for row in each_row(chunk):
             if row.action == "transition":
                 if not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
@@ -218,13 +220,27 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
             elif row.action == "label":
                 settle(f"label {row.jira_key}", partial(run.jira.add_labels, row.jira_key, [row.label]))
             elif row.action == "delete":
-                settle(f"delete {row.jira_key}", partial(run.jira.delete_issue, row.jira_key))
+                settle(f"delete {row.jira_key}", partial(_delete_issue, run, row.jira_key))
             outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key,
                                              reason=f"deleted in Salesforce: policy {row.action}"))
             outcome.counts["deletes_applied"] += 1
+            applied.append(row.sf_id)
+        # Only a link whose policy was applied leaves "active": one left active is planned again by the next
+        # run (the cursor never passes a failed run, so it reads the deletion again) until it is applied.
+        if applied:
+            run.state.set_link_state(run.name, applied, "deleted_sf", run_id=run.run_id)
         return outcome
 
     return run_chunks(run, "jira", "delete", acting, UPDATE_CHUNK, write)
+
+
+def _delete_issue(run: SyncRun, key: str) -> None:
+    """Delete an issue; one already gone (an earlier send landed, or a person deleted it) is deleted."""
+    try:
+        run.jira.delete_issue(key)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
 
 
 def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
