@@ -16,7 +16,7 @@ from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync import budget
-from sfjira.sync.chunks import (
+from sfjira.sync.journal import (
     ChunkOutcome,
     close_superseded,
     conflicts_written_to,

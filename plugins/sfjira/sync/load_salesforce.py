@@ -21,7 +21,8 @@ from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import budget, cursor
-from sfjira.sync.chunks import (
+from sfjira.sync.extract import issues_by_key
+from sfjira.sync.journal import (
     ChunkOutcome,
     close_superseded,
     conflicts_written_to,
@@ -30,7 +31,6 @@ from sfjira.sync.chunks import (
     run_chunks,
     state_rows,
 )
-from sfjira.sync.extract import issues_by_key
 from sfjira.sync.resolve import header_line, salesforce_comments, salesforce_values, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled

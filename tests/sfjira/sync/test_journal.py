@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sfjira.state import StateStore
-from sfjira.sync.chunks import close_superseded, pending_ids
+from sfjira.sync.journal import close_superseded, pending_ids
 
 MAPPING = "case_to_bug"
 
