@@ -36,6 +36,11 @@ SETTINGS = {s.key: s for s in (
             alias="SFJIRA_RETRY_DELAY_S"),
     Setting("run_retention_days", "7", "run folders (frames, plans, reports) older than this are removed by the "
             "sync itself"),
+    Setting("writer_lease_seconds", "300", "time to live of a mapping's writer lease (one writer per mapping: "
+            "sync loads, heals); renewed every third of it while the writer runs, so a writer that dies "
+            "blocks the mapping for at most this long"),
+    Setting("writer_lease_wait_seconds", "300", "how long a load or heal waits for another writer of its "
+            "mapping before failing with STATE_WRITER_BUSY, which Airflow retries"),
     Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
     Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
             alias="SFJIRA_SALESFORCE_CONN_ID"),

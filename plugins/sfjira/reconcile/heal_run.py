@@ -37,6 +37,7 @@ from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
 from sfjira.sync.plan import record_hash_of
 from sfjira.sync.steps import plan_step
+from sfjira.sync.writer import one_writer
 from sfjira.transform import canonical_values
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 DIRECTIONS = ("sf_to_jira", "jira_to_sf")
 
 
+@one_writer(when=lambda run: run.auto_heal)
 def heal_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
               compare_out: dict[str, Any]) -> dict[str, Any]:
     store = run.state

@@ -14,6 +14,7 @@ from sfjira.storage import read_frame, write_frame
 from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
+from sfjira.sync.writer import one_writer
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
 PROPERTY_KEY = "sfjira"
 
 
+@one_writer()
 def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}

@@ -21,11 +21,13 @@ from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
 from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled
+from sfjira.sync.writer import one_writer
 from sfjira.transform import to_salesforce
 
 COLLECTION_MAX = 200  # sObject Collections' per-request maximum
 
 
+@one_writer()
 def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}
