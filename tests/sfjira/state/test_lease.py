@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sfjira.exceptions import is_transient
-from sfjira.state import StateStore
+from sfjira.state import StateStore, migrations, schema
 from sfjira.state.lease import WriterBusy, holder_name, writer_lease
 
 from .conftest import Backend
@@ -105,7 +105,7 @@ def test_waiter_takes_the_lease_once_released(backend: Backend, store: StateStor
 
 _HOLD = textwrap.dedent("""
     import sys, time
-    from sfjira.state import StateStore
+    from sfjira.state import StateStore, migrations, schema
     from sfjira.state.lease import holder_name, writer_lease
     url, schema, ttl, hold = sys.argv[1:5]
     store = StateStore(url, schema=schema or None)
@@ -137,7 +137,7 @@ def test_killed_holder_stops_renewing_and_its_lease_expires(backend: Backend, st
 
 _RACE = textwrap.dedent("""
     import os, sys, time
-    from sfjira.state import StateStore
+    from sfjira.state import StateStore, migrations, schema
     url, schema, me, go, n = sys.argv[1:6]
     store = StateStore(url, schema=schema or None)
     store.lease("m0")  # connected and migrated before the start line
@@ -172,7 +172,7 @@ def test_two_processes_racing_for_leases_each_lease_has_one_winner(backend: Back
 _COUNT = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    from sfjira.state import StateStore
+    from sfjira.state import StateStore, migrations, schema
     from sfjira.state.lease import holder_name, writer_lease
     url, schema, counter, go, rounds = sys.argv[1:6]
     store = StateStore(url, schema=schema or None)
@@ -205,6 +205,16 @@ def test_writers_holding_the_lease_lose_no_update(backend: Backend, store: State
         assert proc.returncode == 0 and out.strip().endswith("DONE"), err
     assert int(counter.read_text()) == 2 * rounds
     assert store.lease("accounts") is None
+
+
+def test_a_version_1_store_is_brought_to_the_lease_table(backend: Backend) -> None:
+    with backend.open(auto_migrate=False) as old:
+        assert old.migrate(migrations.STEPS[:1]) == 1
+        with old.engine.begin() as conn:  # as release 1 created it: without the lease table
+            schema.leases.drop(conn)
+    with backend.open() as store:
+        assert store.acquire_lease("accounts", "a", 60).held_by("a")
+        assert store.schema_version() == 2
 
 
 def test_holder_name_says_where() -> None:
