@@ -115,13 +115,13 @@ def _assert_one_issue_each_and_every_edit_landed(world: World, seed: dict[str, A
 
 def test_heal_waits_for_a_running_sync_load_then_heals(world: World, tmp_path: Path) -> None:
     seed = _seed(world)
-    holder = "case_to_bug_sync/manual__test/load_jira try 1 on the test"
-    assert world.store.acquire_lease(MAPPING, holder, 900).held_by(holder)  # as if a sync load were writing
+    holder = "sfjira_sync__case_to_bug/manual__test"  # as if a sync run were between its extract and its loads
+    assert world.store.acquire_lease(MAPPING, holder, 900, task=f"{holder}/load_jira try 1 on the test").held_by(holder)
     world.clear_calls()
     heal = DagProcess(world, tmp_path, "heal", "reconcile", dt.datetime.now(dt.UTC), {"auto_heal": True})
     heal.wait_for(f"waiting for holder {holder}")
     time.sleep(2)
-    assert world.writes() == {"salesforce": {}, "jira": {}}  # read both sides, decided, and wrote nothing
+    assert world.writes() == {"salesforce": {}, "jira": {}}  # it waits before reading: its heal plans on fresh reads
     assert world.store.release_lease(MAPPING, holder)
     states = heal.finish()
     assert states["heal"] == "success"

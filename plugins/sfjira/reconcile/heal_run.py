@@ -37,7 +37,7 @@ from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
 from sfjira.sync.plan import record_hash_of
 from sfjira.sync.steps import plan_step
-from sfjira.sync.writer import one_writer
+from sfjira.sync.writer import auto_heal, one_writer
 from sfjira.transform import canonical_values
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 DIRECTIONS = ("sf_to_jira", "jira_to_sf")
 
 
-@one_writer(when=lambda run: run.auto_heal)
+@one_writer(when=auto_heal)
 def heal_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
               compare_out: dict[str, Any]) -> dict[str, Any]:
     store = run.state

@@ -1,4 +1,4 @@
-"""One writer per mapping: a lease row in the state store, taken before a load or a heal writes.
+"""One writer per mapping: a lease row in the state store, held by a run that writes (sfjira.sync.writer).
 
 `acquire` is one conditional statement, atomic on SQLite and PostgreSQL alike:
 
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from sfjira.exceptions import StateStoreError
+from sfjira.exceptions import StateStoreError, is_transient
 from sfjira.state.schema import leases
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import insert_for
@@ -138,10 +138,12 @@ _held_lock = threading.Lock()
 
 @contextmanager
 def writer_lease(store: StateStore, mapping: str, holder: str, *, ttl: float, wait: float,
-                 task: str | None = None) -> Iterator[Lease | None]:
+                 task: str | None = None, keep: bool = False) -> Iterator[Lease | None]:
     """Hold `mapping`'s lease for the block: wait up to `wait` seconds for another holder to let go (polling
-    with backoff), renew it every ttl/3 from a heartbeat thread, release it at the end. Raises WriterBusy
-    when the wait runs out. Re-entrant within a process: an inner block for the same store, mapping and
+    with backoff), renew it every ttl/3 from a heartbeat thread, release it at the end -- or, with `keep`,
+    leave it to expire after `ttl` unless the holder takes it again by then (the next task of the same
+    DAG run does); a block failing with a terminal error releases it even then (no later task comes).
+    Raises WriterBusy when the wait runs out. Re-entrant within a process: an inner block for the same store, mapping and
     holder runs under the outer block's lease (and yields None)."""
     key = (store.location, mapping, holder)
     with _held_lock:
@@ -159,21 +161,26 @@ def writer_lease(store: StateStore, mapping: str, holder: str, *, ttl: float, wa
         _held[key] = 1
     beat = _Heartbeat(store, mapping, holder, ttl)
     beat.start()
-    failed = False
+    failed: BaseException | None = None
     try:
         yield lease
-    except BaseException:
-        failed = True
+    except BaseException as err:
+        failed = err
         raise
     finally:
         beat.stop()
         _leave(key)
-        _let_go(store, mapping, holder)
-        if beat.lost and not failed:
+        if not keep or (failed is not None and not is_transient(failed)):
+            _let_go(store, mapping, holder)
+        if beat.lost and failed is None:
             raise WriterLeaseLost(
                 f"the writer lease of mapping {mapping!r} was taken by another writer while {holder} held it",
                 fix="this process stalled longer than [sfjira] writer_lease_seconds; raise that setting if its "
                     "writes legitimately pause that long. The task retries and resumes its intents")
+
+
+def _who(lease: Lease) -> str:
+    return f"{lease.holder} ({lease.task})" if lease.task and lease.task != lease.holder else lease.holder
 
 
 def _leave(key: tuple[str, str, str]) -> None:
@@ -205,7 +212,7 @@ def _wait_for(store: StateStore, mapping: str, holder: str, *, ttl: float, wait:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise WriterBusy(
-                f"another writer of mapping {mapping!r} is running: {lease.holder} holds its lease "
+                f"another writer of mapping {mapping!r} is running: {_who(lease)} holds its lease "
                 f"(taken {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC, expires {lease.expires_at:%H:%M:%S} UTC "
                 "unless renewed)",
                 fix="nothing to do: this task retries once the other writer is done. If that writer died, "
@@ -213,7 +220,7 @@ def _wait_for(store: StateStore, mapping: str, holder: str, *, ttl: float, wait:
         if lease.holder != seen:
             seen = lease.holder
             log.info("waiting for holder %s of the writer lease of %s (expires %s, waiting up to %.0f s more)",
-                     seen, mapping, f"{lease.expires_at:%H:%M:%S}", remaining)
+                     _who(lease), mapping, f"{lease.expires_at:%H:%M:%S}", remaining)
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_POLL_S)
 

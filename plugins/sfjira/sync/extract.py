@@ -22,6 +22,7 @@ from sfjira.hooks.soql import incremental_soql
 from sfjira.storage import write_frame
 from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
+from sfjira.sync.writer import one_writer
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def _log_pages(side: str, pages: Any) -> list[Any]:
     return kept
 
 
+@one_writer(keep=True)
 def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.salesforce, run.window
     fields = [*mapping.salesforce_columns(), "IsDeleted"]
@@ -79,6 +81,7 @@ def issues_by_key(run: SyncRun, keys: list[str], page: int = 100) -> pd.DataFram
     return issues_to_frame(pages, fields, sfid_property=prop)
 
 
+@one_writer(keep=True)
 def extract_jira(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.jira, run.window
     fields = _issue_fields(mapping)

@@ -23,7 +23,7 @@ UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
 PROPERTY_KEY = "sfjira"
 
 
-@one_writer()
+@one_writer(keep=True)
 def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}

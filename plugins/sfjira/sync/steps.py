@@ -14,10 +14,12 @@ from sfjira.pii import is_sealed
 from sfjira.storage import read_frame, write_frame, write_text
 from sfjira.sync.plan import PLAN_TABLES, Plan, build_plan
 from sfjira.sync.run import SyncRun
+from sfjira.sync.writer import one_writer
 
 log = logging.getLogger(__name__)
 
 
+@one_writer(keep=True)
 def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
     mapping = run.mapping
     store = run.state

@@ -1,11 +1,20 @@
-"""One writer per mapping, for the steps that write: `@one_writer` holds the mapping's writer lease
-(sfjira.state.lease) around a load or a heal.
+"""One writer per mapping, for the DAG runs that write: `@one_writer` runs a step holding its mapping's
+writer lease (sfjira.state.lease), held by the DAG run (`dag_id/run_id`) rather than by one task.
 
-Each load task takes the lease for itself rather than one lease spanning load_jira and load_salesforce:
-a load re-reads the links and intents it acts on once it holds the lease (a record another writer linked
-meanwhile is not created again), and a lease held between two tasks would have no process renewing it.
-A heal holds it across its state preparation and the loads it calls, which run under that same lease
-(re-entrant: same store, mapping and holder). A dry run writes nothing and takes no lease.
+A sync run holds it from its extracts to its last load, not only around each load: a plan is made from
+extracts and the state store together, and a load writes what its plan decided. Had another writer's
+load run between this run's extract and its plan, the plan would see the other's new agreed values next
+to extracts older than them, take the stale side for a change and write it back -- a lost update (seen in
+the e2e test of two overlapping runs with the lease around the loads alone). So `extract_*`, `plan` and
+`load_jira` take the lease and keep it for the run's next task (`keep`: it lapses after the TTL if no
+task of the run takes it again, e.g. the run was stopped), and `load_salesforce` releases it; a task
+failing with a terminal error, or on its last try, releases it too, as no later task of its run comes. A reconciliation with
+auto_heal holds it in the same way from its extracts through the heal (whose plan and loads run under
+it: the lease is re-entrant for its holder within a process). Dry runs and reconciliations without
+auto_heal write nothing and take no lease.
+
+The TTL must cover the scheduler's pause between two tasks of a run (seconds, normally); if it lapses
+and another writer takes the lease meanwhile, the next task simply waits for it.
 """
 
 from __future__ import annotations
@@ -29,13 +38,30 @@ def task_name(run: SyncRun) -> str:
     try:
         ti = get_current_context()["ti"]
     except RuntimeError:  # not inside an Airflow task
-        return f"{run.dag_id}/{run.airflow_run_id}"
+        return run_holder(run)
     return f"{ti.dag_id}/{ti.run_id}/{ti.task_id} try {ti.try_number}"
 
 
-def one_writer(when: Callable[[Any], bool] = lambda run: True) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def _last_try() -> bool:
+    """Is the running Airflow task on its last try (True outside a task: nothing retries it)?"""
+    from airflow.sdk import get_current_context
+
+    try:
+        context = get_current_context()
+    except RuntimeError:
+        return True
+    return int(context["ti"].try_number) > int(context["task"].retries or 0)
+
+
+def run_holder(run: SyncRun) -> str:
+    """The lease holder: the DAG run, shared by its tasks (and their retries)."""
+    return f"{run.dag_id}/{run.airflow_run_id}"
+
+
+def one_writer(*, keep: bool = False, when: Callable[[Any], bool] = lambda run: True
+               ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Run the decorated step (first argument: its SyncRun) holding its mapping's writer lease, unless the
-    run is a dry run or `when(run)` is false."""
+    run is a dry run or `when(run)` is false. `keep`: leave the lease held for the run's next task."""
     def decorate(step: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(step)
         def held(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -43,10 +69,20 @@ def one_writer(when: Callable[[Any], bool] = lambda run: True) -> Callable[[Call
             assert isinstance(run, SyncRun)
             if run.dry_run or not when(run):
                 return step(*args, **kwargs)
-            task = task_name(run)
-            with writer_lease(run.state, run.name, holder_name(task), task=task,
-                              ttl=settings.get_float("writer_lease_seconds"),
-                              wait=settings.get_float("writer_lease_wait_seconds")):
-                return step(*args, **kwargs)
+            holder = run_holder(run)
+            try:
+                with writer_lease(run.state, run.name, holder, task=holder_name(task_name(run)), keep=keep,
+                                  ttl=settings.get_float("writer_lease_seconds"),
+                                  wait=settings.get_float("writer_lease_wait_seconds")):
+                    return step(*args, **kwargs)
+            except Exception:
+                if keep and _last_try():  # no retry comes back for it: let the next run in now
+                    run.state.release_lease(run.name, holder)
+                raise
         return held
     return decorate
+
+
+def auto_heal(run: Any) -> bool:
+    """A reconciliation writes only with auto_heal."""
+    return bool(getattr(run, "auto_heal", False))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sfjira.exceptions import is_transient
+from sfjira.exceptions import StateStoreError, is_transient
 from sfjira.state import StateStore, migrations, schema
 from sfjira.state.lease import WriterBusy, holder_name, writer_lease
 
@@ -91,6 +91,18 @@ def test_lease_is_released_when_the_block_raises(store: StateStore) -> None:
     with pytest.raises(RuntimeError), writer_lease(store, "accounts", "a", ttl=60, wait=0):
         raise RuntimeError("load failed")
     assert store.lease("accounts") is None
+
+
+def test_a_kept_lease_outlives_its_block_unless_the_block_failed_for_good(store: StateStore) -> None:
+    with writer_lease(store, "accounts", "run-1", ttl=60, wait=0, keep=True):
+        pass
+    assert store.lease("accounts").holder == "run-1"  # type: ignore[union-attr]  # for the run's next task
+    with pytest.raises(StateStoreError), writer_lease(store, "accounts", "run-1", ttl=60, wait=0, keep=True):
+        raise StateStoreError("locked right now", transient=True)
+    assert store.lease("accounts").holder == "run-1"  # type: ignore[union-attr]  # for the task's retry
+    with pytest.raises(StateStoreError), writer_lease(store, "accounts", "run-1", ttl=60, wait=0, keep=True):
+        raise StateStoreError("a broken rule")
+    assert store.lease("accounts") is None  # terminal: no later task of the run comes
 
 
 def test_waiter_takes_the_lease_once_released(backend: Backend, store: StateStore) -> None:

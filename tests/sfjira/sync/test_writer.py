@@ -1,4 +1,5 @@
-"""`@one_writer`: a load or heal runs holding its mapping's writer lease; a dry run takes none."""
+"""`@one_writer`: the steps of a writing DAG run hold their mapping's writer lease, in the run's name, from
+the first step to the last; a dry run takes none."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sfjira.exceptions import SfJiraError
 from sfjira.state import StateStore
 from sfjira.state.lease import WriterBusy
 from sfjira.sync.run import SyncRun, Window
@@ -30,6 +32,14 @@ def _run(store: StateStore, *, dry_run: bool = False) -> SyncRun:
     return run
 
 
+@one_writer(keep=True)
+def extract(run: SyncRun, fail: SfJiraError | None = None) -> str | None:
+    if fail is not None:
+        raise fail
+    lease = run.state.lease(run.name)
+    return lease.holder if lease else None
+
+
 @one_writer()
 def load(run: SyncRun) -> str | None:
     lease = run.state.lease(run.name)
@@ -42,10 +52,23 @@ def heal(run: SyncRun) -> tuple[str | None, str | None]:
     return (lease.holder if lease else None), load(run)  # the heal's loads run under its lease
 
 
-def test_a_load_holds_the_lease_while_it_runs(store: StateStore) -> None:
-    holder = load(_run(store))
-    assert holder is not None and holder.startswith("sfjira_sync__case_to_bug/manual__1 on ")
-    assert store.lease("case_to_bug") is None  # released
+def test_a_run_holds_the_lease_from_its_first_step_to_its_last(store: StateStore) -> None:
+    assert extract(_run(store)) == "sfjira_sync__case_to_bug/manual__1"
+    held = store.lease("case_to_bug")
+    assert held is not None and held.holder == "sfjira_sync__case_to_bug/manual__1"  # kept for the next step
+    assert held.task is not None and held.task.startswith("sfjira_sync__case_to_bug/manual__1 on ")
+    assert not store.acquire_lease("case_to_bug", "sfjira_sync__case_to_bug/manual__2", 60).held_by(
+        "sfjira_sync__case_to_bug/manual__2")
+    assert load(_run(store)) == "sfjira_sync__case_to_bug/manual__1"  # the same run takes it again
+    assert store.lease("case_to_bug") is None  # its last step released it
+
+
+def test_a_failed_step_outside_a_task_releases_the_lease(store: StateStore) -> None:
+    """Nothing retries a step run outside Airflow (in a task, a transient failure before the last try keeps
+    the lease for the retry: sfjira.state.lease's `keep`)."""
+    with pytest.raises(SfJiraError):
+        extract(_run(store), SfJiraError("the API is down", transient=True))
+    assert store.lease("case_to_bug") is None
 
 
 def test_a_heal_holds_one_lease_for_itself_and_its_loads(store: StateStore) -> None:
@@ -64,8 +87,9 @@ def test_a_dry_run_or_a_heal_without_auto_heal_takes_no_lease(store: StateStore)
 
 def test_a_busy_mapping_fails_transiently_after_the_wait(store: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW__SFJIRA__WRITER_LEASE_WAIT_SECONDS", "0.3")
-    store.acquire_lease("case_to_bug", "sfjira_sync__case_to_bug/manual__0/load_jira try 1 on w1 pid 7", 60)
-    with pytest.raises(WriterBusy, match="manual__0/load_jira try 1 on w1 pid 7"):
+    store.acquire_lease("case_to_bug", "sfjira_sync__case_to_bug/manual__0", 60,
+                        task="sfjira_sync__case_to_bug/manual__0/load_jira try 1 on w1 pid 7")
+    with pytest.raises(WriterBusy, match="manual__0 \\(sfjira_sync__case_to_bug/manual__0/load_jira try 1 on w1 pid 7\\)"):
         load(_run(store))
 
 
