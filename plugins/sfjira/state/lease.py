@@ -21,7 +21,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -117,6 +117,17 @@ def renew(conn: sa.Connection, mapping: str, holder: str, ttl: float) -> bool:
     return done.rowcount == 1
 
 
+def take_over(conn: sa.Connection, mapping: str, finished: str, holder: str, ttl: float, *,
+              task: str | None = None) -> bool:
+    """Take the lease from `finished`, a holder known to be done (its DAG run ended), before it expires;
+    False when it no longer holds it."""
+    _check(mapping, holder, ttl)
+    now = utcnow()
+    done = conn.execute(leases.update().where(leases.c.mapping == mapping, leases.c.holder == finished).values(
+        holder=holder, task=task, acquired_at=now, renewed_at=now, expires_at=now + dt.timedelta(seconds=ttl)))
+    return done.rowcount == 1
+
+
 def release(conn: sa.Connection, mapping: str, holder: str) -> bool:
     """Give our lease up; False (and nothing changed) when it is not ours."""
     done = conn.execute(leases.delete().where(leases.c.mapping == mapping, leases.c.holder == holder))
@@ -138,12 +149,14 @@ _held_lock = threading.Lock()
 
 @contextmanager
 def writer_lease(store: StateStore, mapping: str, holder: str, *, ttl: float, wait: float,
-                 task: str | None = None, keep: bool = False) -> Iterator[Lease | None]:
+                 task: str | None = None, keep: bool = False,
+                 finished: Callable[[str], bool] | None = None) -> Iterator[Lease | None]:
     """Hold `mapping`'s lease for the block: wait up to `wait` seconds for another holder to let go (polling
     with backoff), renew it every ttl/3 from a heartbeat thread, release it at the end -- or, with `keep`,
     leave it to expire after `ttl` unless the holder takes it again by then (the next task of the same
     DAG run does); a block failing with a terminal error releases it even then (no later task comes).
-    Raises WriterBusy when the wait runs out. Re-entrant within a process: an inner block for the same store, mapping and
+    `finished(holder)` says whether a holder is done for good (its DAG run ended): its lease is taken over
+    at once instead of waited out. Raises WriterBusy when the wait runs out. Re-entrant within a process: an inner block for the same store, mapping and
     holder runs under the outer block's lease (and yields None)."""
     key = (store.location, mapping, holder)
     with _held_lock:
@@ -156,7 +169,7 @@ def writer_lease(store: StateStore, mapping: str, holder: str, *, ttl: float, wa
         finally:
             _leave(key)
         return
-    lease = _wait_for(store, mapping, holder, ttl=ttl, wait=wait, task=task)
+    lease = _wait_for(store, mapping, holder, ttl=ttl, wait=wait, task=task, finished=finished)
     with _held_lock:
         _held[key] = 1
     beat = _Heartbeat(store, mapping, holder, ttl)
@@ -199,7 +212,7 @@ def _let_go(store: StateStore, mapping: str, holder: str) -> None:
 
 
 def _wait_for(store: StateStore, mapping: str, holder: str, *, ttl: float, wait: float,
-              task: str | None) -> Lease:
+              task: str | None, finished: Callable[[str], bool] | None) -> Lease:
     deadline = time.monotonic() + wait
     delay = FIRST_POLL_S
     seen: str | None = None
@@ -209,6 +222,10 @@ def _wait_for(store: StateStore, mapping: str, holder: str, *, ttl: float, wait:
             if seen is not None:
                 log.info("writer lease of %s taken by %s after waiting for %s", mapping, holder, seen)
             return lease
+        if finished is not None and finished(lease.holder) and \
+                store.take_over_lease(mapping, lease.holder, holder, ttl, task=task):
+            log.info("writer lease of %s taken over from %s, whose run has ended", mapping, _who(lease))
+            return store.lease(mapping) or lease
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise WriterBusy(

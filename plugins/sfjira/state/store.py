@@ -362,6 +362,13 @@ class StateStore:
         with self._tx(write=True) as conn:
             return _lease.renew(conn, mapping, holder, ttl)
 
+    def take_over_lease(self, mapping: str, finished: str, holder: str, ttl: float, *,
+                        task: str | None = None) -> bool:
+        """Take the lease from `finished`, a holder known to be done, for `ttl` seconds; False when it no
+        longer holds it."""
+        with self._tx(write=True) as conn:
+            return _lease.take_over(conn, mapping, finished, holder, ttl, task=task)
+
     def release_lease(self, mapping: str, holder: str) -> bool:
         """Release `holder`'s lease; False, and the lease left alone, when it is someone else's."""
         with self._tx(write=True) as conn:

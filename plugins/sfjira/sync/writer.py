@@ -53,6 +53,21 @@ def _last_try() -> bool:
     return int(context["ti"].try_number) > int(context["task"].retries or 0)
 
 
+def run_ended(holder: str) -> bool:
+    """Has the DAG run holding a lease ended (success or failed)? Its lease is then free at once, instead of
+    after its TTL: a run whose last task failed with the lease kept by a parallel task left it behind."""
+    from airflow.sdk import get_current_context
+
+    dag_id, sep, run_id = holder.partition("/")
+    if not sep:
+        return False
+    try:
+        state = get_current_context()["ti"].get_dagrun_state(dag_id, run_id)
+    except Exception:  # noqa: BLE001 - not in a task, or Airflow does not know that run: wait it out
+        return False
+    return str(state) in ("success", "failed")
+
+
 def run_holder(run: SyncRun) -> str:
     """The lease holder: the DAG run, shared by its tasks (and their retries)."""
     return f"{run.dag_id}/{run.airflow_run_id}"
@@ -72,6 +87,7 @@ def one_writer(*, keep: bool = False, when: Callable[[Any], bool] = lambda run: 
             holder = run_holder(run)
             try:
                 with writer_lease(run.state, run.name, holder, task=holder_name(task_name(run)), keep=keep,
+                                  finished=run_ended,
                                   ttl=settings.get_float("writer_lease_seconds"),
                                   wait=settings.get_float("writer_lease_wait_seconds")):
                     return step(*args, **kwargs)

@@ -105,6 +105,17 @@ def test_a_kept_lease_outlives_its_block_unless_the_block_failed_for_good(store:
     assert store.lease("accounts") is None  # terminal: no later task of the run comes
 
 
+def test_the_lease_of_a_holder_known_to_be_done_is_taken_over_at_once(store: StateStore) -> None:
+    store.acquire_lease("accounts", "sync/run-1", 600)
+    with pytest.raises(WriterBusy), writer_lease(store, "accounts", "sync/run-2", ttl=60, wait=0,
+                                                 finished=lambda holder: False):
+        pass
+    with writer_lease(store, "accounts", "sync/run-2", ttl=60, wait=0,
+                      finished=lambda holder: holder == "sync/run-1") as lease:
+        assert lease is not None and lease.held_by("sync/run-2")
+    assert not store.take_over_lease("accounts", "sync/run-1", "sync/run-3", 60)  # not the holder (any more)
+
+
 def test_waiter_takes_the_lease_once_released(backend: Backend, store: StateStore) -> None:
     holder = subprocess.Popen([sys.executable, "-c", _HOLD, backend.url, backend.schema or "", "0.9", "1.5"],
                               cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
