@@ -156,8 +156,9 @@ def writer_lease(store: StateStore, mapping: str, holder: str, *, ttl: float, wa
     leave it to expire after `ttl` unless the holder takes it again by then (the next task of the same
     DAG run does); a block failing with a terminal error releases it even then (no later task comes).
     `finished(holder)` says whether a holder is done for good (its DAG run ended): its lease is taken over
-    at once instead of waited out. Raises WriterBusy when the wait runs out. Re-entrant within a process: an inner block for the same store, mapping and
-    holder runs under the outer block's lease (and yields None)."""
+    at once instead of waited out. Raises WriterBusy when the wait runs out. Re-entrant within a process:
+    an inner block for the same store, mapping and holder runs under the outer block's lease (and yields
+    None)."""
     key = (store.location, mapping, holder)
     with _held_lock:
         depth = _held.get(key, 0)
