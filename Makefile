@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # The stamp changes whenever requirements.txt or pyproject.toml does, so an edited pin reinstalls.
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint unit venv lock clean bench
+.PHONY: demo test lint unit venv lock clean bench docs
 
 venv: $(STAMP)
 
@@ -23,14 +23,20 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m sfjira.demo
 
+# mypy reads [tool.mypy] in pyproject.toml (plugins/sfjira, checked strictly).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Two workers, whole files per worker (module fixtures stay together): 12 min instead of 19 on 2 cores.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
 test: $(STAMP) lint
 	bash .ci/pytest.sh $(BIN)/python $(PYTEST_ARGS)
+
+# docs/errors.md is generated from sfjira.error_catalog; a test fails when it is stale.
+docs: $(STAMP)
+	$(BIN)/python -m sfjira.cli errors --format markdown > docs/errors.md
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -43,4 +49,4 @@ lock:
 	mv requirements.txt.new requirements.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .airflow .demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .airflow .demo

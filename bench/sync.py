@@ -60,14 +60,15 @@ def run_sync(tag: str, since: dt.datetime, *, full: bool = False) -> tuple[dict,
     from sfjira.sync.load_salesforce import load_salesforce
     from sfjira.sync.report import build_report
     from sfjira.sync.run import SyncRun, Window
-    from sfjira.sync.steps import plan_step
+    from sfjira.sync.steps import plan_step, transform_step
 
     until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     window = Window.for_interval(since, until, dt.timedelta(0), full=full)
     run = SyncRun(mapping_file=str(MAPPING), dag_id="bench", airflow_run_id=tag, window=window)
     started = time.perf_counter()
     results = {"extract_salesforce": extract_salesforce(run), "extract_jira": extract_jira(run)}
-    results["plan"] = plan_step(run, results["extract_salesforce"], results["extract_jira"])
+    results["transform"] = transform_step(run, results["extract_salesforce"], results["extract_jira"])
+    results["plan"] = plan_step(run, results["extract_salesforce"], results["extract_jira"], results["transform"])
     results["load_jira"] = load_jira(run, results["plan"])
     results["load_salesforce"] = load_salesforce(run, results["plan"], results["load_jira"])
     summary = build_report(run, results)

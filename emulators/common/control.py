@@ -14,10 +14,17 @@ Fault rules (PUT /__emulator/faults):
 request_limit, expired_session) plus the transport faults every emulator has:
 `reset` (the TCP connection is reset before the request is handled), `lost_response` (the request
 IS handled -- a write lands -- then the connection is reset before the response: the ambiguous case
-a client must not blindly resend) and `slow` (the response is held back for `delay_s` seconds,
-longer than the client timeout). `path` is a regular expression searched in the request path,
+a client must not blindly resend), `slow` (the response is held back for `delay_s` seconds,
+longer than the client timeout) and `late_response` (the request IS handled, then its answer is held
+back for `delay_s` seconds: a test kills the client in that gap, after the write landed and before the
+client could record it). `path` is a regular expression searched in the request path,
 `skip` lets that many matching calls through before the rule may fire (e.g. fail the 2nd chunk of a
 bulk write), `times` caps how often the rule fires (default unlimited).
+
+`GET /__emulator/requests` is the request log: the last 5,000 non-admin calls in order, each
+`{"t": <epoch seconds>, "method", "path", "fault"}` (`fault`: the injected fault's name, or null), so a
+test can prove a client waited between two calls from the emulator's own clock. `DELETE` clears it
+(as does `DELETE /__emulator/calls`).
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ import re
 import socket
 import struct
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +48,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-TRANSPORT_FAULTS = ("reset", "lost_response", "slow")
+TRANSPORT_FAULTS = ("reset", "lost_response", "slow", "late_response")
 ADMIN_PREFIX = "/__emulator"
 ADMIN_TOKEN_HEADER = "X-Emulator-Admin-Token"
+REQUEST_LOG_MAX = 5_000
 
 FaultResponder = Callable[[Request], Response]
 Secret = dict[str, str]  # {"kind": "client_secret", "value": "..."}
@@ -80,6 +89,7 @@ class Control:
     faults_fired: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     admin_token: str | None = None
+    request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_MAX))
 
     def admits(self, headers: dict[str, str]) -> bool:
         """Whether an admin call carries the admin token (always, when none is configured)."""
@@ -158,6 +168,8 @@ class ControlMiddleware:
         with control.lock:
             control.calls[endpoint_key(self.routes, scope)] += 1
             rule = control.pick_fault(scope["method"], scope["path"])
+            control.request_log.append({"t": time.time(), "method": scope["method"], "path": scope["path"],
+                                        "fault": rule.fault if rule else None})
         if control.latency_ms:
             await asyncio.sleep(control.latency_ms / 1000)
         if rule is None:
@@ -170,6 +182,16 @@ class ControlMiddleware:
         elif rule.fault == "slow":
             await asyncio.sleep(rule.delay_s)
             await self.app(scope, receive, send)
+        elif rule.fault == "late_response":
+            held: list[Any] = []
+
+            async def hold(message: Any) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(rule.delay_s)
+            for message in held:
+                await send(message)
         else:
             response = control.fault_table[rule.fault](Request(scope, receive))
             await response(scope, receive, send)
@@ -198,10 +220,17 @@ def admin_routes(control: Control, handlers: dict[str, AdminHandler],
         if request.method == "DELETE":
             control.calls.clear()
             control.faults_fired.clear()
+            control.request_log.clear()
             return JSONResponse({"total": 0, "by_endpoint": {}})
         by_endpoint = dict(sorted(control.calls.items()))
         return JSONResponse({"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint,
                              "faults_fired": dict(control.faults_fired)})
+
+    async def requests(request: Request) -> Response:
+        with control.lock:
+            if request.method == "DELETE":
+                control.request_log.clear()
+            return JSONResponse({"requests": list(control.request_log)})
 
     async def latency(request: Request) -> Response:
         if request.method == "PUT":
@@ -242,6 +271,7 @@ def admin_routes(control: Control, handlers: dict[str, AdminHandler],
         Route(f"{ADMIN_PREFIX}/health", health, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/credentials", credentials, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/calls", calls, methods=["GET", "DELETE"]),
+        Route(f"{ADMIN_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
         Route(f"{ADMIN_PREFIX}/latency", latency, methods=["GET", "PUT"]),
         Route(f"{ADMIN_PREFIX}/faults", faults, methods=["GET", "PUT", "DELETE"]),
     ]

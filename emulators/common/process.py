@@ -119,6 +119,10 @@ class EmulatorProcess:
         """Every credential the emulator accepts or has issued so far, as {"kind", "value"}."""
         return list(self.admin("GET", "credentials")["secrets"])
 
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log: non-admin calls in order, each {"t", "method", "path", "fault"}."""
+        return list(self.admin("GET", "requests")["requests"])
+
     def clear_calls(self) -> None:
         self.admin("DELETE", "calls")
 

@@ -2,7 +2,8 @@
 
 Over budget, Jira Cloud answers 429 with `Retry-After` (seconds), `X-RateLimit-Limit`,
 `X-RateLimit-Remaining`, `X-RateLimit-Reset` (ISO 8601 minute, `yyyy-MM-ddTHH:mmZ`) and
-`RateLimit-Reason`. A 503 may carry `Retry-After` as well.
+`RateLimit-Reason`. A 503 may carry `Retry-After` as well. Allowed responses carry the limit and what
+is left, plus `X-RateLimit-NearLimit: true` once less than 20 % of the budget is left (as Cloud does).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from emulators.jira.errors import JiraError
 from emulators.jira.settings import Settings
 
 REASON = "jira-burst-based"
+NEAR_LIMIT_SHARE = 0.2  # Cloud flags a response "near the limit" below 20 % of the budget left
 
 
 def _reset_stamp(seconds: float) -> str:
@@ -52,7 +54,11 @@ class RateLimiter:
         if self.used >= limit.budget:
             raise too_many_requests(limit.budget, max(1, math.ceil(left)))
         self.used += 1
-        return {"X-RateLimit-Limit": str(limit.budget), "X-RateLimit-Remaining": str(limit.budget - self.used)}
+        left_now = limit.budget - self.used
+        headers = {"X-RateLimit-Limit": str(limit.budget), "X-RateLimit-Remaining": str(left_now)}
+        if left_now < limit.budget * NEAR_LIMIT_SHARE:
+            headers["X-RateLimit-NearLimit"] = "true"
+        return headers
 
 
 def fault_table(settings_of: Callable[[], Settings]) -> dict[str, Callable[[Request], Response]]:

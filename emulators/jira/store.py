@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulators.common.sqlite import open_database
 from emulators.jira import adf
 from emulators.jira.timefmt import wall_ms
 
@@ -121,10 +122,7 @@ class History:
 
 class Store:
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
+        self.conn = open_database(path, SCHEMA)
         # SQLite's lower() only folds ASCII; JQL text search is case-insensitive for all scripts.
         self.conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
                                   deterministic=True)

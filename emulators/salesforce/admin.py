@@ -1,4 +1,4 @@
-"""Emulator-specific admin actions under /__emulator/ (reset, seed, config, time_travel, backdate).
+"""Emulator-specific admin actions under /__emulator/ (reset, seed, config, usage, time_travel, backdate).
 
 The shared ones (health, calls, latency, faults) come from emulators.common.control.
 """
@@ -32,6 +32,18 @@ def admin_handlers(org: Org, tokens: TokenStore, cursors: Cursors) -> dict[str, 
     def config(body: dict[str, Any]) -> dict[str, Any]:
         return org.configure(body) if body else org.config
 
+    def usage(body: dict[str, Any]) -> dict[str, Any]:
+        """{"used": N} sets today's DailyApiRequests usage (as if other integrations had spent it); {} reads it.
+        The limit itself is the `api_daily_max` config."""
+        if "used" in body:
+            used = body["used"]
+            if not isinstance(used, int) or isinstance(used, bool) or used < 0:
+                raise ValueError(f"used must be an integer >= 0, got {used!r}")
+            org.usage.roll(org.clock.now_ms())
+            org.usage.used = used
+        maximum = int(org.config["api_daily_max"])
+        return {"used": org.usage.used, "max": maximum, "remaining": max(maximum - org.usage.used, 0)}
+
     def time_travel(body: dict[str, Any]) -> dict[str, Any]:
         """{"offset_s": N} sets the clock offset; {"advance_s": N} adds to it. Write stamps never go back."""
         if "offset_s" in body:
@@ -57,7 +69,7 @@ def admin_handlers(org: Org, tokens: TokenStore, cursors: Cursors) -> dict[str, 
         org.store.save([(sobject, changed)])
         return {k: changed[k] for k in ("Id", "IsDeleted", *_BACKDATABLE)}
 
-    return {"reset": reset, "seed": lambda body: seed(org, body), "config": config,
+    return {"reset": reset, "seed": lambda body: seed(org, body), "config": config, "usage": usage,
             "time_travel": time_travel, "backdate": backdate}
 
 

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from emulators.common.tokens import TokenCursor
 from emulators.salesforce.errors import SfError, soql_error
 
 KEYWORDS = frozenset({"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC",
@@ -165,22 +166,12 @@ def _string(query: str, start: int) -> tuple[Token, int]:
     raise malformed(query, start, f"line 1:{len(query)} mismatched character '<EOF>' expecting '''")
 
 
-class Parser:
+class Parser(TokenCursor[Token]):
     def __init__(self, query: str) -> None:
+        super().__init__(tokenize(query))
         self.text = query
-        self.tokens = tokenize(query)
-        self.i = 0
 
     # -- token helpers ---------------------------------------------------------------------------
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.i]
-        self.i += 1
-        return token
-
     def at_keyword(self, *words: str) -> bool:
         return self.tok.upper in words
 

@@ -8,11 +8,11 @@ dict is never mutated afterwards (updates replace it), so query snapshots can ho
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from emulators.common.sqlite import open_database
 from emulators.salesforce.schema import FieldDef, Schema
 
 Record = dict[str, Any]
@@ -34,11 +34,7 @@ def unique_key(field: FieldDef, value: Any) -> str:
 
 class Store:
     def __init__(self, path: Path, schema: Schema) -> None:
-        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process crash (only an OS crash could lose the last commit).
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_TABLES)
+        self.db = open_database(path, _TABLES)
         self.schema = schema
         self.tables: dict[str, dict[str, Record]] = {name: {} for name in schema.objects}
         self.type_of: dict[str, str] = {}

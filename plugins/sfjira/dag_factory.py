@@ -4,8 +4,15 @@
 The sync DAG runs each data interval of the mapping's schedule:
 
     extract_salesforce ─┐
-                        ├─> plan ─> load_jira ─> load_salesforce ─> report
+                        ├─> transform ─> plan ─> load_jira ─> load_salesforce ─> report
     extract_jira ───────┘
+
+The extracts write each side's changed records; `transform` puts both through the mapping (canonical
+frames + the transform's rejects); `plan` judges identities against the links and decides one action per
+record and direction; the loads write; the report counts. Every arrow is an input: each step receives
+the outputs (XComArgs) of the steps it reads -- `plan` also reads both extracts, the report every step.
+The same tasks embed in a DAG of your own as a task group: `sync_task_group(mapping)` (both come from
+`add_sync_tasks`, the one place the sync's tasks are built).
 
 The reconciliation DAG is the full two-sided compare, daily and on demand:
 
@@ -29,15 +36,16 @@ each mapping's own message (file:line, field, fix) -- never as a silently missin
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, Asset, BaseOperator, CronDataIntervalTimetable, Param, TaskGroup
 
 from sfjira import settings
 from sfjira.exceptions import MappingError
-from sfjira.mapping import Mapping, MappingProblems, iter_mappings
+from sfjira.mapping import Mapping, MappingProblems, iter_mappings, load_mapping
 from sfjira.operators.reconcile import (
     CompareOperator,
     DriftLimitOperator,
@@ -52,12 +60,21 @@ from sfjira.operators.sync import (
     LoadSalesforceOperator,
     PlanOperator,
     SyncReportOperator,
+    TransformOperator,
 )
 from sfjira.reconcile.run import SCOPE_ALL, SCOPE_PATTERN
 
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
 SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
 RECONCILE_SCHEDULE = "0 3 * * *"  # daily at 03:00 UTC, off the business hours of most orgs
+
+
+@dataclass(frozen=True)
+class SyncTasks:
+    """The ends of a sync's tasks: the extracts start it, the report ends it."""
+
+    first: list[BaseOperator]
+    last: BaseOperator
 
 
 def default_args() -> dict[str, Any]:
@@ -116,26 +133,68 @@ def mapping_dag(mapping: Mapping, kind: str, schedule: str, *, doc_md: str, para
     )
 
 
-def sync_dag(mapping: Mapping) -> DAG:
-    common = {"mapping_file": str(mapping.source_file)}
-    params = {
+def sync_params() -> dict[str, Param]:
+    """The sync's run params. A DAG that embeds a sync (`sync_task_group`) may declare them too; without
+    them the steps run as if each were false."""
+    return {
         "dry_run": Param(False, type="boolean", description="Plan only: write nothing, produce the diff"),
         "full_resync": Param(False, type="boolean", description="Ignore the window: compare everything"),
         "replay_rejects": Param(False, type="boolean",
                                 description="Also read the open rejects' records by id on both sides and push them "
                                             "through the plan and load again (after fixing the data or the mapping)"),
     }
-    with mapping_dag(mapping, "sync", mapping.schedule, doc_md=_doc(mapping), params=params) as dag:
-        ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
-        ex_j = ExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
-        plan = PlanOperator(task_id="plan", **common)
-        # Backfills run up to 10 windows at once by default: the loads of one mapping must not interleave,
-        # or two runs could both create the issue for a record in their overlapping windows.
-        load_j = LoadJiraOperator(task_id="load_jira", pool=JIRA_POOL, max_active_tis_per_dag=1, **common)
-        load_sf = LoadSalesforceOperator(task_id="load_salesforce", pool=SALESFORCE_POOL, max_active_tis_per_dag=1,
-                                         **common)
-        report = SyncReportOperator(task_id="report", outlets=assets(mapping), **common)
-        [ex_sf, ex_j] >> plan >> load_j >> load_sf >> report
+
+
+def add_sync_tasks(mapping: Mapping, *, salesforce_conn_id: str = "salesforce_default",
+                   jira_conn_id: str = "jira_default", state_conn_id: str = "sfjira_state") -> SyncTasks:
+    """The sync's tasks, added to the DAG or task group being defined (the one builder behind both
+    `sync_dag` and `sync_task_group`). Each step gets its inputs as the outputs (XComArgs) of the steps
+    before it, which is also what orders them."""
+    common = {"mapping_file": str(mapping.source_file), "salesforce_conn_id": salesforce_conn_id,
+              "jira_conn_id": jira_conn_id, "state_conn_id": state_conn_id}
+    ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
+    ex_j = ExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
+    transform = TransformOperator(task_id="transform", salesforce=ex_sf.output, jira=ex_j.output, **common)
+    plan = PlanOperator(task_id="plan", salesforce=ex_sf.output, jira=ex_j.output, transformed=transform.output,
+                        **common)
+    # Backfills run up to 10 windows at once by default: the loads of one mapping must not interleave,
+    # or two runs could both create the issue for a record in their overlapping windows.
+    load_j = LoadJiraOperator(task_id="load_jira", plan=plan.output, pool=JIRA_POOL, max_active_tis_per_dag=1,
+                              **common)
+    load_sf = LoadSalesforceOperator(task_id="load_salesforce", plan=plan.output, jira_load=load_j.output,
+                                     pool=SALESFORCE_POOL, max_active_tis_per_dag=1, **common)
+    steps = {"extract_salesforce": ex_sf, "extract_jira": ex_j, "transform": transform, "plan": plan,
+             "load_jira": load_j, "load_salesforce": load_sf}
+    report = SyncReportOperator(task_id="report", steps={name: op.output for name, op in steps.items()},
+                                outlets=assets(mapping), **common)
+    return SyncTasks(first=[ex_sf, ex_j], last=report)
+
+
+def sync_task_group(mapping: Mapping | str | Path, *, group_id: str | None = None,
+                    salesforce_conn_id: str = "salesforce_default", jira_conn_id: str = "jira_default",
+                    state_conn_id: str = "sfjira_state", **group_kwargs: Any) -> TaskGroup:
+    """A mapping's sync as a task group of your own DAG (call it inside `with DAG(...)`):
+
+        with DAG("nightly_crm", schedule="@daily", params=sync_params()) as dag:
+            prepare >> sync_task_group("include/mappings/opportunity_to_epic.yaml") >> notify
+
+    `mapping`: a loaded Mapping or the path of its YAML. `group_id` (default `sfjira_sync__<name>`) prefixes
+    the task ids; the group's files go in a sub-folder of the run folder named after it. The steps, their
+    order and the cursor are the sync DAG's own; the window is the DAG run's data interval widened back to
+    the committed cursor, so the DAG's schedule should be no slower than you want the sync to run.
+    Remaining keyword arguments go to TaskGroup (e.g. `tooltip`)."""
+    if not isinstance(mapping, Mapping):
+        mapping = load_mapping(Path(mapping))
+    with TaskGroup(group_id or f"sfjira_sync__{mapping.name}", **group_kwargs) as group:
+        add_sync_tasks(mapping, salesforce_conn_id=salesforce_conn_id, jira_conn_id=jira_conn_id,
+                       state_conn_id=state_conn_id)
+    return group
+
+
+def sync_dag(mapping: Mapping) -> DAG:
+    """`sfjira_sync__<name>`: the sync's tasks in a DAG of their own on the mapping's schedule."""
+    with mapping_dag(mapping, "sync", mapping.schedule, doc_md=_doc(mapping), params=sync_params()) as dag:
+        add_sync_tasks(mapping)
     return dag
 
 
@@ -160,10 +219,13 @@ def reconcile_dag(mapping: Mapping) -> DAG:
                      params=reconcile_params()) as dag:
         ex_sf = ReconcileExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
         ex_j = ReconcileExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
-        compare = CompareOperator(task_id="compare", outlets=[drift_asset(mapping)], **common)
-        limit = DriftLimitOperator(task_id="check_drift_limit", **common)
-        heal = HealOperator(task_id="heal", max_active_tis_per_dag=1, **common)
-        [ex_sf, ex_j] >> compare >> limit >> heal
+        compare = CompareOperator(task_id="compare", salesforce=ex_sf.output, jira=ex_j.output,
+                                  outlets=[drift_asset(mapping)], **common)
+        limit = DriftLimitOperator(task_id="check_drift_limit", compare=compare.output, **common)
+        heal = HealOperator(task_id="heal", salesforce=ex_sf.output, jira=ex_j.output, compare=compare.output,
+                            max_active_tis_per_dag=1, **common)
+        # The limit is checked BEFORE healing, though heal does not read its output.
+        limit >> heal
     return dag
 
 

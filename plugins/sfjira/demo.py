@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 
 from emulators.common.process import EmulatorProcess
+from sfjira.dag_factory import covering_logical_date
 from sfjira.emulator_env import environment, sqlite_state
+from sfjira.mapping import parse_mapping
 
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / ".demo"
@@ -47,9 +49,6 @@ def airflow(env: dict[str, str], *args: str) -> str:
 
 
 def run_sync(env: dict[str, str], mapping: str, *, full: bool = False) -> None:
-    from sfjira.dag_factory import covering_logical_date
-    from sfjira.mapping import parse_mapping
-
     # Only the schedule is wanted here; the full load (with its PII key check) happens in the DAG runs,
     # whose environment holds the demo's generated key.
     path = REPO / "include" / "mappings" / f"{mapping}.yaml"

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfjira import settings
 from sfjira.exceptions import SfJiraError
 from sfjira.storage import base_path, safe_name
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ def remove_old_runs(dag_id: str, current_run_id: str, *, days: float | None = No
     return removed
 
 
-def _newest(folder: Any) -> float | None:
+def _newest(folder: ObjectStoragePath) -> float | None:
     """The newest modification time (epoch seconds) of the folder or anything in it."""
     infos = [folder.fs.info(folder.path), *folder.fs.find(folder.path, detail=True, withdirs=True).values()]
     times = [t for t in (_modified(info) for info in infos) if t is not None]

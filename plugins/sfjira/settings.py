@@ -41,6 +41,9 @@ SETTINGS = {s.key: s for s in (
             "blocks the mapping for at most this long"),
     Setting("writer_lease_wait_seconds", "300", "how long a load or heal waits for another writer of its "
             "mapping before failing with STATE_WRITER_BUSY, which Airflow retries"),
+    Setting("salesforce_api_budget_share", "0.9", "share (above 0, at most 1) of the org's daily Salesforce API "
+            "limit the sync may see used: at or over it the sync stops before it reads or writes "
+            "(SF_API_BUDGET_EXHAUSTED). It is the whole org's usage, other integrations' calls included"),
     Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
     Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
             alias="SFJIRA_SALESFORCE_CONN_ID"),

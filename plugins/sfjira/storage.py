@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from airflow.sdk import ObjectStoragePath
 
 from sfjira.files import local_path, make_private, open_private, private_dirs
+from sfjira.pii import cipher_from_airflow
 from sfjira.pii.frames import SEALED_KEY, open_columns, seal_columns, sealed_metadata
 
 if TYPE_CHECKING:
@@ -87,8 +88,6 @@ def read_frame(path: str) -> pd.DataFrame:
         frame = pd.read_parquet(fh)
     if SEALED_KEY not in meta:
         return frame
-    from sfjira.pii import cipher_from_airflow
-
     return open_columns(frame, meta[SEALED_KEY], cipher_from_airflow)
 
 

@@ -24,8 +24,8 @@ def test_each_mapping_file_yields_its_sync_dag(tmp_path: Path, monkeypatch: pyte
     assert bag.import_errors == {}
     assert {"sfjira_sync__case_to_bug", "sfjira_sync__opportunity_to_epic"} <= set(bag.dag_ids)
     tasks = bag.dags["sfjira_sync__case_to_bug"].task_ids
-    assert sorted(tasks) == sorted(["extract_salesforce", "extract_jira", "plan", "load_jira", "load_salesforce",
-                                    "report"])
+    assert sorted(tasks) == sorted(["extract_salesforce", "extract_jira", "transform", "plan", "load_jira",
+                                    "load_salesforce", "report"])
 
 
 def test_invalid_mapping_is_an_import_error_with_the_mapping_message(tmp_path: Path,

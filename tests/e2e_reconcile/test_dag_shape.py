@@ -27,8 +27,9 @@ def test_one_daily_dag_per_mapping_with_manual_params(cases: Mapping) -> None:
     assert dag.timetable.expression == RECONCILE_SCHEDULE == "0 3 * * *"
     assert {k: dag.params[k] for k in dag.params} == {"scope": "all", "auto_heal": False, "fail_on_drift_above": None}
     order = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
-    assert order == {"extract_salesforce": ["compare"], "extract_jira": ["compare"], "compare": ["check_drift_limit"],
-                     "check_drift_limit": ["heal"], "heal": []}
+    # heal reads both extracts and the compare (its inputs), and waits for the drift limit.
+    assert order == {"extract_salesforce": ["compare", "heal"], "extract_jira": ["compare", "heal"],
+                     "compare": ["check_drift_limit", "heal"], "check_drift_limit": ["heal"], "heal": []}
     assert dag.get_task("compare").outlets == [drift_asset(cases)]
     assert dag.get_task("check_drift_limit").retries == 0
 

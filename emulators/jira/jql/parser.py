@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emulators.common.tokens import TokenCursor
 from emulators.jira.jql.lexer import Token, syntax_error, tokenize
 
 VALID_OPERATORS = ("The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' "
@@ -93,20 +94,7 @@ def parse(jql: str) -> Query:
     return _Parser(tokenize(jql)).query()
 
 
-class _Parser:
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.index = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.index]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.index]
-        self.index += 1
-        return token
-
+class _Parser(TokenCursor[Token]):
     def is_kw(self, word: str) -> bool:
         return self.tok.keyword == word or self.tok.kind == word
 
@@ -185,7 +173,7 @@ class _Parser:
         if token.keyword == "IN":
             self.advance()
             return "in"
-        if token.keyword == "NOT" and self.tokens[self.index + 1].keyword == "IN":
+        if token.keyword == "NOT" and self.peek().keyword == "IN":
             self.index += 2
             return "not in"
         if token.keyword == "IS":

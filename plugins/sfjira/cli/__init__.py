@@ -3,6 +3,7 @@
     sfjira validate include/mappings/*.yaml [--live]
     sfjira status --mapping NAME        sfjira migrate        sfjira unlink --mapping NAME --sf-id ID
     sfjira rejects --mapping NAME [--all] [--format table|csv|json]        sfjira replay --mapping NAME
+    sfjira errors [--format markdown|json]   (the error catalog; `make docs` writes docs/errors.md)
 
 Each subcommand lives in a module of this package that registers its parser; the coming ones
 (audit, rollback) join the same way.
@@ -13,9 +14,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from sfjira.cli import rejects, state, validate
+from sfjira.cli import errors, rejects, state, validate
 
-COMMANDS = (validate, state, rejects)
+COMMANDS = (validate, state, rejects, errors)
 
 
 def parser() -> argparse.ArgumentParser:

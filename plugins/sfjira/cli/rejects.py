@@ -27,7 +27,7 @@ COLUMNS = ["side", "record_id", "code", "field", "message", "fix", "attempts", "
 CLOSED = ["resolved", "resolved_at"]
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing = _command(commands, "rejects", "list a mapping's open rejects (dead letters)", _rejects)
     listing.add_argument("--mapping", required=True)
     listing.add_argument("--all", action="store_true", help="closed rejects too")

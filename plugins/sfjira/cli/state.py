@@ -20,7 +20,7 @@ from sfjira.state.engine import DEFAULT_CONN_ID
 from sfjira.state.store import StateStore
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status = _command(commands, "status", "runs, links, intents and rejects of one mapping", _status)
     status.add_argument("--mapping", required=True)
     _command(commands, "migrate", "create or upgrade the state store's schema", _migrate)
@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
              "connection (after putting a new key first, before dropping the old one)", _rotate_pii)
 
 
-def _command(commands: argparse._SubParsersAction, name: str, help_text: str,
+def _command(commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str,
              action: Callable[[StateStore, argparse.Namespace], None]) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("--url", help="SQLAlchemy URL (default: Airflow connection, else the SQLite file)")

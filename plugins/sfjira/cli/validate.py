@@ -15,7 +15,7 @@ from sfjira.mapping.loader import load_mapping
 from sfjira.mapping.model import Mapping
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate = commands.add_parser("validate", help="validate mapping files", description=__doc__)
     validate.add_argument("files", nargs="+", help="mapping YAML files, e.g. include/mappings/*.yaml")
     validate.add_argument("--live", action="store_true",

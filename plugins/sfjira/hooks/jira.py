@@ -27,6 +27,7 @@ from airflow.providers.atlassian.jira.hooks.jira import JiraHook
 from airflow.providers.common.compat.sdk import BaseHook
 from atlassian import Jira
 
+from sfjira.error_catalog import fix_for
 from sfjira.exceptions import ApiError, AuthError
 from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame, text_to_adf
@@ -47,12 +48,6 @@ DEPLOYMENTS = ("cloud", "datacenter")
 AUTH_MODES = ("basic", "pat", "oauth")
 BULK_CREATE_MAX = 50  # Jira's limit for POST /issue/bulk
 RICH_TEXT_FIELDS = ("description", "environment")
-_STATUS_FIXES = {
-    400: "the request was refused as invalid: check field ids and values against createmeta()",
-    403: "grant the API user the project permission this call needs (browse, create, edit, transition)",
-    404: "the issue or resource does not exist or the API user cannot see it",
-    409: "a concurrent change conflicted: rerun the task",
-}
 
 
 def _messages(response: requests.Response) -> str:
@@ -109,6 +104,12 @@ class JiraSyncHook(JiraHook):
     def calls(self) -> dict[str, int]:
         """HTTP calls made so far, per endpoint (`METHOD /path/{key}`)."""
         return dict(self.counter.calls)
+
+    @property
+    def rate_limits(self) -> dict[str, Any]:
+        """What Jira's rate limiting cost so far: retries by reason (`HTTP 429`...), seconds waited after
+        refusals and paced ahead of a spent window, and the last X-RateLimit-Limit/Remaining seen."""
+        return {**self.counter.waiting(), **self.rate_limit}
 
     @property
     def is_cloud(self) -> bool:
@@ -190,7 +191,7 @@ class JiraSyncHook(JiraHook):
             return AuthError(f"Jira refused the credentials on {action}: {_messages(response)}", status=401,
                              fix="check login and token, and that extra auth (basic|pat|oauth) matches the token kind")
         return ApiError(f"Jira {action} failed: HTTP {status}: {_messages(response)}", status=status,
-                        code=f"JIRA_HTTP_{status}", fix=_STATUS_FIXES.get(status, "Jira is failing: rerun later"))
+                        code=f"JIRA_HTTP_{status}", fix=fix_for(f"JIRA_HTTP_{status}"))
 
     def _rich(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """v3 wants ADF for rich text: plain strings in description/environment are converted."""
@@ -377,7 +378,8 @@ class JiraSyncHook(JiraHook):
         issue = self._api("GET", path, params={"fields": "status,project,issuetype"}, action="get issue")
         fields = issue["fields"]
         workflow = self._workflows.setdefault((fields["project"]["key"], fields["issuetype"]["id"]), WorkflowMap())
-        current, taken = fields["status"]["name"], []
+        current: str = fields["status"]["name"]
+        taken: list[str] = []
         while current.casefold() != target_status.strip().casefold():
             available = self._api("GET", f"{path}/transitions", action="transitions").get("transitions", [])
             workflow.learn(current, available)

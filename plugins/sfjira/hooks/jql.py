@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfjira.hooks.errors import QueryError, empty_window
@@ -100,7 +101,7 @@ class SfidLocation:
     def in_clause(self, sfids: Iterable[str]) -> str:
         return f"{self.jql_term} in ({', '.join(jql_string(s) for s in sfids)})"
 
-    def read(self, issue: dict) -> str | None:
+    def read(self, issue: dict[str, Any]) -> str | None:
         """The Salesforce id on a search result issue (fields or properties), or None."""
         if self.field_id:
             value = (issue.get("fields") or {}).get(self.field_id)

@@ -22,6 +22,7 @@ from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceMalformedRequest
 
+from sfjira import error_catalog
 from sfjira.exceptions import ApiError, ApiLimitExceeded
 from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
 from sfjira.hooks.payload import dumps, jsonable
@@ -44,15 +45,6 @@ DEFAULT_API_VERSION = "62.0"
 COLLECTION_MAX = 200  # sObject Collections take at most 200 records per request
 DELETED_FEED_DAYS = 15  # the getDeleted feed answers for no more than 15 days back
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
-_ERROR_FIXES = {
-    "INVALID_FIELD": "check the field API names in the mapping against describe(<sObject>) and the user's "
-                     "field-level security",
-    "INVALID_TYPE": "check the sObject API name and that the integration user can read it",
-    "MALFORMED_QUERY": "check the mapping's `where` condition: it must be valid SOQL",
-    "INVALID_SESSION_ID": "the token was refused right after re-authenticating: check that the connected app "
-                          "and the integration user are active",
-    "INSUFFICIENT_ACCESS": "grant the integration user access to the object and fields",
-}
 
 
 def _errors_of(content: Any) -> list[dict[str, Any]]:
@@ -191,8 +183,10 @@ class SalesforceSyncHook(SalesforceHook):
             errors = _errors_of(exc.content)
             code = str(errors[0].get("errorCode")) if errors else "SALESFORCE_API_ERROR"
             message = str(errors[0].get("message")) if errors else str(exc.content)[:500]
+            # The catalog knows which errorCodes pass (UNABLE_TO_LOCK_ROW) whatever the status says.
             raise ApiError(f"Salesforce {action} failed: HTTP {exc.status} {code}: {message}", status=exc.status,
-                           code=code, fix=_ERROR_FIXES.get(code, "see the Salesforce REST API error code")) from exc
+                           code=code, fix=error_catalog.fix_for(code) or "see the Salesforce REST API error code",
+                           transient=error_catalog.transient(code, exc.status)) from exc
         except requests.RequestException as exc:
             raise ApiError(f"Salesforce {action} failed: {type(exc).__name__} talking to the instance",
                            code="CONNECTION_FAILED", transient=transport_transient(exc),
@@ -275,12 +269,24 @@ class SalesforceSyncHook(SalesforceHook):
 
     def limits(self) -> dict[str, dict[str, int]]:
         """The org's limits (`DailyApiRequests`: {Max, Remaining}, ...), for budgets and reports."""
-        return self._call("limits", self.conn.restful, "limits/") or {}
+        found = self._call("limits", self.conn.restful, "limits/") or {}
+        daily = found.get("DailyApiRequests") or {}
+        if self.api_usage["max"] is None and {"Max", "Remaining"} <= set(daily):
+            # No Sforce-Limit-Info on the answer (a proxy may drop it): the resource says the same.
+            self.api_usage = {"used": int(daily["Max"]) - int(daily["Remaining"]), "max": int(daily["Max"])}
+        return found
+
+    def current_usage(self) -> dict[str, int | None]:
+        """The org's daily API usage `{"used", "max"}`: the last `Sforce-Limit-Info` seen, or, before any call
+        was made, what /limits says (one call)."""
+        if self.api_usage["max"] is None:
+            self.limits()
+        return dict(self.api_usage)
 
     def describe(self, sobject: str) -> dict[str, Any]:
         """The sObject's describe result (fields, types, picklist values, relationships)."""
         check_sobject(sobject)
-        return self._call("describe", self.conn.restful, f"sobjects/{segment(sobject)}/describe")
+        return self._call("describe", self.conn.restful, f"sobjects/{segment(sobject)}/describe") or {}
 
     def key_prefix(self, sobject: str) -> str:
         """The first three characters of the ids of `sobject`'s records ("500" for Case), from its

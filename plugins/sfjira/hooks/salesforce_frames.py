@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -10,7 +10,7 @@ import pandas as pd
 from sfjira.hooks.soql import WATERMARK_FIELD
 
 
-def records_to_frame(pages: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str] | None = None) -> pd.DataFrame:
+def records_to_frame(pages: Iterable[Sequence[dict[str, Any]]], fields: Sequence[str] | None = None) -> pd.DataFrame:
     """Flatten SOQL records: `{"Account": {"Name": "Acme"}}` becomes column `Account.Name`.
 
     `attributes` blocks are dropped. With `fields` (the selected field paths) the columns are exactly

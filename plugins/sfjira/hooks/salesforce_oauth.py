@@ -25,6 +25,7 @@ Whether a URL may be used (https, or loopback http when allowed) is the hook's t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ import jwt
 import requests
 
 from sfjira.exceptions import AuthError
+from sfjira.http.retry import transport_transient
 
 GRANTS = ("client_credentials", "jwt_bearer", "refresh_token", "password")
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -175,6 +177,27 @@ def _infer_grant(login: str | None, password: str | None, client_id: str | None,
     return "client_credentials"
 
 
+def _post_grant(session: requests.Session, settings: OAuthSettings, refresh_token: str | None,
+                sleep: Callable[[float], None]) -> requests.Response:
+    policy = getattr(session, "policy", None)
+    for attempt in range(1, GRANT_TRIES + 1):
+        try:
+            response = session.post(settings.token_url, data=settings.form(refresh_token),
+                                    headers={"Accept": "application/json"})
+        except requests.RequestException as exc:
+            transient = transport_transient(exc)
+            if not transient or attempt == GRANT_TRIES:
+                raise AuthError(f"Salesforce {settings.grant_type} grant at {settings.token_url} failed: "
+                                f"{type(exc).__name__}", code="CONNECTION_FAILED", transient=transient,
+                                fix="check that the token URL is reachable and the CA bundle is right") from exc
+        else:
+            if response.status_code not in _GRANT_RESEND or attempt == GRANT_TRIES:
+                return response
+            response.close()
+        sleep(policy.backoff(attempt) if policy is not None else 0.5 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _instance_url(instance_url: str | None, instance: str | None) -> str | None:
     if instance_url:
         url = str(instance_url).rstrip("/")
@@ -187,10 +210,16 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def request_token(session: requests.Session, settings: OAuthSettings, refresh_token: str | None = None) -> Token:
+GRANT_TRIES = 4
+# A grant changes nothing in the org (a second token is as good as the first), so unlike other POSTs it is
+# sent again after a server error or a dropped connection; 429/503 the session already resends itself.
+_GRANT_RESEND = frozenset({500, 502, 504})
+
+
+def request_token(session: requests.Session, settings: OAuthSettings, refresh_token: str | None = None, *,
+                  sleep: Callable[[float], None] = time.sleep) -> Token:
     """POST the grant to the token URL; raise AuthError with the server's reason and a fix."""
-    response = session.post(settings.token_url, data=settings.form(refresh_token),
-                            headers={"Accept": "application/json"})
+    response = _post_grant(session, settings, refresh_token, sleep)
     try:
         body = response.json()
     except ValueError:

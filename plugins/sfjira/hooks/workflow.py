@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def _norm(status: str) -> str:
@@ -24,7 +25,7 @@ class WorkflowMap:
     edges: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # casefolded -> display name
 
-    def learn(self, status: str, transitions: list[dict]) -> None:
+    def learn(self, status: str, transitions: list[dict[str, Any]]) -> None:
         """Record `GET transitions` output for an issue in `status`."""
         self.names.setdefault(_norm(status), status)
         seen: dict[str, tuple[str, str]] = {}

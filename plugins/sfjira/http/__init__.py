@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sfjira.http.accounting import CallCounter, endpoint_of
 from sfjira.http.auth import BearerAuth
-from sfjira.http.retry import Decision, RetryPolicy, parse_retry_after, transport_transient
+from sfjira.http.retry import (
+    Decision,
+    RetryPolicy,
+    parse_rate_limit_reset,
+    parse_retry_after,
+    server_wait,
+    transport_transient,
+)
 from sfjira.http.session import ResilientSession
 from sfjira.http.tls import PinnedCAAdapter, resolve_verify
 from sfjira.http.transport import PlainHttpGuard, TransportPolicy, insecure_tls_connections
@@ -20,7 +27,9 @@ __all__ = [
     "TransportPolicy",
     "endpoint_of",
     "insecure_tls_connections",
+    "parse_rate_limit_reset",
     "parse_retry_after",
     "resolve_verify",
+    "server_wait",
     "transport_transient",
 ]

@@ -39,11 +39,16 @@ def endpoint_of(method: str, url: str) -> str:
 
 @dataclass
 class CallCounter:
-    """Counts attempts per endpoint, retries, and transport errors."""
+    """Counts attempts per endpoint, retries, transport errors, and the time spent waiting: after a
+    refusal (by reason: `HTTP 429`, `HTTP 503`, `ConnectionError`...) and ahead of a rate limit (paced)."""
 
     calls: Counter[str] = field(default_factory=Counter)
     retries: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+    waits: Counter[str] = field(default_factory=Counter)
+    waited_s: float = 0.0
+    paced: int = 0
+    paced_s: float = 0.0
 
     def record(self, method: str, url: str, status: int | None) -> str:
         key = endpoint_of(method, url)
@@ -51,8 +56,20 @@ class CallCounter:
         self.statuses[status if status is not None else 0] += 1
         return key
 
-    def record_retry(self, key: str) -> None:
+    def record_retry(self, key: str, reason: str = "", delay: float = 0.0) -> None:
         self.retries[key] += 1
+        if reason:
+            self.waits[reason] += 1
+        self.waited_s += delay
+
+    def record_pace(self, delay: float) -> None:
+        self.paced += 1
+        self.paced_s += delay
+
+    def waiting(self) -> dict[str, object]:
+        """Retries by reason and seconds waited (after refusals, and paced ahead of a spent rate window)."""
+        return {"retries": dict(sorted(self.waits.items())), "waited_s": round(self.waited_s, 3),
+                "paced": self.paced, "paced_s": round(self.paced_s, 3)}
 
     @property
     def total(self) -> int:

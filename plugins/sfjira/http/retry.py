@@ -6,7 +6,11 @@ number and the time already spent, and answers with a `Decision`. `ResilientSess
 Rules:
 - 429, 500, 502, 503, 504 and transport errors are retried with exponential backoff and
   "equal jitter" (half of the step fixed, half random), capped per wait by `max_delay`.
-- `Retry-After` (delta seconds or an HTTP-date) is honoured: the wait is at least that long.
+- `Retry-After` (delta seconds or an HTTP-date) is honoured: the wait is at least that long. Without
+  it, Jira Cloud's `X-RateLimit-Reset` (an ISO 8601 instant, `yyyy-MM-ddTHH:mmZ`) says until when.
+- A successful answer with `X-RateLimit-Remaining: 0` and a reset time (Retry-After or
+  X-RateLimit-Reset) means the next call would be refused: `pace` says how long to hold it back
+  (capped by `max_delay`), so the client waits before the 429 instead of after it.
 - The sum of all waits is capped by `max_total`. A 429 whose Retry-After does not fit the remaining
   budget, or a 429 still answered on the last attempt, stops with `limit_exceeded` instead of
   hammering the API.
@@ -54,6 +58,28 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
+
+
+def parse_rate_limit_reset(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds until an `X-RateLimit-Reset` instant (Jira Cloud: `2026-11-29T12:00Z`, any ISO 8601 form with
+    a zone is taken); None if absent or not a timestamp."""
+    if value is None or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def server_wait(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """How long the server asked us to wait: Retry-After, else X-RateLimit-Reset; None if neither says."""
+    retry_after = parse_retry_after(headers.get("Retry-After"), now)
+    if retry_after is not None:
+        return retry_after
+    return parse_rate_limit_reset(headers.get("X-RateLimit-Reset"), now)
 
 
 def transport_transient(exc: BaseException) -> bool:
@@ -175,8 +201,16 @@ class RetryPolicy:
             return Decision(False)
         if method.upper() not in IDEMPOTENT_METHODS and status not in NOT_PROCESSED_STATUSES:
             return Decision(False, reason=f"HTTP {status} on {method.upper()} (not idempotent, not retried)")
-        retry_after = parse_retry_after(headers.get("Retry-After"), now)
-        return self._wait(attempt, waited, retry_after, f"HTTP {status}", limit_on_overflow=status == 429)
+        return self._wait(attempt, waited, server_wait(headers, now), f"HTTP {status}",
+                          limit_on_overflow=status == 429)
+
+    def pace(self, status: int, headers: Mapping[str, str], now: datetime | None = None) -> float:
+        """Seconds to hold the next call back after a successful answer that spent the rate window's last
+        request (`X-RateLimit-Remaining: 0` with a reset time), capped by `max_delay`; else 0."""
+        if status >= 400 or str(headers.get("X-RateLimit-Remaining", "")).strip() != "0":
+            return 0.0
+        wait = server_wait(headers, now)
+        return min(wait, self.max_delay) if wait else 0.0
 
     def for_exception(self, method: str, exc: BaseException, attempt: int, waited: float) -> Decision:
         """Decide after a transport error (connection refused/reset, timeout)."""

@@ -49,6 +49,7 @@ class ResilientSession(requests.Session):
         self.auth_refresher: AuthRefresher | None = None
         self.limit_detector: LimitDetector | None = None
         self.observers: list[ResponseObserver] = []
+        self._hold_until = 0.0  # time.monotonic() before which the next call waits (a spent rate window)
         self.transport = transport or TransportPolicy(system, verify=verify)
         self.verify = self.transport.verify
         self.mount("https://", PinnedCAAdapter(self.transport.verify))
@@ -63,6 +64,7 @@ class ResilientSession(requests.Session):
         attempt, waited, refreshed = 0, 0.0, False
         while True:
             attempt += 1
+            self._hold()
             try:
                 response = super().request(method, url, *args, **kwargs)
             except requests.RequestException as exc:
@@ -85,6 +87,7 @@ class ResilientSession(requests.Session):
                     continue
             if self.limit_detector is not None and (limit := self.limit_detector(response)) is not None:
                 raise limit
+            self._note_pace(key, response)
             decision = self.policy.for_response(method, response.status_code, response.headers, attempt, waited)
             if decision.limit_exceeded:
                 raise self._rate_limited(key, response, decision.reason)
@@ -100,8 +103,23 @@ class ResilientSession(requests.Session):
         self.transport.check_redirect(str(response.url), str(prepared_request.url))
         super().rebuild_auth(prepared_request, response)
 
+    def _note_pace(self, key: str, response: requests.Response) -> None:
+        delay = self.policy.pace(response.status_code, response.headers)
+        if delay > 0:
+            log.info("%s: %s spent the rate-limit window; the next call waits %.2fs for it to reset", self.system,
+                     key, delay)
+            self._hold_until = time.monotonic() + delay
+
+    def _hold(self) -> None:
+        """Wait out a rate window an earlier answer said is spent (see RetryPolicy.pace)."""
+        delay = self._hold_until - time.monotonic()
+        self._hold_until = 0.0
+        if delay > 0:
+            self.counter.record_pace(delay)
+            self.sleep(delay)
+
     def _pause(self, key: str, delay: float, reason: str, attempt: int) -> None:
-        self.counter.record_retry(key)
+        self.counter.record_retry(key, reason, delay)
         log.warning("%s: %s on %s (attempt %d of %d); retrying in %.2fs", self.system, reason, key, attempt,
                     self.policy.max_attempts, delay)
         self.sleep(delay)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from sfjira.identity.keys import JIRA_KEY, is_sfid, preview
 from sfjira.mapping.model import Mapping
+from sfjira.rows import each_row
 
 KEY_MALFORMED = "IDENTITY_KEY_MALFORMED"
 KEY_OTHER_PROJECT = "IDENTITY_KEY_OTHER_PROJECT"
@@ -134,7 +135,7 @@ def _refused(mapping: Mapping, side: str, code: str, sf_ids: Any, keys: Any, val
     message, fix = REASONS[code]
     texts = [(message.format(**words, value=preview(r.value), found=r.found, other=r.other, sfid_place=r.place,
                              prefix=prefix),
-              fix.format(**words, sfid_place=r.place)) for r in frame.itertuples()]
+              fix.format(**words, sfid_place=r.place)) for r in each_row(frame)]
     return pd.DataFrame({"side": side, "record_id": frame["sf_id" if side == "salesforce" else "jira_key"],
                          "sf_id": frame["sf_id"], "jira_key": frame["jira_key"], "code": code, "field": field,
                          "value": frame["value"], "message": [t[0] for t in texts], "fix": [t[1] for t in texts]},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 FieldType = Literal["string", "text", "number", "integer", "currency", "boolean", "date", "datetime",
                     "picklist", "multi-picklist", "user"]
@@ -108,6 +108,6 @@ def is_jira_field_id(name: str) -> bool:
     return name in JIRA_SYSTEM_FIELDS or bool(CUSTOM_FIELD_ID.match(name))
 
 
-def jira_schema_key(schema: dict) -> str:
+def jira_schema_key(schema: dict[str, Any]) -> str:
     kind = str(schema.get("type", "any"))
     return f"array:{schema.get('items', 'string')}" if kind == "array" else kind

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sfjira.exceptions import MappingError
 from sfjira.mapping.yamlsrc import Path, SourceLines, format_path
@@ -65,7 +66,7 @@ def from_validation(exc: ValidationError, root: type[BaseModel]) -> list[Problem
     return [_problem(error, root) for error in exc.errors(include_url=False)]
 
 
-def _problem(error: Any, root: type[BaseModel]) -> Problem:
+def _problem(error: ErrorDetails, root: type[BaseModel]) -> Problem:
     loc = _clean_loc(tuple(error["loc"]))
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     last = loc[-1] if loc else ""
@@ -94,7 +95,7 @@ def _problem(error: Any, root: type[BaseModel]) -> Problem:
     return Problem(loc, error["msg"], f"see {README}")
 
 
-def _clean_loc(loc: tuple) -> tuple:
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """Drop pydantic's synthetic parts: the `name`/`arg` of a transform step, validator tags, `[key]`."""
     cleaned = tuple(p for p in loc if p != "[key]" and not (isinstance(p, str) and p.startswith("function-")))
     if len(cleaned) >= 2 and cleaned[-1] in ("name", "arg") and isinstance(cleaned[-2], int) \
@@ -103,7 +104,7 @@ def _clean_loc(loc: tuple) -> tuple:
     return cleaned
 
 
-def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
+def _allowed_keys(root: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     model: Any = root
     for part in loc:
         if isinstance(part, int):

@@ -22,8 +22,8 @@ class LiveUnavailable(SfJiraError):
 
 @dataclass
 class LiveSources:
-    describe: Callable[[str], dict]
-    jira_fields: list[dict]
+    describe: Callable[[str], dict[str, Any]]
+    jira_fields: list[dict[str, Any]]
     createmeta: Callable[[str, str], Any]
 
 
@@ -31,6 +31,7 @@ def from_hooks(sf_conn_id: str | None = None, jira_conn_id: str | None = None) -
     sf_conn_id = sf_conn_id or settings.get("salesforce_conn_id")
     jira_conn_id = jira_conn_id or settings.get("jira_conn_id")
     try:
+        # local import: only --live needs the hooks; an install without them gets LiveUnavailable, not a crash
         from sfjira.hooks.jira import JiraSyncHook
         from sfjira.hooks.salesforce import SalesforceSyncHook
     except ImportError as err:

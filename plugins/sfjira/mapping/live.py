@@ -24,7 +24,7 @@ from sfjira.mapping.errors import LIVE_MISMATCH, Problem, raise_problems
 from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.mapping.yamlsrc import Path
 
-Describe = Callable[[str], dict] | MappingABC[str, dict]
+Describe = Callable[[str], dict[str, Any]] | MappingABC[str, dict[str, Any]]
 _TEXTUAL = ("string", "text", "multi-picklist")
 
 
@@ -49,9 +49,9 @@ def _did_you_mean(name: str, candidates: list[str]) -> str:
 class _Describer:
     def __init__(self, describe: Describe) -> None:
         self._get = describe if callable(describe) else describe.__getitem__
-        self._cache: dict[str, dict | None] = {}
+        self._cache: dict[str, dict[str, Any] | None] = {}
 
-    def fields(self, obj: str) -> dict[str, dict] | None:
+    def fields(self, obj: str) -> dict[str, dict[str, Any]] | None:
         if obj not in self._cache:
             try:
                 self._cache[obj] = self._get(obj)
@@ -64,12 +64,12 @@ class _Describer:
         described = self._cache[obj]
         return {f["name"]: f for f in described.get("fields", [])} if described else None
 
-    def field(self, obj: str, path: str) -> tuple[dict | None, str]:
+    def field(self, obj: str, path: str) -> tuple[dict[str, Any] | None, str]:
         """The describe entry of `path` (parent paths like Account.Name followed), or why not."""
         *relations, name = path.split(".")
         objects = [obj]
         for relation in relations:
-            following = []
+            following: list[str] = []
             for current in objects:
                 for f in (self.fields(current) or {}).values():
                     if f.get("relationshipName") == relation:
@@ -126,7 +126,7 @@ def _sf_field(sf: _Describer, obj: str, f: FieldMapping, path: Path) -> Iterator
                      "add them to value_map, or set unmapped: default or pass")
 
 
-def _sf_writable(f: FieldMapping, path: Path, described: dict) -> Iterator[Problem]:
+def _sf_writable(f: FieldMapping, path: Path, described: dict[str, Any]) -> Iterator[Problem]:
     if not described.get("updateable", True):
         yield _p(path + ("direction",), f"Salesforce `{f.salesforce}` is not updateable by the sync user",
                  "use direction: sf_to_jira, or grant edit access to the field")
@@ -148,7 +148,7 @@ def _sf_writable(f: FieldMapping, path: Path, described: dict) -> Iterator[Probl
                      f"map to its values only: {', '.join(values)}")
 
 
-def _active_picklist(described: dict) -> list[str]:
+def _active_picklist(described: dict[str, Any]) -> list[str]:
     return [p["value"] for p in described.get("picklistValues") or [] if p.get("active", True)]
 
 
@@ -206,13 +206,13 @@ def _sf_comments(sf: _Describer, mapping: Mapping) -> Iterator[Problem]:
 # -- Jira ------------------------------------------------------------------------------------------
 
 class _JiraFields:
-    def __init__(self, fields: list[dict]) -> None:
+    def __init__(self, fields: list[dict[str, Any]]) -> None:
         self.by_id = {f["id"]: f for f in fields}
-        self.by_name: dict[str, list[dict]] = defaultdict(list)
+        self.by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f in fields:
             self.by_name[f.get("name", "")].append(f)
 
-    def find(self, ref: str) -> tuple[dict | None, str, str]:
+    def find(self, ref: str) -> tuple[dict[str, Any] | None, str, str]:
         """(field, problem, fix) for a field id or name."""
         if ref in self.by_id:
             return self.by_id[ref], "", ""
@@ -226,7 +226,8 @@ class _JiraFields:
         return None, f"Jira has no field `{ref}`", f"{hint}use a field id from GET /rest/api/3/field or its name"
 
 
-def jira_problems(mapping: Mapping, jira_fields: list[dict], createmeta: Any = None) -> list[Problem]:
+def jira_problems(mapping: Mapping, jira_fields: list[dict[str, Any]],
+                  createmeta: Any = None) -> list[Problem]:
     known = _JiraFields(jira_fields)
     problems: list[Problem] = []
     for path, f in _fields_with_paths(mapping):
@@ -254,7 +255,7 @@ def jira_problems(mapping: Mapping, jira_fields: list[dict], createmeta: Any = N
     return problems
 
 
-def normalise_createmeta(createmeta: Any) -> dict[str, dict]:
+def normalise_createmeta(createmeta: Any) -> dict[str, dict[str, Any]]:
     """Both createmeta shapes, a plain list of field entries, or {field id: entry} (what
     JiraSyncHook.createmeta returns) -> {field id: entry}."""
     if isinstance(createmeta, list):
@@ -262,7 +263,7 @@ def normalise_createmeta(createmeta: Any) -> dict[str, dict]:
     if not any(k in createmeta for k in ("projects", "fields", "values", "results")):
         return {k: {"fieldId": k, **v} for k, v in createmeta.items()}
     if "projects" in createmeta:
-        out: dict[str, dict] = {}
+        out: dict[str, dict[str, Any]] = {}
         for project in createmeta["projects"]:
             for issue_type in project.get("issuetypes", []):
                 out.update({k: {"fieldId": k, **v} for k, v in issue_type.get("fields", {}).items()})
@@ -270,7 +271,7 @@ def normalise_createmeta(createmeta: Any) -> dict[str, dict]:
     return normalise_createmeta(createmeta.get("fields") or createmeta.get("values") or createmeta.get("results") or [])
 
 
-def _createmeta(mapping: Mapping, known: _JiraFields, meta: dict[str, dict]) -> Iterator[Problem]:
+def _createmeta(mapping: Mapping, known: _JiraFields, meta: dict[str, dict[str, Any]]) -> Iterator[Problem]:
     where = f"{mapping.jira.project}/{mapping.jira.issue_type}"
     written: set[str] = set()
     for path, f in _fields_with_paths(mapping):
@@ -302,7 +303,7 @@ def _createmeta(mapping: Mapping, known: _JiraFields, meta: dict[str, dict]) -> 
                      "but no field fills it", "map a Salesforce field to it, or give it a default in Jira")
 
 
-def _allowed_values(entry: dict) -> list[str]:
+def _allowed_values(entry: dict[str, Any]) -> list[str]:
     return [str(v.get("value") or v.get("name")) for v in entry.get("allowedValues") or [] if isinstance(v, dict)]
 
 
@@ -324,8 +325,8 @@ def cross_problems(mapping: Mapping, describe: Describe, createmeta: Any) -> lis
 
 # -- entry points ----------------------------------------------------------------------------------
 
-def check_live(mapping: Mapping, *, describe: Describe | None = None, jira_fields: list[dict] | None = None,
-               createmeta: Any = None) -> None:
+def check_live(mapping: Mapping, *, describe: Describe | None = None,
+               jira_fields: list[dict[str, Any]] | None = None, createmeta: Any = None) -> None:
     """Run every check the given metadata allows; raise MappingProblems (code MAPPING_LIVE_MISMATCH)."""
     problems: list[Problem] = []
     if describe is not None:
@@ -337,7 +338,7 @@ def check_live(mapping: Mapping, *, describe: Describe | None = None, jira_field
     raise_problems(problems, mapping.source_file, mapping.source_lines)
 
 
-def resolve_jira_field_names(mapping: Mapping, jira_fields: list[dict]) -> Mapping:
+def resolve_jira_field_names(mapping: Mapping, jira_fields: list[dict[str, Any]]) -> Mapping:
     """A copy of `mapping` whose Jira fields given by name ("Deal Amount") use their ids."""
     known = _JiraFields(jira_fields)
     problems: list[Problem] = []

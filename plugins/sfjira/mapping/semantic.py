@@ -306,9 +306,10 @@ def _pii(mapping: Mapping) -> Iterator[Problem]:
 
 
 def _where(mapping: Mapping) -> Iterator[Problem]:
-    if not (mapping.salesforce.where or "").strip():
+    where = mapping.salesforce.where
+    if where is None or not where.strip():
         return  # no filter: every record of the object (as where_clause reads it)
     try:
-        check_condition(mapping.salesforce.where)
+        check_condition(where)
     except ConditionError as err:
         yield Problem(("salesforce", "where"), err.message, err.fix, code=err.code)

@@ -1,50 +1,49 @@
-"""The sync DAG's operators: each builds the run's `SyncRun` from its context and calls one step.
+"""The sync DAG's operators: each builds the run's `SyncRun` from its context and its inputs, and calls
+one step. Wired by their inputs (as sfjira.dag_factory.add_sync_tasks does):
 
-XCom carries only paths, counts and API-call tallies: frames stay in Parquet under the run folder.
+    ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", mapping_file=...)
+    ex_j = ExtractJiraOperator(task_id="extract_jira", mapping_file=...)
+    tr = TransformOperator(task_id="transform", salesforce=ex_sf.output, jira=ex_j.output, ...)
+    plan = PlanOperator(task_id="plan", salesforce=ex_sf.output, jira=ex_j.output, transformed=tr.output, ...)
+    load_j = LoadJiraOperator(task_id="load_jira", plan=plan.output, ...)
+    load_sf = LoadSalesforceOperator(task_id="load_salesforce", plan=plan.output, jira_load=load_j.output, ...)
+    SyncReportOperator(task_id="report", steps={"extract_salesforce": ex_sf.output, ..., "plan": plan.output})
+
+The extracts decide the run's window (sfjira.sync.cursor) and put it in their output; the plan hands it
+on with the state-store run it opened (`window`, `state_run`): the loads and the report read both from
+their `plan` input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from airflow.sdk import BaseOperator
-
-from sfjira.operators.failures import fail_terminal_errors
+from sfjira.mapping import load_mapping
+from sfjira.operators.step import StepOperator
+from sfjira.retention import remove_old_runs
+from sfjira.sync import cursor
 from sfjira.sync.run import SyncRun, Window
 
+# The steps whose outputs the report reads (its `steps` argument); `plan` is required.
+REPORTED_STEPS = ("extract_salesforce", "extract_jira", "transform", "plan", "load_jira", "load_salesforce")
 
-class SyncStepOperator(BaseOperator):
-    """Base of the sync steps.
 
-    :param mapping_file: path of the mapping YAML (templated)
-    :param salesforce_conn_id: Airflow connection of type `salesforce` (templated)
-    :param jira_conn_id: Airflow connection of type `jira` (templated)
-    :param state_conn_id: Airflow connection holding the state store's SQLAlchemy URL (templated)
-    """
+class SyncStepOperator(StepOperator):
+    """Base of the sync steps (arguments as StepOperator)."""
 
-    template_fields: Sequence[str] = ("mapping_file", "salesforce_conn_id", "jira_conn_id", "state_conn_id")
-    upstream_steps: ClassVar[tuple[str, ...]] = ()
     decides_window: ClassVar[bool] = False
     """The extracts decide the run's window; later steps take the one they read (see sfjira.sync.cursor)."""
-    ui_color = "#e8f4fa"
 
-    def __init__(self, *, mapping_file: str, salesforce_conn_id: str = "salesforce_default",
-                 jira_conn_id: str = "jira_default", state_conn_id: str = "sfjira_state", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        for name, value in (("mapping_file", mapping_file), ("salesforce_conn_id", salesforce_conn_id),
-                            ("jira_conn_id", jira_conn_id), ("state_conn_id", state_conn_id)):
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"{type(self).__name__}: {name} must be a non-empty string, got {value!r}")
-        self.mapping_file = mapping_file
-        self.salesforce_conn_id = salesforce_conn_id
-        self.jira_conn_id = jira_conn_id
-        self.state_conn_id = state_conn_id
+    def windows_read(self) -> list[dict[str, Any]]:
+        """The windows the extracts read, as found in this step's inputs (the extracts' or the plan's)."""
+        values = [getattr(self, name) for name in self.inputs]
+        return [v["window"] for v in values if isinstance(v, dict) and v.get("window")]
 
-    def sync_run(self, context: Any) -> SyncRun:
-        from sfjira.mapping import load_mapping
-        from sfjira.sync import cursor
+    def plan_output(self) -> dict[str, Any]:
+        """The plan's output among the inputs ({} before the plan)."""
+        return dict(getattr(self, "plan", None) or {})
 
+    def make_run(self, context: Any) -> SyncRun:
         params = context["params"]
         overlap = load_mapping(self.mapping_file).overlap_delta
         window = Window.for_interval(context["data_interval_start"], context["data_interval_end"], overlap,
@@ -52,25 +51,12 @@ class SyncStepOperator(BaseOperator):
         run = SyncRun(mapping_file=self.mapping_file, dag_id=self.dag_id, airflow_run_id=context["run_id"],
                       window=window, dry_run=bool(params.get("dry_run")), salesforce_conn_id=self.salesforce_conn_id,
                       jira_conn_id=self.jira_conn_id, state_conn_id=self.state_conn_id,
-                      replay=bool(params.get("replay_rejects")))
+                      replay=bool(params.get("replay_rejects")), group=self.group,
+                      # Steps after the plan write under the state-store run the plan opened (SyncRun.state_run).
+                      state_run=self.plan_output().get("state_run"))
         # Not the interval alone: the committed cursor decides where the run reads from.
-        run.window = cursor.for_step(run, context, overlap, decides=self.decides_window)
+        run.window = cursor.for_step(run, context, overlap, read=None if self.decides_window else self.windows_read())
         return run
-
-    def upstream(self, context: Any) -> dict[str, dict[str, Any]]:
-        ti = context["ti"]
-        return {step: ti.xcom_pull(task_ids=step) or {} for step in self.upstream_steps}
-
-    @fail_terminal_errors
-    def execute(self, context: Any) -> dict[str, Any]:
-        run, upstream = self.sync_run(context), self.upstream(context)
-        # Steps after the plan write under the plan's state-store run (see SyncRun.state_run).
-        run.state_run = upstream.get("plan", {}).get("state_run")
-        out = self.step(run, upstream)
-        return {**out, "window": run.window.as_dict()} if self.decides_window else out
-
-    def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        raise NotImplementedError
 
 
 class ExtractSalesforceOperator(SyncStepOperator):
@@ -78,10 +64,10 @@ class ExtractSalesforceOperator(SyncStepOperator):
 
     decides_window = True
 
-    def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        from sfjira.sync.extract import extract_salesforce
+    def step(self, run: SyncRun) -> dict[str, Any]:
+        from sfjira.sync.extract import extract_salesforce  # local import: keeps DAG parsing fast
 
-        return extract_salesforce(run)
+        return {**extract_salesforce(run), "window": run.window.as_dict()}
 
 
 class ExtractJiraOperator(SyncStepOperator):
@@ -89,56 +75,115 @@ class ExtractJiraOperator(SyncStepOperator):
 
     decides_window = True
 
-    def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        from sfjira.sync.extract import extract_jira
+    def step(self, run: SyncRun) -> dict[str, Any]:
+        from sfjira.sync.extract import extract_jira  # local import: keeps DAG parsing fast
 
-        return extract_jira(run)
+        return {**extract_jira(run), "window": run.window.as_dict()}
+
+
+class TransformOperator(SyncStepOperator):
+    """Both extracts through the mapping: canonical frames and the transform's rejects -> Parquet.
+    Clear it (and what follows) after fixing a mapping to run it again on the same extracts.
+
+    :param salesforce: the Salesforce extract's output (`extract_salesforce.output`)
+    :param jira: the Jira extract's output (`extract_jira.output`)
+    """
+
+    inputs = ("salesforce", "jira")
+    salesforce: dict[str, Any]
+    jira: dict[str, Any]
+
+    def step(self, run: SyncRun) -> dict[str, Any]:
+        from sfjira.sync.steps import transform_step  # local import: keeps DAG parsing fast
+
+        return transform_step(run, self.salesforce, self.jira)
 
 
 class PlanOperator(SyncStepOperator):
-    """Both extracts + the state store -> plan tables and a readable diff; writes nothing."""
+    """The transformed frames + the identity rules + the state store -> plan tables and a readable diff;
+    writes nothing. Its output names the state-store run and the window the loads and report use.
 
-    upstream_steps = ("extract_salesforce", "extract_jira")
+    :param salesforce: the Salesforce extract's output
+    :param jira: the Jira extract's output
+    :param transformed: the transform's output (`transform.output`)
+    """
 
-    def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        from sfjira.sync.steps import plan_step
+    inputs = ("salesforce", "jira", "transformed")
+    salesforce: dict[str, Any]
+    jira: dict[str, Any]
+    transformed: dict[str, Any]
 
-        return plan_step(run, upstream["extract_salesforce"], upstream["extract_jira"])
+    def step(self, run: SyncRun) -> dict[str, Any]:
+        from sfjira.sync.steps import plan_step  # local import: keeps DAG parsing fast
+
+        return plan_step(run, self.salesforce, self.jira, self.transformed)
 
 
 class LoadJiraOperator(SyncStepOperator):
-    """Creates, updates, transitions, deletes and comments in Jira, chunked under intents."""
+    """Creates, updates, transitions, deletes and comments in Jira, chunked under intents.
 
-    upstream_steps = ("plan",)
+    :param plan: the plan's output (`plan.output`)
+    """
 
-    def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        from sfjira.sync.load_jira import load_jira
+    inputs = ("plan",)
+    plan: dict[str, Any]
 
-        return load_jira(run, upstream["plan"])
+    def step(self, run: SyncRun) -> dict[str, Any]:
+        from sfjira.sync.load_jira import load_jira  # local import: keeps DAG parsing fast
+
+        return load_jira(run, self.plan)
 
 
 class LoadSalesforceOperator(SyncStepOperator):
-    """Key write-back, Jira-side changes and comments into Salesforce via sObject Collections."""
+    """Key write-back, Jira-side changes and comments into Salesforce via sObject Collections.
 
-    upstream_steps = ("plan", "load_jira")
+    :param plan: the plan's output
+    :param jira_load: the Jira load's output (`load_jira.output`: the keys of the issues it created)
+    """
 
-    def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        from sfjira.sync.load_salesforce import load_salesforce
+    inputs = ("plan", "jira_load")
+    plan: dict[str, Any]
+    jira_load: dict[str, Any]
 
-        return load_salesforce(run, upstream["plan"], upstream["load_jira"])
+    def step(self, run: SyncRun) -> dict[str, Any]:
+        from sfjira.sync.load_salesforce import load_salesforce  # local import: keeps DAG parsing fast
+
+        return load_salesforce(run, self.plan, self.jira_load)
 
 
 class SyncReportOperator(SyncStepOperator):
-    """Counts per direction and API calls against the protocol minimum; emits the Asset events; removes
-    this DAG's run folders older than the retention period."""
+    """Counts per direction and API calls against the protocol minimum; emits the Asset events (give it
+    `outlets`); removes this DAG's run folders older than the retention period.
 
-    upstream_steps = ("extract_salesforce", "extract_jira", "plan", "load_jira", "load_salesforce")
+    :param steps: the outputs of the steps to report on, by step name (REPORTED_STEPS; `plan` required),
+        e.g. `{"plan": plan.output, "load_jira": load_j.output, ...}`
+    """
 
-    def step(self, run: SyncRun, upstream: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        from sfjira.retention import remove_old_runs
-        from sfjira.sync.report import build_report, format_summary
+    inputs = ("steps",)
+    steps: dict[str, Any]
 
-        summary = build_report(run, upstream)
+    def check_input(self, name: str, value: Any) -> None:
+        super().check_input(name, value)
+        if not isinstance(value, dict):
+            raise TypeError(f"{type(self).__name__}: `steps` must be a dict of step name -> that step's output "
+                            f"(names: {', '.join(REPORTED_STEPS)}), got {type(value).__name__}")
+        unknown = sorted(set(value) - set(REPORTED_STEPS))
+        if unknown or "plan" not in value:
+            raise ValueError(f"{type(self).__name__}: `steps` names {', '.join(unknown) or 'no plan'}; the steps "
+                             f"it reports on are {', '.join(REPORTED_STEPS)} (`plan` required)")
+        for step, output in value.items():
+            super().check_input(f"steps[{step!r}]", output)
+
+    def windows_read(self) -> list[dict[str, Any]]:
+        return [out["window"] for out in self.steps.values() if isinstance(out, dict) and out.get("window")]
+
+    def plan_output(self) -> dict[str, Any]:
+        return dict(self.steps.get("plan") or {})
+
+    def step(self, run: SyncRun) -> dict[str, Any]:
+        from sfjira.sync.report import build_report, format_summary  # local import: keeps DAG parsing fast
+
+        summary = build_report(run, {name: dict(out or {}) for name, out in self.steps.items()})
         print(f"SFJIRA SUMMARY {run.name}: {format_summary(summary)}")
         remove_old_runs(run.dag_id, run.airflow_run_id)
         return summary

@@ -7,7 +7,7 @@ connection holding the key, so `sfjira.storage.read_frame` opens them without be
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,8 @@ def sealed_metadata(frame: pd.DataFrame, columns: Sequence[str], conn_id: str | 
     return json.dumps({"columns": {c: str(frame[c].dtype) for c in columns}, "conn_id": conn_id}).encode()
 
 
-def open_columns(frame: pd.DataFrame, metadata: bytes, cipher_of: Any) -> pd.DataFrame:
+def open_columns(frame: pd.DataFrame, metadata: bytes,
+                 cipher_of: Callable[[str | None], PiiCipher]) -> pd.DataFrame:
     """The frame with the sealed columns named by `metadata` opened and given back their dtypes;
     `cipher_of(conn_id)` supplies the cipher."""
     info = json.loads(metadata)
@@ -42,7 +43,7 @@ def open_columns(frame: pd.DataFrame, metadata: bytes, cipher_of: Any) -> pd.Dat
     return out
 
 
-def _map_present(series: pd.Series, change: Any) -> np.ndarray:
+def _map_present(series: pd.Series, change: Callable[[Any], Any]) -> np.ndarray:
     values = series.to_numpy(dtype=object)
     present = series.notna().to_numpy()
     out = np.full(len(values), None, dtype=object)

@@ -15,6 +15,8 @@ DEFAULT_CONN_ID = "sfjira_crypto"
 
 
 def crypto_conn_id() -> str:
+    # local import: sfjira.settings loads Airflow's configuration, and sfjira.pii (through sfjira.mapping)
+    # stays importable without Airflow for the static mapping checks
     from sfjira import settings
 
     return settings.get("crypto_conn_id") or DEFAULT_CONN_ID

@@ -68,8 +68,11 @@ def _refused_rows(refused: pd.DataFrame | None) -> pd.DataFrame:
     record_side = (refused["side"] == "salesforce").to_numpy()
     return pd.DataFrame({
         "category": IDENTITY_REFUSED, "sf_id": refused["sf_id"].to_numpy(), "jira_key": refused["jira_key"].to_numpy(),
-        "field": refused["field"].to_numpy(), "sf_value": np.where(record_side, refused["value"], None),
-        "jira_value": np.where(record_side, None, refused["value"]), "owner": None, "winner": None,
+        "field": refused["field"].to_numpy(),
+        # numpy's stubs leave None out of ArrayLike; np.where takes it as the object null it is.
+        "sf_value": np.where(record_side, refused["value"], None),  # type: ignore[call-overload]
+        "jira_value": np.where(record_side, None, refused["value"]),  # type: ignore[call-overload]
+        "owner": None, "winner": None,
         "detail": (refused["code"] + ": " + refused["message"] + " -- fix: " + refused["fix"]).to_numpy()})
 
 

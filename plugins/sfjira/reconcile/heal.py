@@ -69,7 +69,9 @@ class HealPlan:
                     or len(self.unlink) or len(self.deletes) or len(self.relink))
 
     def counts(self) -> dict[str, int]:
-        return self.actions["action"].value_counts().astype(int).to_dict() if len(self.actions) else {}
+        if not len(self.actions):
+            return {}
+        return {str(action): int(n) for action, n in self.actions["action"].value_counts().items()}
 
     def ledger_rows(self) -> pd.DataFrame:
         """The decisions in the ledger's shape (StateStore.append_ledger): `heal` for what is sent

@@ -1,9 +1,9 @@
 """auto_heal: the drift `heal_plan` decided to repair, sent through the sync's own plan and load.
 
 There is no second write path. The state store is prepared so that the sync's rules reach the
-heal's decisions by themselves, then the sync's `plan_step`, `load_jira` and `load_salesforce` run
-on slices of the reconciliation's extract, under a run whose window is the full one (so no
-watermark moves):
+heal's decisions by themselves, then the sync's `transform_step`, `plan_step`, `load_jira` and
+`load_salesforce` run on slices of the reconciliation's extract, under a run whose window is the full
+one (so no watermark moves):
 
   field drift        the last-agreed hash of each healed field is set to the LOSER's current value:
                      the plan then sees the winner's side as changed and the loser's as not, and
@@ -29,20 +29,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sfjira.mapping.model import FlowDirection
 from sfjira.reconcile.heal import HealPlan, heal_plan
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.reconcile.steps import read_sides, stored_result
+from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
 from sfjira.sync.plan import record_hash_of
-from sfjira.sync.steps import plan_step
+from sfjira.sync.steps import plan_step, transform_step
 from sfjira.sync.writer import auto_heal, one_writer
 from sfjira.transform import canonical_values
 
 log = logging.getLogger(__name__)
 
-DIRECTIONS = ("sf_to_jira", "jira_to_sf")
+DIRECTIONS: tuple[FlowDirection, ...] = ("sf_to_jira", "jira_to_sf")
 
 
 @one_writer(when=auto_heal)
@@ -102,7 +104,7 @@ def _prepare_and_plan(run: ReconcileRun, plan: HealPlan, sf_out: dict[str, Any],
     jira_paths = {"issues": write_frame(run.folder, "heal_jira_issues", issues, pii=run.pii)}
     log.info("auto_heal: %d records, %d issues and %d Salesforce deletions go to the sync's plan", len(records),
              len(issues), len(deleted))
-    return plan_step(run, sf_paths, jira_paths)
+    return plan_step(run, sf_paths, jira_paths, transform_step(run, sf_paths, jira_paths))
 
 
 def _long(frame: pd.DataFrame, loser: str) -> pd.DataFrame:
@@ -141,11 +143,11 @@ def _agreed_rows(run: ReconcileRun, cells: pd.DataFrame) -> pd.DataFrame:
     mapping = run.mapping
     stored = run.state.synced_state(run.name)
     stored = stored[stored["sf_id"].isin(cells["sf_id"])]
-    kept = {(r.sf_id, r.direction): dict(r.field_hashes or {}) for r in stored.itertuples()}
-    for cell in cells.itertuples():
+    kept = {(r.sf_id, r.direction): dict(r.field_hashes or {}) for r in each_row(stored)}
+    for cell in each_row(cells):
         f = mapping.field(cell.field)
         for direction in DIRECTIONS:
-            if f.flows(direction):  # type: ignore[arg-type]
+            if f.flows(direction):
                 kept.setdefault((cell.sf_id, direction), {})[cell.field] = cell.hash
     texts = {k: json.dumps({f: h for f, h in v.items() if h is not None}, sort_keys=True) for k, v in kept.items()}
     return pd.DataFrame({"sf_id": [k[0] for k in texts], "direction": [k[1] for k in texts],

@@ -14,6 +14,7 @@ import pandas as pd
 
 from sfjira.mapping.model import Mapping
 from sfjira.reconcile.result import CATEGORIES, DriftResult
+from sfjira.rows import each_row
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _VALUE_CHARS = 300
@@ -66,7 +67,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 def field_label(mapping: Mapping, key: object) -> str:
     """"Subject ↔ summary" for a mapped field, the name itself for the identity fields."""
-    if key is None or pd.isna(key):
+    if not isinstance(key, str):  # a record-level row: no field (None, NaN)
         return ""
     try:
         f = mapping.field(str(key))
@@ -108,7 +109,7 @@ def _trend(trend: pd.DataFrame) -> str:
         f"<tr><td>{escape(str(r.label))}</td><td>{escape(str(r.at))}</td>"
         + "".join(f"<td class=n>{int(getattr(r, c)):,}</td>" for c in CATEGORIES)
         + f"<td class=n><b>{int(sum(getattr(r, c) for c in CATEGORIES)):,}</b></td></tr>"
-        for r in recent.tail(10).iloc[::-1].itertuples(index=False))
+        for r in each_row(recent.tail(10).iloc[::-1], index=False))
     return (f"{svg}<p class=meta>Total drift of the last {len(recent)} reconciliations (oldest left).</p>"
             f"<table id=trend><tr><th>run</th><th>at</th>{head}<th>total</th></tr>{lines}</table>")
 
@@ -154,5 +155,5 @@ def _rows(rows: pd.DataFrame, mapping: Mapping, max_rows: int) -> str:
         f"<td>{escape(str(r.owner or ''))}</td>"
         f"<td>{escape(str(r.winner or ''))}</td><td>{escape(str(r.detail or ''))}</td>"
         + (_decision(r.auto_heal, r.auto_heal_reason) if healing else "") + "</tr>"
-        for r in shown.itertuples(index=False))
+        for r in each_row(shown, index=False))
     return f"{legend}{note}<table id=drift>{header}{lines}</table>"

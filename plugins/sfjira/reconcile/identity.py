@@ -61,8 +61,8 @@ def sf_id_label(mapping: Mapping) -> str | None:
 
 def pair(mapping: Mapping, sides: Sides, links: pd.DataFrame | None) -> Pairing:
     n_sf, n_j = len(sides.sf_ids), len(sides.jira_keys)
-    sfref_pos = sides.sf_ids.get_indexer(sides.jira_sfref)
-    keyref_pos = sides.jira_keys.get_indexer(sides.sf_keyref)
+    sfref_pos = sides.sf_ids.get_indexer(pd.Index(sides.jira_sfref))
+    keyref_pos = sides.jira_keys.get_indexer(pd.Index(sides.sf_keyref))
     link_sf, link_key, link_s, link_j, active = _links(sides, links)
     orphan = active & ((link_s < 0) | (link_j < 0))
     # The surviving half of an orphan is reported once, as the orphan; a link the sync already marked
@@ -111,8 +111,8 @@ def _links(sides: Sides, links: pd.DataFrame | None,
     sf = links["sf_id"].astype("str").to_numpy(dtype=object)
     key = links["jira_key"].astype("str").to_numpy(dtype=object)
     active = (links["state"] == "active").to_numpy() if "state" in links.columns else np.ones(len(links), bool)
-    link_s = sides.sf_ids.get_indexer(sf)
-    link_j = sides.jira_keys.get_indexer(key)
+    link_s = sides.sf_ids.get_indexer(pd.Index(sf))
+    link_j = sides.jira_keys.get_indexer(pd.Index(key))
     lost = np.flatnonzero(link_j < 0)
     if len(lost) and "jira_id" in links.columns:
         ids = pd.Index(sides.jira_ids)
@@ -209,9 +209,9 @@ def _unpaired(spec: _Leftovers, unpaired: np.ndarray, ids: np.ndarray, refs: np.
         rows.append(_frame(DUPLICATE, sf, key, detail.to_numpy()))
     if (~dup).any():
         ref = _text(refs[~dup])
-        detail = np.where(ref.isna(), spec.nothing, (spec.holds + " " + ref + ", which " + spec.not_there).to_numpy())
+        why = np.where(ref.isna(), spec.nothing, (spec.holds + " " + ref + ", which " + spec.not_there).to_numpy())
         sf, key = (ids[~dup], ref.to_numpy()) if spec.own_is_sf else (ref.to_numpy(), ids[~dup])
-        rows.append(_frame(spec.missing, sf, key, detail))
+        rows.append(_frame(spec.missing, sf, key, why))
     return pd.concat(rows, ignore_index=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,6 @@ def _stored_hashes(synced_state: pd.DataFrame, sf_ids: Iterable[str]) -> pd.Data
     decoded = [json.loads(v) if isinstance(v, str) else dict(v) for v in rows["field_hashes"]]
     wide = pd.DataFrame.from_records(decoded, index=pd.MultiIndex.from_arrays(
         [rows["sf_id"].to_numpy(), rows["direction"].to_numpy()], names=["sf_id", "direction"]))
-    long = wide.stack(future_stack=True).dropna()
+    long = cast("pd.Series", wide.stack(future_stack=True)).dropna()  # one column level: stacks to a Series
     long.index.names = ["sf_id", "direction", "field"]
     return long.unstack("direction").reorder_levels(["sf_id", "field"]) if len(long) else pd.DataFrame()

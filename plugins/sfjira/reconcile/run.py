@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from sfjira.exceptions import ConfigError
 from sfjira.sync.run import SyncRun, Window
@@ -67,10 +68,11 @@ class ReconcileRun(SyncRun):
                             "trigger with auto_heal true or false (a JSON boolean, not a string)")
 
     @classmethod
-    def create(cls, *, mapping_file: str, dag_id: str, airflow_run_id: str, **kwargs: object) -> ReconcileRun:
+    def create(cls, *, mapping_file: str, dag_id: str, airflow_run_id: str, **kwargs: Any) -> ReconcileRun:
+        """`kwargs`: the run's other fields, from the DAG run's params (values checked in __post_init__)."""
         return cls(mapping_file=mapping_file, dag_id=dag_id, airflow_run_id=airflow_run_id,
                    window=Window.for_interval(dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC), dt.timedelta(0),
-                                              full=True), **kwargs)  # type: ignore[arg-type]
+                                              full=True), **kwargs)
 
     @cached_property
     def run_id(self) -> str:

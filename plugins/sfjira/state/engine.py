@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -25,6 +25,9 @@ from sfjira.exceptions import StateStoreError
 from sfjira.files import make_private, private_file
 from sfjira.state.errors import db_error
 from sfjira.state.types import json_dumps
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
 
 DEFAULT_CONN_ID = "sfjira_state"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -55,7 +58,7 @@ def normalize_url(url: str | sa.URL) -> sa.URL:
     return parsed
 
 
-def url_from_connection(conn: Any) -> tuple[sa.URL, str | None]:
+def url_from_connection(conn: Connection) -> tuple[sa.URL, str | None]:
     """URL and optional PostgreSQL schema (extra `state_schema`) of an Airflow Connection."""
     schema = (conn.extra_dejson or {}).get("state_schema")
     if (conn.conn_type or "").lower() == "sqlite":

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import sqlalchemy as sa
 
 from sfjira.exceptions import StateStoreError
+
+T = TypeVar("T")
 
 
 def bad_input(message: str, fix: str, record: Any = None) -> StateStoreError:
@@ -80,7 +82,8 @@ def equals(table: sa.Table, column: str, value: Any, allowed: Iterable[str] | No
 def records(df: pd.DataFrame, **constants: Any) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values (None for missing), ready for executemany. `constants` are
     added to every row after the conversion (cheaper than boxing a constant column row by row)."""
-    rows = df.to_dict("records")
+    # The store's column labels are strings; pandas-stubs can only promise Hashable.
+    rows = cast("list[dict[str, Any]]", df.to_dict("records"))
     return [{**row, **constants} for row in rows] if constants else rows
 
 
@@ -99,6 +102,6 @@ def to_frame(result: sa.CursorResult[Any], *, datetimes: Sequence[str] = ()) -> 
     return frame
 
 
-def batches(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+def batches(rows: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -31,7 +33,7 @@ def check_taken(conn: sa.Connection, table: sa.Table, mapping: str, df: pd.DataF
     """Refuse rows whose `key` is already held by a different `owner` in the store (the unique
     constraint would refuse them too, but only this check can say which records)."""
     values = df[key].dropna().unique().tolist()
-    taken = []
+    taken: list[sa.Row[Any, Any]] = []  # (owner, key)
     for batch in batches(values, _LOOKUP_BATCH):
         query = sa.select(table.c[owner], table.c[key]).where(table.c.mapping == mapping, table.c[key].in_(batch))
         taken.extend(conn.execute(query).all())

@@ -93,7 +93,7 @@ def listing(conn: sa.Connection, mapping: str, *, side: str | None, run_id: str 
 def _get(conn: sa.Connection, where: Any, *, missing_ok: bool = False) -> dict[str, Any]:
     row = conn.execute(sa.select(intents).where(where)).mappings().first()
     if row is None and not missing_ok:
-        raise StateStoreError("intent vanished while it was read", code="STATE_CONSTRAINT", transient=True,
+        raise StateStoreError("intent vanished while it was read", code="STATE_INTENT_VANISHED", transient=True,
                               fix="retry the task; report this if it repeats")
     return dict(row) if row is not None else None  # type: ignore[return-value]
 

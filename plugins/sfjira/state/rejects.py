@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
+from sfjira import error_catalog
 from sfjira.state.frames import batches, check_value, check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import rejects
 from sfjira.state.scrub import scrub
@@ -31,6 +32,7 @@ def save(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: 
                     optional={"run_id": None, "field": None, "message": None, "fix": None, "payload": None},
                     fill={"run_id": run_id, "mapping": mapping}, not_null=("mapping", "side", "record_id", "code"))
     check_vocab(frame, "side", SIDES, _WHAT)
+    frame["fix"] = _with_catalog_fix(frame["code"], frame["fix"])
     frame["payload"] = [scrub(p) for p in frame["payload"]]
     seal_rejects(frame, pii)
     # One statement may not touch a row twice (PostgreSQL refuses), so repeats in the frame are folded:
@@ -43,6 +45,16 @@ def save(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: 
     return upsert(conn, rejects, rows, keys=_KEY,
                   update=("field", "message", "fix", "payload", "last_run", "last_seen", "resolved", "resolved_at"),
                   extra=lambda stmt: {"attempts": rejects.c.attempts + stmt.excluded.attempts})
+
+
+def _with_catalog_fix(codes: pd.Series, fixes: pd.Series) -> pd.Series:
+    """A row without its own fix gets the error catalog's fix for its code, so every reject says what to do."""
+    missing = fixes.isna() | (fixes.astype(str).str.strip() == "")
+    if not missing.any():
+        return fixes
+    known = {code: error_catalog.fix_for(code) or None for code in codes[missing].unique()}
+    filled = fixes.astype(object).where(~missing, codes.map(known))
+    return filled.where(filled.notna(), None)  # NULL, never NaN (PostgreSQL would store the text 'NaN')
 
 
 def read(conn: sa.Connection, mapping: str, *, side: str | None, include_resolved: bool) -> pd.DataFrame:

@@ -6,6 +6,8 @@ the same shape: fresh databases are created from these definitions directly.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from sfjira.state.types import Json, UtcDateTime
@@ -24,7 +26,7 @@ def _name() -> sa.String:
     return sa.String(255)
 
 
-def _provenance() -> list[sa.Column]:
+def _provenance() -> list[sa.Column[Any]]:
     """Which run created and last changed an id-map row, and when."""
     return [sa.Column("created_run", sa.String(512)), sa.Column("updated_run", sa.String(512)),
             sa.Column("created_at", UtcDateTime, nullable=False), sa.Column("updated_at", UtcDateTime, nullable=False)]

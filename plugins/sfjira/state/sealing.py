@@ -74,7 +74,7 @@ def rotate(conn: sa.Connection, cipher: PiiCipher) -> int:
             + _rotate_table(conn, rejects, rejects.c.id, ("payload", "message"), cipher))
 
 
-def _rotate_table(conn: sa.Connection, table: sa.Table, key: sa.Column, columns: tuple[str, ...],
+def _rotate_table(conn: sa.Connection, table: sa.Table, key: sa.Column[Any], columns: tuple[str, ...],
                   cipher: PiiCipher) -> int:
     holds = sa.or_(*(sa.cast(table.c[c], sa.Text).contains(PREFIX) for c in columns))
     changed, last = 0, None

@@ -28,10 +28,10 @@ def get_all(conn: sa.Connection, mapping: str) -> dict[str, dt.datetime]:
 def set_(conn: sa.Connection, mapping: str, side: str, value: dt.datetime, *, run_id: str | None,
          allow_backwards: bool) -> dt.datetime:
     check_value(side, SIDES, "side")
-    value = as_utc(value)
-    if value is None:
+    stamp = as_utc(value)
+    if stamp is None:
         raise bad_input("a watermark needs a datetime", fix="pass the end of the fully synced window")
-    stmt = insert_for(conn, watermarks).values(mapping=mapping, side=side, value=value, run_id=run_id,
+    stmt = insert_for(conn, watermarks).values(mapping=mapping, side=side, value=stamp, run_id=run_id,
                                                 updated_at=utcnow())
     moves = sa.true() if allow_backwards else stmt.excluded.value > watermarks.c.value
     # One statement, so two runs finishing at once cannot move the mark backwards between read and write.
@@ -40,4 +40,4 @@ def set_(conn: sa.Connection, mapping: str, side: str, value: dt.datetime, *, ru
         "run_id": sa.case((moves, stmt.excluded.run_id), else_=watermarks.c.run_id),
         "updated_at": sa.case((moves, stmt.excluded.updated_at), else_=watermarks.c.updated_at),
     }))
-    return get(conn, mapping, side)  # type: ignore[return-value]
+    return get(conn, mapping, side)  # type: ignore[return-value]  # the upsert above wrote the row

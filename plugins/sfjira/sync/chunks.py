@@ -13,11 +13,13 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from sfjira.rows import each_row
 from sfjira.storage import read_frame
+from sfjira.sync import budget
 from sfjira.sync.plan import record_hash_of
 from sfjira.sync.run import SyncRun
 
@@ -48,6 +50,8 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
     store = run.state
     for number, start in enumerate(range(0, len(rows), size)):
         chunk = rows.iloc[start:start + size]
+        # Before the intent: a load stopped by the API budget leaves no pending chunk behind.
+        budget.check_salesforce(run, f"{side} {op} chunk {number}")
         intent = store.begin_intent(run.name, run.run_id, side, op, number, chunk[ids].astype(str).tolist())
         if intent.resumed and intent.status != "pending":
             log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
@@ -55,7 +59,9 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
         outcome = writer(chunk, intent.resumed)
         if decisions is not None and len(decisions):
             mine = decisions[decisions["sf_id"].isin(chunk[ids])].drop(columns=["run_id"], errors="ignore")
-            outcome.ledger += mine.astype(object).where(mine.notna(), None).to_dict("records")
+            # The ledger's column labels are strings; pandas-stubs can only promise Hashable.
+            decided = mine.astype(object).where(mine.notna(), None).to_dict("records")
+            outcome.ledger += cast("list[dict[str, Any]]", decided)
         store.complete_intent(intent.intent_id, links=outcome.links, state=outcome.state,
                               ledger=_frame(outcome.ledger, run), rejects=_frame(outcome.rejects, run),
                               result=outcome.counts)
@@ -63,6 +69,32 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
             totals[key] = totals.get(key, 0) + value
         log.info("%s %s chunk %d: %s", side, op, number, outcome.counts)
     return totals
+
+
+def pending_ids(run: SyncRun, side: str, op: str) -> set[str]:
+    """Records of every pending `op` intent on `side` (a killed attempt of this run or of another): their
+    write may have landed, so each is looked up on `side` before it is written again."""
+    pending = run.state.pending_intents(run.name, side)
+    if not len(pending):
+        return set()
+    return {str(i) for ids in pending.loc[pending["op"] == op, "record_ids"] for i in ids}
+
+
+def close_superseded(run: SyncRun, side: str, ops: tuple[str, ...]) -> int:
+    """Close the pending `ops` intents other runs left on `side`, once this run's writes of `side` are done.
+
+    The cursor never moves past a run that failed before its loads completed, so this run extracted and
+    planned those records again; it wrote them idempotently (field updates and key write-backs are sent
+    by Id, transitions read the status first, comments and creates were looked up before being sent)."""
+    pending = run.state.pending_intents(run.name, side)
+    if not len(pending):
+        return 0
+    stale = pending[pending["op"].isin(list(ops)) & (pending["run_id"] != run.run_id)]
+    for intent in each_row(stale):
+        run.state.complete_intent(intent.intent_id, result={"superseded_by": run.run_id}, run_id=run.run_id)
+        log.info("%s %s intent %d of run %s: superseded by this run", side, intent.op, intent.intent_id,
+                 intent.run_id)
+    return len(stale)
 
 
 def conflicts_written_to(plan: dict[str, str], side: str) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SIDES = ("salesforce", "jira")
-EXTRACTS = ("extract_salesforce", "extract_jira")
 BACKFILL = "backfill"  # Airflow's DagRunType.BACKFILL_JOB
 # A window this much longer than its interval is read in full (losing nothing comes first), but said.
 WIDE = dt.timedelta(days=1)
@@ -63,19 +63,19 @@ def with_note(window: Window, start: dt.datetime, overlap: dt.timedelta) -> Wind
                                 "by failed, skipped or paused runs; the whole window is read so no change is lost")
 
 
-def for_step(run: SyncRun, context: Any, overlap: dt.timedelta, *, decides: bool) -> Window:
-    """The window of a step of the run. The extracts decide it (from the cursor, the run type and the
-    params); every later step takes the one they read, since the cursor may have moved meanwhile (this
-    run's own load moves it before the report). Should the two extracts differ (a concurrent backfill
-    committed between them), the earlier start is the one both loads and the report stand on."""
+def for_step(run: SyncRun, context: Any, overlap: dt.timedelta, *,
+             read: Sequence[dict[str, Any]] | None = None) -> Window:
+    """The window of a step of the run. The extracts decide it (`read` None: from the cursor, the run type
+    and the params); every later step takes the one they read (`read`: the windows in the extracts'
+    outputs, handed on through the plan's), since the cursor may have moved meanwhile (this run's own
+    load moves it before the report). Should the two extracts differ (a concurrent backfill committed
+    between them), the earlier start is the one both loads and the report stand on."""
     params = context["params"]
     start, end = context["data_interval_start"], context["data_interval_end"]
     full = bool(params.get("full_resync"))
-    if not decides:
-        read = [(context["ti"].xcom_pull(task_ids=task) or {}).get("window") for task in EXTRACTS]
-        windows = [Window.from_dict(w) for w in read if w]
-        if windows:
-            return min(windows, key=lambda w: w.since)
+    windows = [Window.from_dict(w) for w in read or () if w]
+    if windows:
+        return min(windows, key=lambda w: w.since)
     backfill = getattr(context.get("dag_run"), "run_type", None) == BACKFILL
     window = choose_window(start, end, overlap, cursor=None if full else committed(run.state, run.name),
                            backfill=backfill, full=full)

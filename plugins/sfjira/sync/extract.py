@@ -11,7 +11,8 @@ With the `replay_rejects` Param both also read the records of the open rejects b
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,18 +20,24 @@ from sfjira.hooks.by_id import pages_by_key
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import incremental_soql
+from sfjira.mapping.model import Mapping
 from sfjira.storage import write_frame
+from sfjira.sync import budget
 from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
 from sfjira.sync.writer import one_writer
+
+if TYPE_CHECKING:
+    from sfjira.hooks.jira import JiraSyncHook, Page  # Page: the same list of records on both sides
 
 log = logging.getLogger(__name__)
 
 COMMENT_FIELDS = ("Id", "CreatedDate", "CreatedBy.Name")
 
 
-def _log_pages(side: str, pages: Any) -> list[Any]:
-    kept, records = [], 0
+def _log_pages(side: str, pages: Iterable[Page]) -> list[Page]:
+    kept: list[Page] = []
+    records = 0
     for number, page in enumerate(pages, start=1):
         kept.append(page)
         records += len(page)
@@ -41,6 +48,7 @@ def _log_pages(side: str, pages: Any) -> list[Any]:
 @one_writer(keep=True)
 def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.salesforce, run.window
+    budget.check_salesforce(run, "extract_salesforce reads")
     fields = [*mapping.salesforce_columns(), "IsDeleted"]
     soql = incremental_soql(mapping.salesforce.object, fields, window.since, window.until, mapping.salesforce.where)
     pages = _log_pages("Salesforce", hook.query_pages(soql, include_deleted=True))
@@ -51,7 +59,7 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     out = {
         "records": write_frame(run.folder, "sf_records", frame[~deleted.to_numpy()].drop(columns=["IsDeleted"]),
                                pii=run.pii),
-        "deleted": write_frame(run.folder, "sf_deleted", frame.loc[deleted.to_numpy(), ["Id"]]),
+        "deleted": write_frame(run.folder, "sf_deleted", frame[deleted.to_numpy()][["Id"]]),
         "changed": int((~deleted).sum()),
         "deleted_count": int(deleted.sum()),
     }
@@ -61,13 +69,16 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
         cfields = list(dict.fromkeys([*COMMENT_FIELDS, sf.parent_field, sf.body_field]))
         cpages = _log_pages("Salesforce comments", hook.changed_records(sf.object, cfields, window.since, window.until))
         out["comments"] = write_frame(run.folder, "sf_comments", records_to_frame(cpages, cfields))
+    # The extract's own reads may have reached the share: stop here, before the plan and the loads.
+    budget.check_salesforce(run, "the plan and the loads (reached by this extract's reads)")
     out["api_calls"] = hook.calls
+    out.update(budget.figures(run))
     log.info("Salesforce: %d changed and %d deleted %s records in [%s, %s)", out["changed"], out["deleted_count"],
              mapping.salesforce.object, window.since, window.until)
     return out
 
 
-def _issue_fields(mapping: Any) -> list[str]:
+def _issue_fields(mapping: Mapping) -> list[str]:
     return [c for c in mapping.jira_columns() if c not in ("id", "key", "updated")]
 
 
@@ -100,12 +111,13 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
     if with_comments:
         out["comments"] = write_frame(run.folder, "jira_comments", _comments_frame(hook, pages))
     out["api_calls"] = hook.calls
+    out.update(budget.figures(run))
     log.info("Jira: %d changed %s/%s issues in [%s, %s)", len(frame), mapping.jira.project, mapping.jira.issue_type,
              window.since, window.until)
     return out
 
 
-def _comments_frame(hook: Any, pages: list[list[dict[str, Any]]]) -> pd.DataFrame:
+def _comments_frame(hook: JiraSyncHook, pages: list[Page]) -> pd.DataFrame:
     """Comments of the changed issues: inline from the search, or fetched when Jira truncated them."""
     rows: list[dict[str, Any]] = []
     for issue in (i for page in pages for i in page):

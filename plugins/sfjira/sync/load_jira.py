@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
 from sfjira.exceptions import ApiError
+from sfjira.hooks.results import WriteResult
+from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
-from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync import budget
+from sfjira.sync.chunks import (
+    ChunkOutcome,
+    close_superseded,
+    conflicts_written_to,
+    ledger_row,
+    pending_ids,
+    reject,
+    run_chunks,
+    state_rows,
+)
+from sfjira.sync.resolve import jira_comment, jira_status_reached, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
 from sfjira.sync.writer import one_writer
@@ -39,8 +53,12 @@ def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     counts.update(_updates(run, read_frame(plan["jira_update"]), gone, conflicts_written_to(plan, "jira")))
     counts.update(_deletes(run, read_frame(plan["deletes"])))
     counts.update(_comments(run, read_frame(plan["comments_to_jira"])))
+    counts["superseded"] = close_superseded(run, "jira", ("update", "transition", "delete", "comment"))
     counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
     counts["api_calls"] = run.jira.calls
+    if "salesforce" in vars(run):  # the API budget check before the first chunk (sync.budget)
+        counts["salesforce_api_calls"] = run.salesforce.calls
+    counts.update(budget.figures(run))
     return counts
 
 
@@ -54,7 +72,7 @@ def recover_pending_creates(run: SyncRun) -> int:
     pending = run.state.pending_intents(run.name, "jira")
     pending = pending[(pending["op"] == "create") & (pending["run_id"] != run.run_id)] if len(pending) else pending
     found_total = 0
-    for intent in pending.itertuples():
+    for intent in each_row(pending):
         found = run.jira.find_by_sfids(intent.record_ids, _sfid_location(run), run.mapping.jira.project)
         links = pd.DataFrame({"sf_id": list(found), "jira_key": list(found.values())})
         if len(links):
@@ -78,13 +96,22 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
     mapping = run.mapping
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
-        existing = run.jira.find_by_sfids(chunk["sf_id"], _sfid_location(run), mapping.jira.project) if resumed \
-            else {}
-        todo = chunk[~chunk["sf_id"].isin(list(existing))]
-        payloads = [_create_payload(run, row.sf_id, row.fields) for row in todo.itertuples()]
-        results = run.jira.bulk_create(payloads) if payloads else []
-        ok = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if res.success]
-        bad = [(row, res) for row, res in zip(todo.itertuples(), results, strict=True) if not res.success]
+        existing: dict[str, str] = {}
+        left = {"todo": chunk}
+
+        def look_up() -> None:  # never conclusive: what is found is linked, the rest is sent
+            found = run.jira.find_by_sfids(left["todo"]["sf_id"], _sfid_location(run), mapping.jira.project)
+            existing.update(found)
+            left["todo"] = left["todo"][~left["todo"]["sf_id"].isin(list(found))]
+
+        def send() -> tuple[pd.DataFrame, list[Any]]:
+            todo = left["todo"]
+            payloads = [_create_payload(run, row.sf_id, row.fields) for row in each_row(todo)]
+            return todo, run.jira.bulk_create(payloads) if payloads else []
+
+        todo, results = settle(f"Jira bulk create of {len(chunk)} issue(s)", send, look_up, check_first=resumed)
+        ok = [(row, res) for row, res in zip(each_row(todo), results, strict=True) if res.success]
+        bad = [(row, res) for row, res in zip(each_row(todo), results, strict=True) if not res.success]
         made = pd.DataFrame({"sf_id": [r.sf_id for r, _ in ok] + list(existing),
                              "jira_key": [x.key for _, x in ok] + list(existing.values()),
                              "jira_id": [x.id for _, x in ok] + [None] * len(existing)})
@@ -113,7 +140,7 @@ def _create_payload(run: SyncRun, sf_id: str, fields_json: str) -> dict[str, Any
     return payload
 
 
-def _create_fix(result: Any) -> str:
+def _create_fix(result: WriteResult) -> str:
     fields = sorted({f for e in result.errors for f in e.fields})
     where = f" ({', '.join(fields)})" if fields else ""
     return f"correct the Salesforce record's mapped value{where} or the mapping, then let the next run retry it"
@@ -121,15 +148,19 @@ def _create_fix(result: Any) -> str:
 
 def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) -> None:
     """A new issue starts in the workflow's first status; walk it to the mapped one."""
-    for row in created[created["status"].notna()].itertuples():
+    for row in each_row(created[created["status"].notna()]):
         _transition(run, row.sf_id, row.jira_key, row.status, outcome)
 
 
 def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome,
                 gone: list[str] | None = None) -> bool:
     """Walk the issue to `status`; False if refused (rejected) or, with `gone`, if the issue is missing."""
+    def reached() -> list[str] | None:  # after an ambiguous step: the status it led to may be the target
+        return ["(confirmed by reading the status back)"] if jira_status_reached(run.jira, key, status) else None
+
     try:
-        taken = run.jira.transition_to(key, status)
+        # transition_to reads the status first, so sending it again walks on from wherever the issue is.
+        taken = settle(f"transition {key} to {status!r}", lambda: run.jira.transition_to(key, status), reached)
     except ApiError as exc:
         if gone is not None and exc.status == 404:
             gone.append(sf_id)
@@ -147,11 +178,12 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0})
         done = []
-        for row in chunk.itertuples():
+        for row in each_row(chunk):
             fields = json.loads(row.fields)
             try:
                 if fields:
-                    run.jira.update_fields(row.jira_key, fields)
+                    # Setting fields is idempotent: after an ambiguous failure the same PUT is sent again.
+                    settle(f"update {row.jira_key}", partial(run.jira.update_fields, row.jira_key, fields))
                     outcome.ledger += [ledger_row("jira", "update", row.sf_id, row.jira_key, field=k, after=v)
                                        for k, v in fields.items()]
             except ApiError as exc:
@@ -180,14 +212,14 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"deletes_applied": 0})
-        for row in chunk.itertuples():
+        for row in each_row(chunk):
             if row.action == "transition":
                 if not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
                     continue
             elif row.action == "label":
-                run.jira.add_labels(row.jira_key, [row.label])
+                settle(f"label {row.jira_key}", partial(run.jira.add_labels, row.jira_key, [row.label]))
             elif row.action == "delete":
-                run.jira.delete_issue(row.jira_key)
+                settle(f"delete {row.jira_key}", partial(run.jira.delete_issue, row.jira_key))
             outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key,
                                              reason=f"deleted in Salesforce: policy {row.action}"))
             outcome.counts["deletes_applied"] += 1
@@ -198,12 +230,16 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
 
 def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
     comments = _with_new_keys(run, comments)
+    suspects = pending_ids(run, "jira", "comment")  # a killed attempt may have added these already
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"comments_to_jira": 0})
         linked = []
-        for row in chunk.itertuples():
-            created = run.jira.add_comment(row.jira_key, row.body)
+        for row in each_row(chunk):
+            created = settle(f"comment {row.comment_id} on {row.jira_key}",
+                             partial(run.jira.add_comment, row.jira_key, row.body),
+                             partial(jira_comment, run.jira, row.jira_key, row.body),
+                             check_first=resumed or str(row.comment_id) in suspects)
             linked.append({"sf_comment_id": row.comment_id, "jira_comment_id": str(created["id"]),
                            "sf_parent_id": row.sf_id, "jira_key": row.jira_key, "origin": "salesforce"})
             outcome.counts["comments_to_jira"] += 1

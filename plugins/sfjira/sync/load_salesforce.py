@@ -14,11 +14,24 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira import error_catalog
+from sfjira.hooks.results import WriteError
+from sfjira.rows import each_row
 from sfjira.storage import read_frame
-from sfjira.sync import cursor
-from sfjira.sync.chunks import ChunkOutcome, conflicts_written_to, ledger_row, reject, run_chunks, state_rows
+from sfjira.sync import budget, cursor
+from sfjira.sync.chunks import (
+    ChunkOutcome,
+    close_superseded,
+    conflicts_written_to,
+    ledger_row,
+    pending_ids,
+    reject,
+    run_chunks,
+    state_rows,
+)
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.payload import salesforce_value
+from sfjira.sync.resolve import header_line, salesforce_comments, salesforce_values, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled
 from sfjira.sync.writer import one_writer
@@ -38,6 +51,7 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
                        ignore_index=True)
     counts.update(_write(run, _merge(writes), conflicts_written_to(plan, "salesforce")))
     counts.update(_comments(run, read_frame(plan["comments_to_sf"])))
+    counts["superseded"] = close_superseded(run, "salesforce", ("update", "comment"))
     quiet = read_frame(plan["state_only"])
     if len(quiet):
         run.state.save_synced_state(run.name, state_rows(quiet), run.run_id)
@@ -49,7 +63,8 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     counts["api_calls"] = run.salesforce.calls
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls
-        counts["jira_read_back"] = int((writes.get("kind") == "jira_owned").sum()) if len(writes) else 0
+        counts["jira_read_back"] = int((writes["kind"] == "jira_owned").sum()) if len(writes) else 0
+    counts.update(budget.figures(run))
     return counts
 
 
@@ -60,10 +75,10 @@ def _write_back(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
     that the new issue holds."""
     links = run.state.links(run.name, state="active")
     adopt = read_frame(plan["adopt"])
-    carried = adopt.loc[adopt["source"] == "salesforce_key", "sf_id"] if len(adopt) else []
+    carried: pd.Series | list[str] = adopt.loc[adopt["source"] == "salesforce_key", "sf_id"] if len(adopt) else []
     made = links[(links["updated_run"] == run.run_id) & ~links["sf_id"].isin(list(carried))]
     stale = links[links["sf_id"].isin(read_frame(plan["sf_rekey"])["sf_id"])]
-    new = pd.concat([made, stale]).drop_duplicates("sf_id")
+    new = pd.concat([made, stale, _unconfirmed_keys(run, links)]).drop_duplicates("sf_id")
     sf = run.mapping.salesforce
     fields = pd.DataFrame({sf.jira_key_field: new["jira_key"].to_numpy()})
     if sf.jira_url_field:
@@ -74,6 +89,25 @@ def _write_back(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
     creates = read_frame(plan["jira_create"])
     owned = _jira_owned_values(run, new[new["sf_id"].isin(creates["sf_id"])], creates)
     return pd.concat([out, owned], ignore_index=True) if len(owned) else out
+
+
+def _unconfirmed_keys(run: SyncRun, links: pd.DataFrame) -> pd.DataFrame:
+    """Links whose key write-back another run left pending (killed between the call and its commit) and
+    that the record does not carry: read back, and written again only where the key is not there."""
+    suspects = pending_ids(run, "salesforce", "update") - set(
+        i for ids in _own_intents(run, "update") for i in ids)
+    linked = links[links["sf_id"].isin(list(suspects))]
+    if not len(linked):
+        return linked
+    carried = salesforce_values(run.salesforce, run.mapping.salesforce.object, run.mapping.salesforce.jira_key_field,
+                                linked["sf_id"])
+    return linked[linked["sf_id"].isin(carried.index) &
+                  (carried.reindex(linked["sf_id"]).to_numpy() != linked["jira_key"].to_numpy())]
+
+
+def _own_intents(run: SyncRun, op: str) -> list[list[str]]:
+    mine = run.state.intents(run.name, side="salesforce", run_id=run.run_id)
+    return list(mine.loc[mine["op"] == op, "record_ids"]) if len(mine) else []
 
 
 def _jira_owned_values(run: SyncRun, created: pd.DataFrame, creates: pd.DataFrame) -> pd.DataFrame:
@@ -134,13 +168,15 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
     sobject = run.mapping.salesforce.object
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
-        payload = [{"Id": row.sf_id, **json.loads(row.fields)} for row in chunk.itertuples()]
-        results = run.salesforce.update_collection(payload, sobject)
+        payload = [{"Id": row.sf_id, **json.loads(row.fields)} for row in each_row(chunk)]
+        # An update by Id is idempotent: after an ambiguous failure the same records are sent again.
+        results = settle(f"Salesforce update of {len(payload)} record(s)",
+                         lambda: run.salesforce.update_collection(payload, sobject))
         ok = [r.success for r in results]
         done = chunk[ok]
         outcome = ChunkOutcome(state=state_rows(done.dropna(subset=["js_hashes"])) if "js_hashes" in done else None,
                                counts={"sf_updated": sum(ok), "sf_rejected": len(ok) - sum(ok)})
-        for row, res, data in zip(chunk.itertuples(), results, payload, strict=True):
+        for row, res, data in zip(each_row(chunk), results, payload, strict=True):
             if res.success:
                 outcome.ledger += [ledger_row("salesforce", "update", row.sf_id, None, field=k, after=v,
                                               reason=row.kinds) for k, v in data.items() if k != "Id"]
@@ -154,12 +190,11 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
     return run_chunks(run, "salesforce", "update", records, COLLECTION_MAX, write, decisions=conflicts)
 
 
-def _sf_fix(err: Any) -> str:
+def _sf_fix(err: WriteError | None) -> str:
+    """The catalog's fix for an errorCode it names (sfjira.error_catalog); a generic one otherwise."""
     code = getattr(err, "code", "")
-    if code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST":
-        return "add the value to the picklist in Salesforce, or map it in the mapping's value_map"
-    if code == "STRING_TOO_LONG":
-        return "set max_length with on_overflow: truncate on the field in the mapping"
+    if error_catalog.is_catalogued(code):
+        return error_catalog.fix_for(code)
     return "fix the value on the Jira side or the mapping; the next run retries the record"
 
 
@@ -168,13 +203,33 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
     if cm is None or not len(comments):
         return {}
     sf = cm.salesforce
+    suspects = pending_ids(run, "salesforce", "comment")  # a killed attempt may have created these already
 
-    def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
-        payload = [{sf.parent_field: row.sf_id, sf.body_field: row.body, **sf.values} for row in chunk.itertuples()]
-        results = run.salesforce.create_collection(sf.object, payload)
+    def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
+        found: dict[str, str] = {}
+        left = {"todo": chunk}
+
+        def look_up() -> None:  # what is found is linked, the rest is sent
+            todo = left["todo"]
+            there = salesforce_comments(run.salesforce, sf.object, sf.parent_field, sf.body_field,
+                                        todo["sf_id"].astype(str).tolist())
+            ids = [there.get((str(r.sf_id), header_line(r.body))) for r in each_row(todo)]
+            found.update({str(r.comment_id): i for r, i in zip(each_row(todo), ids, strict=True) if i})
+            left["todo"] = todo[[i is None for i in ids]]
+
+        def send() -> tuple[pd.DataFrame, list[Any]]:
+            todo = left["todo"]
+            payload = [{sf.parent_field: r.sf_id, sf.body_field: r.body, **sf.values} for r in each_row(todo)]
+            return todo, run.salesforce.create_collection(sf.object, payload) if payload else []
+
+        check_first = resumed or bool(suspects & set(chunk["comment_id"].astype(str)))
+        todo, results = settle(f"Salesforce comments ({len(chunk)})", send, look_up, check_first=check_first)
         links = [{"sf_comment_id": res.id, "jira_comment_id": row.comment_id, "sf_parent_id": row.sf_id,
                   "jira_key": row.jira_key, "origin": "jira"}
-                 for row, res in zip(chunk.itertuples(), results, strict=True) if res.success]
+                 for row, res in zip(each_row(todo), results, strict=True) if res.success]
+        links += [{"sf_comment_id": sf_comment_id, "jira_comment_id": row.comment_id, "sf_parent_id": row.sf_id,
+                   "jira_key": row.jira_key, "origin": "jira"}
+                  for row in each_row(chunk) if (sf_comment_id := found.get(str(row.comment_id)))]
         if links:
             run.state.upsert_comment_links(run.name, pd.DataFrame(links), run.run_id)
         return ChunkOutcome(counts={"comments_to_sf": len(links)})

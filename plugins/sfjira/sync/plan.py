@@ -17,16 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from sfjira.identity.rules import empty_refused, leave_out, refused_sf_ids
+from sfjira.identity.rules import empty_refused, refused_keys, refused_sf_ids
 from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.pii import PiiProtection
 from sfjira.sync.payload import jira_value, salesforce_value
-from sfjira.transform import to_jira, to_salesforce
+from sfjira.sync.transformed import without
+from sfjira.transform import TransformResult, comments_to_jira, comments_to_salesforce, to_jira, to_salesforce
 
 STATUS = "status"
 PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "sf_rekey", "deletes", "ledger",
@@ -64,8 +65,8 @@ def _stored(synced: pd.DataFrame, direction: str) -> pd.DataFrame:
 @dataclass
 class _Sides:
     mapping: Mapping
-    sf: Any            # TransformResult from Salesforce
-    jira: Any          # TransformResult from Jira
+    sf: TransformResult    # from Salesforce
+    jira: TransformResult  # from Jira
     jira_by_sf: pd.DataFrame
     jira_meta_by_sf: pd.DataFrame
 
@@ -75,15 +76,27 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
                sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
                comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
                pii: PiiProtection | None = None) -> Plan:
-    """`refused`: the claims `sfjira.identity` refused (rules.REFUSED_COLUMNS); their records and issues
-    are left out of everything and become rejects. `pii`: the mapping's PII fields and key (default: from
-    the Airflow connection when the mapping declares PII): their hashes are keyed, conflict values sealed."""
+    """The transform and the plan in one call, on the extracted frames (the sync DAG runs them as two
+    tasks: sfjira.sync.steps). Arguments as `plan_transformed`."""
+    return plan_transformed(mapping, to_jira(mapping, sf_records), to_salesforce(mapping, jira_issues), sf_deleted,
+                            links, synced, cloud=cloud, run_id=run_id, sf_comments=sf_comments,
+                            jira_comments=jira_comments, comment_links=comment_links, refused=refused, pii=pii)
+
+
+def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult, sf_deleted: pd.DataFrame,
+                     links: pd.DataFrame, synced: pd.DataFrame, *, cloud: bool = True, run_id: str = "",
+                     sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
+                     comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
+                     pii: PiiProtection | None = None) -> Plan:
+    """The plan from both sides' transform results (`to_jira` of the Salesforce records, `to_salesforce`
+    of the Jira issues). `refused`: the claims `sfjira.identity` refused (rules.REFUSED_COLUMNS); their
+    records and issues are left out of everything and become rejects (their transform rejects go with
+    them). `pii`: the mapping's PII fields and key (default: from the Airflow connection when the mapping
+    declares PII): their hashes are keyed, conflict values sealed."""
     pii = pii if pii is not None else PiiProtection.for_mapping(mapping)
     refused = refused if refused is not None else empty_refused()
     barred = refused_sf_ids(refused)
-    sf_records, jira_issues = leave_out(refused, sf_records, jira_issues)
-    sf = to_jira(mapping, sf_records)
-    jr = to_salesforce(mapping, jira_issues)
+    sf, jr = without(sf, barred), without(jr, refused_keys(refused))
     active = links[links["state"] == "active"] if len(links) else links
     key_of = pd.Series(active["jira_key"].to_numpy(), index=active["sf_id"].to_numpy()) if len(active) else \
         pd.Series(dtype=object)
@@ -151,7 +164,8 @@ def _stale_keys(key_of: pd.Series, sf_key: pd.Series) -> pd.DataFrame:
                         dtype=object)
 
 
-def _creates(mapping: Mapping, sf: Any, new: np.ndarray, cloud: bool, pii: PiiProtection) -> pd.DataFrame:
+def _creates(mapping: Mapping, sf: TransformResult, new: np.ndarray, cloud: bool,
+             pii: PiiProtection) -> pd.DataFrame:
     fields = [f for f in mapping.fields_for("sf_to_jira")]
     target = sf.target[new]
     ids = sf.frame.index[new]
@@ -189,7 +203,7 @@ class _Decisions:
     touched: pd.Index          # records whose agreed hashes change without a write
 
 
-def _field_decisions(mapping: Mapping, sf: Any, jira_by_sf: pd.DataFrame, jira_meta: pd.DataFrame,
+def _field_decisions(mapping: Mapping, sf: TransformResult, jira_by_sf: pd.DataFrame, jira_meta: pd.DataFrame,
                      key_of: pd.Series, stored_sj: pd.DataFrame, stored_js: pd.DataFrame,
                      pii: PiiProtection) -> _Decisions:
     sf_linked = sf.frame[sf.frame.index.isin(key_of.index)]
@@ -269,7 +283,7 @@ def _agreed(f: FieldMapping, sf_h: pd.Series | None, j_h: pd.Series | None, wj: 
     return agreed
 
 
-def _writes(mapping: Mapping, sf: Any, jira_target: pd.DataFrame, d: _Decisions, key_of: pd.Series,
+def _writes(mapping: Mapping, sf: TransformResult, jira_target: pd.DataFrame, d: _Decisions, key_of: pd.Series,
             cloud: bool) -> dict[str, pd.DataFrame]:
     sj, js = hashes_json(d.new_sj), hashes_json(d.new_js)
     jira_rows = d.write_jira.any(axis=1) if len(d.write_jira.columns) else pd.Series(False, index=d.index)
@@ -319,7 +333,7 @@ def _payloads(mapping: Mapping, writes: pd.DataFrame, target: pd.DataFrame, side
 
 def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii: PiiProtection) -> pd.DataFrame:
     """Conflicts with both values and the owner's decision (values of PII fields sealed)."""
-    stacked = d.conflict.stack()
+    stacked = cast("pd.Series", d.conflict.stack())  # one column level: stacks to a Series
     hits = stacked[stacked.astype(bool)]
     if not len(hits):
         return pd.DataFrame(columns=["run_id", "side", "action", "sf_id", "jira_key", "field", "before", "after",
@@ -328,7 +342,7 @@ def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii
     keys = hits.index.get_level_values(1)
     sf_vals = [d.sf_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
     j_vals = [d.jira_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
-    winners = [d.winner.at[i, k] for i, k in zip(ids, keys, strict=True)]
+    winners = [str(d.winner.at[i, k]) for i, k in zip(ids, keys, strict=True)]
     written = ["jira" if w == "salesforce" else "salesforce" for w in winners]
     before = [pii.seal_field(k, j if w == "salesforce" else s)
               for k, s, j, w in zip(keys, sf_vals, j_vals, winners, strict=True)]
@@ -367,8 +381,6 @@ def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments:
               comment_links: pd.DataFrame | None, key_of: pd.Series, creating: pd.Index) -> dict[str, pd.DataFrame]:
     """New comments on linked records, and on records this run creates in Jira (their key is filled in
     by the load once the issue exists: the comments' window will not come round again)."""
-    from sfjira.transform import comments_to_jira, comments_to_salesforce
-
     out = {"comments_to_jira": pd.DataFrame(columns=["comment_id", "sf_id", "jira_key", "body"]),
            "comments_to_sf": pd.DataFrame(columns=["comment_id", "sf_id", "jira_key", "body"])}
     if mapping.comments is None:

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from sfjira.http import insecure_tls_connections
+from sfjira.sync.budget import format_usage, usage_summary
 from sfjira.sync.run import SyncRun
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
     plan, l_j, l_sf = results.get("plan", {}), results.get("load_jira", {}), results.get("load_salesforce", {})
     counts = plan.get("counts", {})
     looked = plan.get("lookup_calls") or {}
-    sf_calls = _merge_calls(ex_sf, l_sf, {"api_calls": looked.get("salesforce")})
+    sf_calls = _merge_calls(ex_sf, l_sf, {"api_calls": looked.get("salesforce")},
+                            {"api_calls": l_j.get("salesforce_api_calls")})
     jira_calls = _merge_calls(ex_j, l_j, {"api_calls": l_sf.get("jira_api_calls")}, {"api_calls": looked.get("jira")})
     used = {"salesforce": sum(sf_calls.values()), "jira": sum(jira_calls.values())}
     minimum = protocol_minimum(ex_sf, ex_j, l_j, l_sf, plan)
@@ -66,6 +68,8 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
                        "comments": l_sf.get("comments_to_sf", 0)},
         "transform_rejects": counts.get("rejects", 0),
         "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls},
+        # The org's daily Salesforce usage against its limit, and what Jira's rate limiting cost (sync.budget).
+        "api_usage": usage_summary(results),
         "plan_diff": plan.get("diff"),
         # Connections whose TLS certificate checks are off (allow_insecure_tls): said on every run.
         "insecure_tls": insecure_tls_connections([run.salesforce_conn_id, run.jira_conn_id]),
@@ -89,4 +93,5 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"conflicts {a['conflicts']} rejected {a['rejected']}; Jira->Salesforce updated {b['updated']} "
             f"skipped {b['skipped']} rejected {b['rejected']}; transform rejects {summary['transform_rejects']}; "
             f"API calls Salesforce {calls['used']['salesforce']} (minimum {calls['minimum']['salesforce']}), "
-            f"Jira {calls['used']['jira']} (minimum {calls['minimum']['jira']})")
+            f"Jira {calls['used']['jira']} (minimum {calls['minimum']['jira']})"
+            + (f"; {format_usage(summary['api_usage'])}" if summary.get("api_usage") else ""))

@@ -8,13 +8,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sfjira.storage import run_path
+from sfjira.mapping import Mapping, load_mapping
+from sfjira.pii import PiiProtection
+from sfjira.storage import make_folder, run_path, safe_name
 
 if TYPE_CHECKING:
     from sfjira.hooks.jira import JiraSyncHook
     from sfjira.hooks.salesforce import SalesforceSyncHook
-    from sfjira.mapping import Mapping
-    from sfjira.pii import PiiProtection
     from sfjira.state import StateStore
 
 # A full resync reads everything: from before any record either API can hold, to well past any clock
@@ -71,12 +71,13 @@ class SyncRun:
     state_run: str | None = None
     """The run's key in the state store (default: the Airflow run id). A plan made again for the same
     Airflow run (the run was cleared) gets its own key, handed to the loads through the plan's output."""
+    group: str | None = None
+    """The task group the steps run in, when the sync is embedded in another DAG (sfjira.dag_factory.
+    sync_task_group): its files go in a sub-folder of the run folder named after it."""
     extra: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def mapping(self) -> Mapping:
-        from sfjira.mapping import load_mapping
-
         return load_mapping(Path(self.mapping_file))
 
     @property
@@ -85,31 +86,32 @@ class SyncRun:
 
     @cached_property
     def folder(self) -> str:
-        return str(run_path(self.dag_id, self.airflow_run_id))
+        folder = run_path(self.dag_id, self.airflow_run_id)
+        # Group ids may hold dots (nested groups); a name of dots alone must not climb out of the run folder.
+        sub = safe_name(self.group or "").strip(".")
+        return str(make_folder(folder / sub) if sub else folder)
 
     @cached_property
     def salesforce(self) -> SalesforceSyncHook:
-        from sfjira.hooks.salesforce import SalesforceSyncHook
+        from sfjira.hooks.salesforce import SalesforceSyncHook  # local import: keeps DAG parsing fast
 
         return SalesforceSyncHook(salesforce_conn_id=self.salesforce_conn_id)
 
     @cached_property
     def jira(self) -> JiraSyncHook:
-        from sfjira.hooks.jira import JiraSyncHook
+        from sfjira.hooks.jira import JiraSyncHook  # local import: keeps DAG parsing fast
 
         return JiraSyncHook(jira_conn_id=self.jira_conn_id)
 
     @cached_property
     def pii(self) -> PiiProtection:
         """The mapping's PII fields and the key sealing them (from the `sfjira_crypto` connection)."""
-        from sfjira.pii import PiiProtection
-
         return PiiProtection.for_mapping(self.mapping)
 
     @cached_property
     def state(self) -> StateStore:
         """The state store, sealing this mapping's PII in the ledger and rejects."""
-        from sfjira.state import StateStore
+        from sfjira.state import StateStore  # local import: keeps DAG parsing fast
 
         return StateStore.from_airflow(self.state_conn_id).protect(self.name, self.pii)
 

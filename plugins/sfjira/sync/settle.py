@@ -65,6 +65,6 @@ def close_settled(run: SyncRun, plan_out: dict[str, Any]) -> int:
     sf_read = set(read_frame(read["salesforce"])["Id"].astype(str))
     keys = read_frame(read["jira"])["key"].astype(str)
     links = run.state.links(run.name, state="active")
-    linked = links.loc[links["jira_key"].isin(keys), "sf_id"] if len(links) else []
+    linked: pd.Series | list[str] = links.loc[links["jira_key"].isin(keys), "sf_id"] if len(links) else []
     done = settled(open_rejects, run.run_id, sf_read, set(keys) | set(linked))
     return run.state.close_rejects(run.name, done["id"].tolist())

@@ -1,5 +1,6 @@
-"""The plan step (frames in the run folder -> plan tables + a readable diff) and the reject
-bookkeeping the load step does before writing."""
+"""The transform step (extracts -> canonical frames + rejects) and the plan step (those frames + the
+state store -> plan tables + a readable diff), all in the run folder; and the reject bookkeeping the
+load step does before writing."""
 
 from __future__ import annotations
 
@@ -11,16 +12,44 @@ import pandas as pd
 
 from sfjira.identity.lookup import judge
 from sfjira.pii import is_sealed
+from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame, write_text
-from sfjira.sync.plan import PLAN_TABLES, Plan, build_plan
+from sfjira.sync import budget
+from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
 from sfjira.sync.run import SyncRun
+from sfjira.sync.transformed import Side, read_result, transform_side, write_result
 from sfjira.sync.writer import one_writer
 
 log = logging.getLogger(__name__)
 
 
 @one_writer(keep=True)
-def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
+def transform_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
+    """Both extracts through the mapping: canonical frames, other-side values and the transform's rejects,
+    as Parquet in the run folder (sfjira.sync.transformed). Reads only the extracts' files, so it runs
+    again on the same extracts once a mapping is fixed."""
+    out: dict[str, Any] = {}
+    sides: tuple[tuple[Side, str], ...] = (("salesforce", sf_out["records"]), ("jira", jira_out["issues"]))
+    for side, records in sides:
+        result = transform_side(run.mapping, side, read_frame(records))
+        out[side] = write_result(run.folder, side, result, run.pii)
+        out[f"{side}_kept"], out[f"{side}_rejects"] = len(result.frame), len(result.rejects)
+    log.info("Transform for %s: %d of %d Salesforce records and %d of %d Jira issues kept, %d and %d rejects",
+             run.name, out["salesforce_kept"], _read_count(sf_out), out["jira_kept"], _read_count(jira_out),
+             out["salesforce_rejects"], out["jira_rejects"])
+    return out
+
+
+def _read_count(extract_out: dict[str, Any]) -> int:
+    return int(extract_out.get("changed", 0))
+
+
+@one_writer(keep=True)
+def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
+              transform_out: dict[str, Any]) -> dict[str, Any]:
+    """The extracts (for the identity rules, deletions and comments) and the transform's frames + the state
+    store -> plan tables and a readable diff. Its output names the state-store run the loads write under
+    (`state_run`) and the window the extracts read (`window`): the steps after it take both from here."""
     mapping = run.mapping
     store = run.state
     if not run.dry_run:
@@ -29,8 +58,9 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) ->
     links = store.links(mapping.name)
     # Keys and ids no link backs are checked before anything can be adopted by them.
     verdict = judge(mapping, sf_records, jira_issues, links, run.jira, run.salesforce)
-    plan = build_plan(
-        mapping, sf_records, read_frame(sf_out["deleted"]), jira_issues,
+    plan = plan_transformed(
+        mapping, read_result(mapping, "salesforce", transform_out["salesforce"]),
+        read_result(mapping, "jira", transform_out["jira"]), read_frame(sf_out["deleted"]),
         links, store.synced_state(mapping.name), cloud=_is_cloud(run), run_id=run.run_id,
         sf_comments=read_frame(sf_out["comments"]) if sf_out.get("comments") else None,
         jira_comments=read_frame(jira_out["comments"]) if jira_out.get("comments") else None,
@@ -44,10 +74,10 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) ->
     diff = write_text(run.folder, "plan_diff.md", render_diff(run, plan))
     log.info("Plan for %s%s: %s (readable diff: %s)", mapping.name, " (dry run)" if run.dry_run else "", counts, diff)
     return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run, "state_run": run.state_run,
-            "identity_lookups": verdict.lookups,
+            "window": run.window.as_dict(), "identity_lookups": verdict.lookups,
             # What was read, so the load can close the rejects of records that went through (sync.settle).
             "read": {"salesforce": sf_out["records"], "jira": jira_out["issues"]},
-            "lookup_calls": {"jira": run.jira.calls, "salesforce": run.salesforce.calls}}
+            "lookup_calls": {"jira": run.jira.calls, "salesforce": run.salesforce.calls}, **budget.figures(run)}
 
 
 def _is_cloud(run: SyncRun) -> bool:
@@ -67,7 +97,7 @@ def render_diff(run: SyncRun, plan: Plan) -> str:
         if not len(table):
             continue
         lines += ["", f"## {title} ({len(table)})", ""]
-        for row in table.head(500).itertuples():
+        for row in each_row(table.head(500)):
             fields = {k: ("***" if k in masked else v) for k, v in json.loads(row.fields).items()}
             status = getattr(row, "status", None)
             extra = f" -> status {status}" if isinstance(status, str) else ""

@@ -19,6 +19,7 @@ Output `.frame` (indexed by the source comment id, rejected and echoed rows left
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sfjira.exceptions import TransformError
-from sfjira.mapping.model import Mapping
+from sfjira.mapping.model import CommentsMapping, FlowDirection, Mapping
 from sfjira.transform.rejects import Rejects
 from sfjira.values.arrowcol import STRING, bool_mask, null_mask, to_series
 from sfjira.values.coerce import text_of
@@ -35,6 +36,15 @@ from sfjira.values.numbers import decimal_text
 from sfjira.values.text import overflow_mask
 
 JIRA_COMMENT_LIMIT = 32767  # characters, Jira's default text-field limit
+
+
+class _Names(TypedDict):
+    """How a comments reject names what it is about (Rejects.add's naming arguments)."""
+    key: str
+    source: str
+    target: str
+    side: str
+    target_side: str
 
 
 @dataclass(frozen=True)
@@ -54,8 +64,8 @@ def comments_to_jira(mapping: Mapping, sf_comments: pd.DataFrame) -> CommentsRes
         seconds = pc.multiply(pc.cast(minutes, pa.float64()), 60)
         extra["timeSpentSeconds"] = pc.cast(pc.round(seconds), pa.int64()).cast(STRING)
     return _copy(mapping, sf_comments, ids="Id", parent=sf.parent_field, body=sf.body_field, origin="Salesforce",
-                 author="CreatedBy.Name", created="CreatedDate", parent_out="parent_sf_id",
-                 limit=JIRA_COMMENT_LIMIT, extra=extra)
+                 marker=comments.marker, author="CreatedBy.Name", created="CreatedDate",
+                 parent_out="parent_sf_id", limit=JIRA_COMMENT_LIMIT, extra=extra)
 
 
 def comments_to_salesforce(mapping: Mapping, jira_comments: pd.DataFrame) -> CommentsResult:
@@ -66,12 +76,13 @@ def comments_to_salesforce(mapping: Mapping, jira_comments: pd.DataFrame) -> Com
         seconds, _ = decimal_text(jira_comments["timeSpentSeconds"])
         minutes = pc.divide(pc.cast(seconds, pa.float64()), 60)
         extra[str(comments.salesforce.duration_field)] = pc.cast(pc.round(minutes), pa.int64()).cast(STRING)
-    return _copy(mapping, jira_comments, ids="id", parent="issue_key", body="body", origin="Jira", author="author",
-                 created="created", parent_out="issue_key", limit=comments.salesforce.max_length, extra=extra)
+    return _copy(mapping, jira_comments, ids="id", parent="issue_key", body="body", origin="Jira",
+                 marker=comments.marker, author="author", created="created", parent_out="issue_key",
+                 limit=comments.salesforce.max_length, extra=extra)
 
 
-def _config(mapping: Mapping, direction: str):  # noqa: ANN202 - CommentsMapping, checked below
-    if mapping.comments is None or not mapping.comments.flows(direction):  # type: ignore[arg-type]
+def _config(mapping: Mapping, direction: FlowDirection) -> CommentsMapping:
+    if mapping.comments is None or not mapping.comments.flows(direction):
         raise TransformError(f"mapping `{mapping.name}` does not copy comments {direction}",
                              fix="add or widen the `comments:` section of the mapping")
     return mapping.comments
@@ -84,16 +95,17 @@ def _require(frame: pd.DataFrame, columns: list[str], side: str) -> None:
                              fix="extract them (see sfjira/transform/comments.py for the column contract)")
 
 
-def _copy(mapping: Mapping, frame: pd.DataFrame, *, ids: str, parent: str, body: str, origin: str, author: str,
-          created: str, parent_out: str, limit: int | None, extra: dict[str, pa.Array]) -> CommentsResult:
-    marker = mapping.comments.marker  # type: ignore[union-attr]
+def _copy(mapping: Mapping, frame: pd.DataFrame, *, ids: str, parent: str, body: str, origin: str, marker: str,
+          author: str, created: str, parent_out: str, limit: int | None,
+          extra: dict[str, pa.Array]) -> CommentsResult:
     id_values = frame[ids].astype("str").to_numpy(dtype=object)
     text = pc.replace_substring_regex(text_of(frame[body])[0], r"\r\n?", "\n")
     echo = bool_mask(pc.starts_with(text, marker))
     rejects = Rejects(mapping.name, "sf_to_jira" if origin == "Salesforce" else "jira_to_sf",
                       mapping.source_file, id_values)
     side, target_side = ("salesforce", "jira") if origin == "Salesforce" else ("jira", "salesforce")
-    names = {"key": "comments", "source": body, "target": "comment", "side": side, "target_side": target_side}
+    names: _Names = {"key": "comments", "source": body, "target": "comment", "side": side,
+                     "target_side": target_side}
     rejects.add(null_mask(text) & ~echo, "REQUIRED_MISSING", frame[body], detail="is empty: nothing to copy",
                 fix=f"none needed; delete the empty comment in {origin} to clear this reject", **names)
     header = pc.binary_join_element_wise(

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from sfjira.exceptions import TransformError
 from sfjira.mapping.catalog import JIRA_SYSTEM_FIELDS, is_jira_field_id
-from sfjira.mapping.model import FieldMapping, FlowDirection, Mapping
+from sfjira.mapping.model import FieldMapping, FlowDirection, Mapping, template_fields
 from sfjira.transform.rejects import Rejects, ordered
 from sfjira.transform.steps import apply_steps, render_template
 from sfjira.transform.valuemap import lookup, unmapped_mask
@@ -201,8 +201,6 @@ def _check_columns(mapping: Mapping, frame: pd.DataFrame, fields: tuple[FieldMap
     for f in fields:
         template = _rendered_here(f, side)
         if template:
-            from sfjira.mapping.model import template_fields
-
             needed.extend(template_fields(template))
         else:
             needed.append(side.column(f))

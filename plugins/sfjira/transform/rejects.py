@@ -87,6 +87,7 @@ def _preview(values: pd.Series, pii: bool) -> np.ndarray:
     """The offending values as short text for people to read; PII never leaves as itself."""
     shown = values.astype(object).where(values.notna(), None)
     if pii:
-        return np.where(shown.isna(), None, PII_MASK)
+        # numpy's stubs leave None out of ArrayLike; np.where takes it as the object null it is.
+        return np.where(shown.isna(), None, PII_MASK)  # type: ignore[call-overload]
     text = shown.map(lambda v: None if v is None else str(v)[:_VALUE_PREVIEW])  # rejected rows only
     return text.to_numpy(dtype=object)

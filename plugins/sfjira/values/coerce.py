@@ -117,7 +117,8 @@ def _mixed_text(series: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """Rare fallback (an object column mixing str with dicts etc.): keep the strings, flag the rest."""
     values = series.to_numpy()
     is_str = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
-    text = pa.array(np.where(is_str, values, None), type=STRING)
+    # numpy's stubs leave None out of ArrayLike; np.where takes it as the object null it is.
+    text = pa.array(np.where(is_str, values, None), type=STRING)  # type: ignore[call-overload]
     return empty_to_null(text), ~is_str & series.notna().to_numpy()
 
 

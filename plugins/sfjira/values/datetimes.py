@@ -33,7 +33,7 @@ _DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1
 _NAIVE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 UTC_MS = pa.timestamp("ms", tz="UTC")
-_UNIT_PER_MS = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}
+_UNIT_PER_MS = {"us": 1_000, "ns": 1_000_000}  # the units finer than ms (s and ms cast exactly)
 
 
 def _raw(series: pd.Series) -> pa.Array:

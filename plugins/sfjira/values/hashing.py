@@ -57,6 +57,7 @@ def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sfjira-hash") as pool:
         ahead = pool.submit(serialise, starts[0]) if starts else None
         for i in range(len(starts)):
+            assert ahead is not None  # submitted for every start: the first above, the next below
             serial = ahead.result()
             ahead = pool.submit(serialise, starts[i + 1]) if i + 1 < len(starts) else None
             hashed.append(_sha(serial))

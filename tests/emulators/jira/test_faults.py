@@ -1,4 +1,4 @@
-"""Injected faults (429, 503, 500, reset, lost_response, slow), the configurable rate limit, and call counters."""
+"""Injected faults (429, 503, 500, reset, lost_response, slow, late_response), the configurable rate limit, and call counters."""
 
 from __future__ import annotations
 
@@ -56,10 +56,22 @@ def test_slow_outlasts_the_client_timeout(jira: EmulatorProcess, rest: JiraRest)
     assert rest("GET", "/issue/SUP-1").status_code == 200
 
 
+def test_late_response_applies_the_write_then_holds_the_answer(jira: EmulatorProcess, rest: JiraRest) -> None:
+    # The write lands at once; its answer comes only after delay_s (a test kills the client meanwhile).
+    jira.set_faults([{"fault": "late_response", "path": "/issue$", "method": "POST", "times": 1, "delay_s": 1.5}])
+    with pytest.raises(requests.Timeout):
+        rest("POST", "/issue", json={"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Bug"},
+                                                "summary": "Landed"}}, timeout=0.5)
+    assert rest.issue("SUP-1", fields="summary")["fields"]["summary"] == "Landed"
+    assert jira.calls()["faults_fired"] == {"late_response": 1}
+
+
 def test_rate_limit_budget_per_window(jira: EmulatorProcess, rest: JiraRest) -> None:
     jira.configure(rate_limit={"budget": 3, "window_s": 30})
-    remaining = [rest("GET", "/myself").headers["X-RateLimit-Remaining"] for _ in range(3)]
-    assert remaining == ["2", "1", "0"]
+    allowed = [rest("GET", "/myself").headers for _ in range(3)]
+    assert [h["X-RateLimit-Remaining"] for h in allowed] == ["2", "1", "0"]
+    # Below 20 % of the budget left Cloud flags the response as near the limit.
+    assert [h.get("X-RateLimit-NearLimit") for h in allowed] == [None, None, "true"]
     limited = rest("GET", "/myself")
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 30

@@ -86,6 +86,44 @@ def test_daily_limit_header_limits_resource_and_exhaustion(sf: Rest, sf_emulator
     assert sf("GET", QUERY, params=Q).status_code == 200
 
 
+def test_usage_set_near_the_limit_is_reported_then_refused(sf: Rest, sf_emulator: EmulatorProcess) -> None:
+    sf_emulator.configure(api_daily_max=1000)
+    try:
+        assert sf_emulator.admin("PUT", "usage", {"used": 998}) == {"used": 998, "max": 1000, "remaining": 2}
+        assert sf("GET", QUERY, params=Q).headers["Sforce-Limit-Info"] == "api-usage=999/1000"
+        limits = sf("GET", "/limits/")
+        assert limits.headers["Sforce-Limit-Info"] == "api-usage=1000/1000"
+        assert limits.json()["DailyApiRequests"] == {"Max": 1000, "Remaining": 0}
+        refused = sf("GET", QUERY, params=Q)
+        assert refused.status_code == 403 and refused.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+        assert sf_emulator.admin("PUT", "usage", {}) == {"used": 1000, "max": 1000, "remaining": 0}
+        # Not an API call: the versions list is neither counted nor refused.
+        assert sf("GET", "/services/data").status_code == 200
+    finally:
+        sf_emulator.admin("PUT", "usage", {"used": 0})
+        sf_emulator.configure(api_daily_max=100000)
+
+
+@pytest.mark.parametrize("used", [-1, "5", 1.5, True])
+def test_usage_refuses_what_is_not_a_count(sf_emulator: EmulatorProcess, used: object) -> None:
+    with pytest.raises(requests.HTTPError) as caught:
+        sf_emulator.admin("PUT", "usage", {"used": used})
+    assert caught.value.response.status_code == 400
+
+
+def test_request_log_holds_each_call_with_its_fault(sf: Rest, sf_emulator: EmulatorProcess) -> None:
+    sf_emulator.clear_calls()
+    sf_emulator.set_faults([{"fault": "503", "path": "/query", "times": 1}])
+    assert sf("GET", QUERY, params=Q).status_code == 503
+    assert sf("GET", QUERY, params=Q).status_code == 200
+    logged = sf_emulator.requests()
+    assert [(r["method"], r["path"], r["fault"]) for r in logged] == [
+        ("GET", "/services/data/v62.0/query/", "503"), ("GET", "/services/data/v62.0/query/", None)]
+    assert logged[0]["t"] <= logged[1]["t"]
+    sf_emulator.clear_calls()
+    assert sf_emulator.requests() == []
+
+
 def test_config_rejects_unknown_keys(sf_emulator: EmulatorProcess) -> None:
     with pytest.raises(requests.HTTPError) as caught:
         sf_emulator.configure(token_tll_s=5)

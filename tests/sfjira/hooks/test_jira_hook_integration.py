@@ -232,6 +232,33 @@ def test_rate_limit_headers_are_exposed(jira: JiraSyncHook, seeded: EmulatorProc
     assert jira.rate_limit["limit"] == 500 and 0 < (jira.rate_limit["remaining"] or 0) < 500
 
 
+def test_a_429_is_waited_out_for_its_retry_after(jira: JiraSyncHook, seeded: EmulatorProcess) -> None:
+    jira.myself()
+    seeded.configure(fault_retry_after_s=1)
+    seeded.clear_calls()
+    seeded.set_faults([{"fault": "429", "path": "/field$", "times": 1}])
+    jira.fields()
+    refused, resent = seeded.requests()
+    assert (refused["fault"], resent["fault"]) == ("429", None) and refused["path"] == resent["path"]
+    # The emulator's own clock: the resend came at least Retry-After after the refusal.
+    assert resent["t"] - refused["t"] >= 1.0
+    cost = jira.rate_limits
+    assert cost["retries"] == {"HTTP 429": 1} and cost["waited_s"] >= 1.0
+
+
+def test_a_spent_rate_window_is_waited_out(jira: JiraSyncHook, seeded: EmulatorProcess) -> None:
+    jira.myself()
+    seeded.configure(rate_limit={"budget": 3, "window_s": 1})
+    try:
+        for _ in range(5):
+            jira.fields()
+    finally:
+        seeded.configure(rate_limit=None)
+    cost = jira.rate_limits
+    assert cost["retries"].get("HTTP 429", 0) >= 1 and cost["waited_s"] >= 1.0
+    assert cost["limit"] == 3
+
+
 def test_429_with_a_long_retry_after_stops(jira: JiraSyncHook, seeded: EmulatorProcess) -> None:
     jira.myself()
     seeded.configure(fault_retry_after_s=3600)

@@ -216,6 +216,24 @@ def test_reads_retry_injected_faults(sf: SalesforceSyncHook, seeded: EmulatorPro
     assert sf.calls[QUERY] == 3 and sf.counter.retries[QUERY] == 2
 
 
+@pytest.mark.parametrize("fault", ["500", "reset", "lost_response"])
+def test_the_token_grant_is_sent_again_after_a_server_error_or_a_dropped_connection(
+        sf: SalesforceSyncHook, seeded: EmulatorProcess, fault: str) -> None:
+    # A grant creates nothing in the org: unlike other POSTs it may be resent after an ambiguous failure.
+    seeded.set_faults([{"fault": fault, "path": "/oauth2/token$", "method": "POST", "times": 2}])
+    assert sum(map(len, sf.query_pages("SELECT Id FROM Account LIMIT 3"))) == 3
+    assert sf.calls[TOKEN] == 3
+
+
+def test_a_token_grant_failing_on_every_try_is_a_transient_auth_error(sf: SalesforceSyncHook,
+                                                                       seeded: EmulatorProcess) -> None:
+    seeded.set_faults([{"fault": "reset", "path": "/oauth2/token$", "method": "POST"}])
+    with pytest.raises(AuthError) as err:
+        sf.describe("Account")
+    assert err.value.code == "CONNECTION_FAILED" and err.value.transient
+    assert sf.calls[TOKEN] == 4
+
+
 def test_ambiguous_failure_of_a_create_is_not_resent(sf: SalesforceSyncHook, seeded: EmulatorProcess) -> None:
     sf.describe("Account")
     seeded.set_faults([{"fault": "500", "path": "/composite/sobjects", "method": "POST", "times": 1}])

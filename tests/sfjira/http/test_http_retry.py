@@ -89,6 +89,33 @@ class TestResponseDecisions:
         decision = policy().for_response("GET", 429, header, 1, 0.0, now=NOW)
         assert decision.retry and decision.delay == pytest.approx(12.0)
 
+    def test_rate_limit_reset_is_waited_without_retry_after(self) -> None:
+        header = {"X-RateLimit-Reset": (NOW + timedelta(seconds=40)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        decision = policy(max_delay=2.0, max_total=100.0).for_response("GET", 429, header, 1, 0.0, now=NOW)
+        assert decision.retry and decision.delay == pytest.approx(40.0)
+
+    def test_retry_after_wins_over_rate_limit_reset(self) -> None:
+        header = {"Retry-After": "5", "X-RateLimit-Reset": (NOW + timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%MZ")}
+        decision = policy(max_delay=1.0).for_response("GET", 429, header, 1, 0.0, now=NOW)
+        assert decision.delay == 5.0
+
+    def test_rate_limit_reset_in_jiras_minute_form(self) -> None:
+        from sfjira.http import parse_rate_limit_reset
+
+        assert parse_rate_limit_reset((NOW + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%MZ"), NOW) == \
+            pytest.approx(120.0 - NOW.second, abs=1)
+        assert parse_rate_limit_reset("2000-01-01T00:00Z", NOW) == 0.0
+        assert parse_rate_limit_reset("soon", NOW) is None and parse_rate_limit_reset(None, NOW) is None
+
+    def test_pace_holds_back_after_the_window_is_spent(self) -> None:
+        p = policy(max_delay=20.0)
+        spent = {"X-RateLimit-Remaining": "0", "Retry-After": "7"}
+        assert p.pace(200, spent) == 7.0
+        assert policy(max_delay=3.0).pace(200, spent) == 3.0  # capped per wait
+        assert p.pace(200, {"X-RateLimit-Remaining": "1", "Retry-After": "7"}) == 0.0
+        assert p.pace(200, {"X-RateLimit-Remaining": "0"}) == 0.0  # no reset time: the 429 will say
+        assert p.pace(429, spent) == 0.0  # a refusal is the retry's business, not pacing's
+
     def test_429_retry_after_beyond_budget_is_a_limit(self) -> None:
         decision = policy(max_total=60.0).for_response("GET", 429, {"Retry-After": "3600"}, 1, 0.0)
         assert not decision.retry and decision.limit_exceeded

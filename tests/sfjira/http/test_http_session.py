@@ -43,6 +43,27 @@ def test_retry_after_seconds_is_waited(scripted_server) -> None:  # noqa: ANN001
     assert waits == [3.0]
 
 
+def test_waits_are_recorded_by_reason(scripted_server) -> None:  # noqa: ANN001
+    scripted_server.script.queue({"status": 429, "headers": {"Retry-After": "3"}}, {"status": 503}, OK)
+    session, waits = make_session(scripted_server)
+    assert session.get(f"{scripted_server.url}/x").status_code == 200
+    waiting = session.counter.waiting()
+    assert waiting["retries"] == {"HTTP 429": 1, "HTTP 503": 1}
+    assert waiting["waited_s"] == pytest.approx(sum(waits), abs=1e-3) and waits[0] == 3.0
+    assert (waiting["paced"], waiting["paced_s"]) == (0, 0.0)
+
+
+def test_a_spent_rate_window_holds_the_next_call_back(scripted_server) -> None:  # noqa: ANN001
+    spent = {"status": 200, "json": {"ok": True}, "headers": {"X-RateLimit-Remaining": "0", "Retry-After": "4"}}
+    scripted_server.script.queue(spent, OK)
+    session, waits = make_session(scripted_server, max_delay=10.0)
+    assert session.get(f"{scripted_server.url}/a").status_code == 200
+    assert waits == []  # nothing to wait for while no other call follows
+    assert session.get(f"{scripted_server.url}/b").status_code == 200
+    assert len(waits) == 1 and 3.0 < waits[0] <= 4.0
+    assert session.counter.waiting()["paced"] == 1 and session.counter.retries == {}
+
+
 def test_post_not_resent_after_500(scripted_server) -> None:  # noqa: ANN001
     scripted_server.script.queue({"status": 500, "json": {"errorMessages": ["boom"]}}, OK)
     session, waits = make_session(scripted_server)

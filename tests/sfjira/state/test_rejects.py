@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from sfjira import error_catalog
 from sfjira.exceptions import StateStoreError
 from sfjira.state import StateStore
 
@@ -83,3 +84,14 @@ def test_close_rejects_by_row_id_leaves_the_others_open(store: StateStore, run_i
     left = store.rejects("accounts")
     assert sorted(zip(left["record_id"], left["code"], strict=True)) == [
         ("500A", "FIELD_CUSTOM_VALIDATION_EXCEPTION"), ("500B", "FIELD_CUSTOM_VALIDATION_EXCEPTION")]
+
+
+def test_a_reject_without_a_fix_gets_the_catalogs(store: StateStore, run_id: str) -> None:
+    rows = [_reject("500A", code="UNABLE_TO_LOCK_ROW", fix=None), _reject("500B", code="JIRA_HTTP_403", fix=""),
+            _reject("500C", code="DUPLICATE_VALUE"), _reject("500D", code="not a catalogued code", fix=None)]
+    store.upsert_rejects(pd.DataFrame(rows), run_id=run_id, mapping="accounts")
+    fixes = store.rejects("accounts").set_index("record_id")["fix"]
+    assert fixes["500A"] == error_catalog.fix_for("UNABLE_TO_LOCK_ROW") and "lock" in fixes["500A"]
+    assert fixes["500B"].startswith("grant the API user the project permission")
+    assert fixes["500C"] == "correct Amount on the Jira issue"  # its own fix wins
+    assert fixes["500D"] is None or pd.isna(fixes["500D"])

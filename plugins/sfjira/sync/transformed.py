@@ -1,0 +1,54 @@
+"""The transform step's output: each side's TransformResult as Parquet in the run folder, and back.
+
+`transform` writes them, `plan` reads them: the two tasks meet through files (XCom carries the paths),
+so after a mapping is fixed, clearing `transform` (and what follows) re-runs it on the same extracts.
+PII columns are sealed at rest as in every other frame (sfjira.storage); hashes are computed from the
+frames read back, which hold the same values and dtypes as the ones written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+
+from sfjira.mapping.model import Mapping
+from sfjira.pii import PiiProtection
+from sfjira.storage import read_frame, write_frame
+from sfjira.transform import TransformResult, to_jira, to_salesforce
+
+Side = Literal["salesforce", "jira"]
+PARTS = ("frame", "target", "meta", "rejects")
+DIRECTION = {"salesforce": "sf_to_jira", "jira": "jira_to_sf"}
+INDEX = {"salesforce": "sf_id", "jira": "jira_key"}
+
+
+def transform_side(mapping: Mapping, side: Side, records: pd.DataFrame) -> TransformResult:
+    """One side's extracted records through the mapping: canonical + other-side values, and rejects."""
+    return to_jira(mapping, records) if side == "salesforce" else to_salesforce(mapping, records)
+
+
+def write_result(folder: str, side: Side, result: TransformResult, pii: PiiProtection) -> dict[str, str]:
+    """The four frames of `result` as `transform_<side>_<part>.parquet`; returns their paths by part.
+    The index (the record id) is stored as a column: Parquet frames here are written without one."""
+    paths = {part: write_frame(folder, f"transform_{side}_{part}", getattr(result, part).reset_index(), pii=pii)
+             for part in ("frame", "target", "meta")}
+    paths["rejects"] = write_frame(folder, f"transform_{side}_rejects", result.rejects, pii=pii)
+    return paths
+
+
+def read_result(mapping: Mapping, side: Side, paths: dict[str, Any]) -> TransformResult:
+    """The TransformResult `write_result` wrote (indexed by the record id again)."""
+    index = INDEX[side]
+    frames = {part: read_frame(paths[part]).set_index(index) for part in ("frame", "target", "meta")}
+    return TransformResult(mapping.name, DIRECTION[side], frames["frame"], frames["target"],  # type: ignore[arg-type]
+                           frames["meta"], read_frame(paths["rejects"]))
+
+
+def without(result: TransformResult, ids: list[str]) -> TransformResult:
+    """`result` without the records `ids` (claims the identity rules refused): their rows and rejects."""
+    if not ids:
+        return result
+    keep = ~result.frame.index.isin(ids)
+    return TransformResult(result.mapping, result.direction, result.frame[keep], result.target[keep],
+                           result.meta[keep], result.rejects[~result.rejects["record_id"].isin(ids)])

@@ -1,0 +1,46 @@
+"""Pending intents of killed attempts: which records are looked up first, and when another run's close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from sfjira.state import StateStore
+from sfjira.sync.chunks import close_superseded, pending_ids
+
+MAPPING = "case_to_bug"
+
+
+def _run(store: StateStore, airflow_run_id: str) -> SimpleNamespace:
+    """The three things the intent helpers read off a SyncRun: its store, mapping name and run id."""
+    return SimpleNamespace(state=store, name=MAPPING, run_id=store.begin_run(MAPPING, airflow_run_id))
+
+
+def test_pending_records_of_any_run_are_suspects_until_their_intent_closes(tmp_path: Path) -> None:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    killed, now = _run(store, "killed"), _run(store, "now")
+    store.begin_intent(MAPPING, killed.run_id, "jira", "comment", 0, ["00a1", "00a2"])
+    mine = store.begin_intent(MAPPING, now.run_id, "jira", "comment", 0, ["00a3"])
+    store.begin_intent(MAPPING, killed.run_id, "salesforce", "update", 0, ["500A"])
+
+    assert pending_ids(now, "jira", "comment") == {"00a1", "00a2", "00a3"}
+    assert pending_ids(now, "jira", "update") == set()
+    store.complete_intent(mine.intent_id, result={"comments_to_jira": 1})
+    assert pending_ids(now, "jira", "comment") == {"00a1", "00a2"}
+
+
+def test_only_other_runs_intents_of_the_given_ops_and_side_are_superseded(tmp_path: Path) -> None:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    killed, now = _run(store, "killed"), _run(store, "now")
+    store.begin_intent(MAPPING, killed.run_id, "jira", "comment", 0, ["00a1"])
+    store.begin_intent(MAPPING, killed.run_id, "jira", "create", 0, ["500A"])  # creates recover by look-up
+    store.begin_intent(MAPPING, killed.run_id, "salesforce", "update", 0, ["500A"])
+    store.begin_intent(MAPPING, now.run_id, "jira", "update", 0, ["500B"])  # this run's own: its retry's
+
+    assert close_superseded(now, "jira", ("update", "transition", "delete", "comment")) == 1
+
+    left = store.pending_intents(MAPPING)
+    assert sorted(zip(left["side"], left["op"], strict=True)) == [("jira", "create"), ("jira", "update"),
+                                                                  ("salesforce", "update")]
+    closed = store.intents(MAPPING, status="completed")
+    assert list(closed["op"]) == ["comment"] and closed["result"].iloc[0] == {"superseded_by": now.run_id}

@@ -1,0 +1,75 @@
+"""The one DAG builder: the sync DAG and a sync embedded in a DAG of one's own (`sync_task_group`) are
+the same tasks with the same dependencies."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+from airflow.sdk import DAG
+from airflow.sdk.bases.operator import BaseOperator
+
+from sfjira.dag_factory import sync_dag, sync_params
+from sfjira.mapping import load_mapping
+from tests.sfjira.mapping.conftest import SHIPPED
+
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
+SYNC_EDGES = {
+    "extract_salesforce": set(), "extract_jira": set(),
+    "transform": {"extract_salesforce", "extract_jira"},
+    "plan": {"extract_salesforce", "extract_jira", "transform"},
+    "load_jira": {"plan"},
+    "load_salesforce": {"plan", "load_jira"},
+    "report": {"extract_salesforce", "extract_jira", "transform", "plan", "load_jira", "load_salesforce"},
+}
+
+
+class Note(BaseOperator):
+    """A team's own task."""
+
+    def execute(self, context: object) -> None:
+        return None
+
+
+def _edges(dag: DAG, prefix: str = "") -> dict[str, set[str]]:
+    return {t.task_id.removeprefix(prefix): {u.removeprefix(prefix) for u in t.upstream_task_ids}
+            for t in dag.tasks if t.task_id.startswith(prefix)}
+
+
+def test_the_sync_dag_has_the_promised_shape() -> None:
+    dag = sync_dag(load_mapping(SHIPPED / "opportunity_to_epic.yaml"))
+    assert _edges(dag) == SYNC_EDGES
+    assert set(dag.params.keys()) == set(sync_params())
+
+
+def test_a_sync_embeds_in_a_dag_of_ones_own_between_its_tasks() -> None:
+    from sfjira import sync_task_group  # the public place
+
+    with DAG("crm_nightly", schedule=None, start_date=START, params=sync_params()) as dag:
+        before = Note(task_id="prepare")
+        group = sync_task_group(SHIPPED / "opportunity_to_epic.yaml", salesforce_conn_id="sf_prod")
+        after = Note(task_id="notify")
+        before >> group >> after
+    prefix = "sfjira_sync__opportunity_to_epic."
+    assert group.group_id == prefix[:-1]
+    assert _edges(dag, prefix) == {**SYNC_EDGES, "extract_salesforce": {"prepare"}, "extract_jira": {"prepare"}}
+    assert dag.get_task("notify").upstream_task_ids == {prefix + "report"}
+    assert {t.salesforce_conn_id for t in dag.tasks if t.task_id.startswith(prefix)} == {"sf_prod"}
+    assert dag.get_task(prefix + "plan").group == prefix[:-1]
+
+
+def test_two_mappings_embed_side_by_side_under_their_own_group_ids() -> None:
+    from sfjira.dag_factory import sync_task_group
+
+    mapping = load_mapping(SHIPPED / "opportunity_to_epic.yaml")
+    with DAG("two", schedule=None, start_date=START) as dag:
+        sync_task_group(mapping, group_id="eu")
+        sync_task_group(mapping, group_id="us")
+    assert _edges(dag, "eu.") == SYNC_EDGES and _edges(dag, "us.") == SYNC_EDGES
+
+
+def test_a_broken_mapping_path_fails_where_the_dag_is_built(tmp_path) -> None:  # noqa: ANN001
+    from sfjira.dag_factory import sync_task_group
+    from sfjira.exceptions import MappingError
+
+    with DAG("broken", schedule=None, start_date=START), pytest.raises(MappingError):
+        sync_task_group(tmp_path / "missing.yaml")
