@@ -5,8 +5,8 @@ A sync run holds it from its extracts to its last load, not only around each loa
 extracts and the state store together, and a load writes what its plan decided. Had another writer's
 load run between this run's extract and its plan, the plan would see the other's new agreed values next
 to extracts older than them, take the stale side for a change and write it back -- a lost update (seen in
-the e2e test of two overlapping runs with the lease around the loads alone). So `extract_*`, `plan` and
-`load_jira` take the lease and keep it for the run's next task (`keep`: it lapses after the TTL if no
+the e2e test of two overlapping runs with the lease around the loads alone). So `extract_*`, `transform`,
+`plan` and `load_jira` take the lease and keep it for the run's next task (`keep`: it lapses after the TTL if no
 task of the run takes it again, e.g. the run was stopped), and `load_salesforce` releases it; a task
 failing with a terminal error, or on its last try, releases it too, as no later task of its run comes. A reconciliation with
 auto_heal holds it in the same way from its extracts through the heal (whose plan and loads run under
