@@ -33,9 +33,14 @@ def _baseline(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn)
 
 
+def _leases(conn: sa.Connection) -> None:
+    schema.leases.create(conn, checkfirst=True)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "baseline: runs, watermarks, links, synced state, ledger, rejects, intents, comment links, drift",
          _baseline),
+    Step(2, "writer leases: one writer per mapping", _leases),
 )
 SCHEMA_VERSION = STEPS[-1].version
 """The newest schema version this code knows."""

@@ -28,6 +28,7 @@ from sfjira.sync.journal import (
 from sfjira.sync.resolve import jira_comment, jira_status_reached, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
+from sfjira.sync.writer import one_writer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
 PROPERTY_KEY = "sfjira"
 
 
+@one_writer(keep=True)
 def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}

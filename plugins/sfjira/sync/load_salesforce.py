@@ -34,9 +34,11 @@ from sfjira.sync.journal import (
 from sfjira.sync.resolve import header_line, salesforce_comments, salesforce_values, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled
+from sfjira.sync.writer import one_writer
 from sfjira.transform import to_salesforce
 
 
+@one_writer()
 def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}

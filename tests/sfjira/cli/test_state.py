@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sfjira.state import StateStore
+from sfjira.state import SCHEMA_VERSION, StateStore
 
 SFJIRA = Path(sys.executable).parent / "sfjira"
 
@@ -26,7 +26,7 @@ def test_migrate_status_and_unlink(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     migrated = _cli("migrate", "--url", url)
     assert migrated.returncode == 0, migrated.stderr
-    assert "schema version 1" in migrated.stdout
+    assert f"schema version {SCHEMA_VERSION}" in migrated.stdout
     with StateStore(url) as store:
         run_id = store.begin_run("accounts", "manual__1")
         store.upsert_links("accounts", pd.DataFrame({"sf_id": ["500A", "500B"], "jira_key": ["S-1", "S-2"]}), run_id)
@@ -37,7 +37,7 @@ def test_migrate_status_and_unlink(tmp_path: Path) -> None:
     status = _cli("status", "--mapping", "accounts", "--url", url)
     assert status.returncode == 0, status.stderr
     for line in ("runs: 1 success=1", "links: 2 active=1 deleted_jira=1", "pending intents: 1", "open rejects: 0",
-                 "accounts/manual__1"):
+                 "accounts/manual__1", "writer lease: free"):
         assert line in status.stdout
 
     unlink = _cli("unlink", "--url", url, "--mapping", "accounts", "--sf-id", "500B")
