@@ -98,6 +98,9 @@ def world(airflow_db: None, sf_emulator: EmulatorProcess, jira_emulator: Emulato
     monkeypatch.setenv("SFJIRA_STORAGE", f"file://{tmp_path / 'runs'}")
     monkeypatch.setenv("SFJIRA_TASK_RETRIES", "0")
     monkeypatch.setenv("SFJIRA_RETRY_DELAY_S", "0.1")
+    # A SIGKILLed `airflow dags test` leaves its DAG run "running" in Airflow (no scheduler marks it failed), so
+    # its writer lease is never taken over, only waited out: 20 s, not the production 300 s, per killed run.
+    monkeypatch.setenv("AIRFLOW__SFJIRA__WRITER_LEASE_SECONDS", "20")
     built = World(sf_emulator, jira_emulator, mappings, tmp_path / "runs")
     # The store falls back to a default SQLite file when the connection is missing: make sure it did not.
     expected = "postgresql" if state_conn["conn_type"] == "postgres" else f"sqlite:///{state_conn['host']}"
