@@ -57,7 +57,7 @@ def sfid_of(issue: dict[str, Any], mapping: Mapping) -> str | None:
 
 def judge(world: World, mapping: Mapping, book: Book) -> Verdict:
     v = Verdict()
-    sf_rows = world.sf.query(reconcile_soql(mapping).replace(" FROM ", f", {FLAG_FIELD} FROM ", 1))
+    sf_rows = world.sf.query(reconcile_soql(mapping))  # it selects the jira_deleted flag field (FLAG_FIELD) too
     deleted = {r["Id"] for r in world.sf.query("SELECT Id FROM Case WHERE IsDeleted = true", deleted=True)}
     wanted = ",".join(dict.fromkeys([*jira_fields(mapping), "updated", "status", mapping.jira.salesforce_id_field]))
     issues = world.issues(f"project = {mapping.jira.project}", fields=wanted)

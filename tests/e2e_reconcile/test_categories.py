@@ -34,8 +34,8 @@ def test_report_finds_exactly_the_seeded_rows(seeded: tuple[Recon, Seeded, Recon
     assert run.task_states == dict.fromkeys(["extract_salesforce", "extract_jira", "compare", "check_drift_limit",
                                              "heal"], "success")
     assert run.found() == seed.expected
-    assert run.counts == {"missing_in_jira": 1, "missing_in_salesforce": 1, "orphan_link": 2, "duplicate": 1,
-                          "field_mismatch": 3, "conflict_pending": 1, "identity_refused": 1}
+    assert run.counts == {"missing_in_jira": 1, "missing_in_salesforce": 1, "orphan_link": 2, "delete_unapplied": 0,
+                          "duplicate": 1, "field_mismatch": 3, "conflict_pending": 1, "identity_refused": 1}
     rows = run.rows.set_index(["category", "field"], drop=False)
     priority = rows.loc[("field_mismatch", "Priority")]
     assert (priority["sf_value"], priority["jira_value"], priority["winner"]) == ("Medium", "Low", "jira")

@@ -59,7 +59,8 @@ def test_a_run_checks_its_params_when_built(cases: Mapping) -> None:
 
 def test_salesforce_query_is_the_filter_or_a_key(cases: Mapping) -> None:
     assert reconcile_soql(cases) == ("SELECT Id, SystemModstamp, Jira_Key__c, Jira_Url__c, Subject, Description, "
-                                     "Priority, Contact.Email, Fix_Version__c, Status FROM Case ORDER BY Id")
+                                     "Priority, Contact.Email, Fix_Version__c, Status, Jira_Status__c FROM Case "
+                                     "ORDER BY Id")  # Jira_Status__c: the jira_deleted flag (delete_unapplied)
     text = Path(cases.source_file).read_text(encoding="utf-8").replace(
         "  jira_key_field:", "  where: \"Origin = 'Web'\"\n  jira_key_field:", 1)
     web = parse_mapping(text, "web.yaml")

@@ -11,7 +11,7 @@ from tests.e2e_reconcile.seed import MAPPING, STALE_KEY, seed_every_category
 
 pytestmark = pytest.mark.e2e
 
-HEALABLE = ("missing_in_jira", "orphan_link", "field_mismatch", "conflict_pending")
+HEALABLE = ("missing_in_jira", "orphan_link", "delete_unapplied", "field_mismatch", "conflict_pending")
 
 
 def test_auto_heal_closes_the_healable_drift(recon: Recon) -> None:

@@ -15,6 +15,7 @@ from sfjira.reconcile.report import ReportPaths, write_report
 from sfjira.reconcile.result import (
     CATEGORIES,
     CONFLICT_PENDING,
+    DELETE_UNAPPLIED,
     DRIFT_COLUMNS,
     DUPLICATE,
     FIELD_MISMATCH,
@@ -27,6 +28,6 @@ from sfjira.reconcile.result import (
 )
 from sfjira.reconcile.scope import Counterparts, counterparts, in_scope_links
 
-__all__ = ["CATEGORIES", "CONFLICT_PENDING", "DRIFT_COLUMNS", "DUPLICATE", "FIELD_MISMATCH", "MISSING_IN_JIRA",
-           "MISSING_IN_SALESFORCE", "ORPHAN_LINK", "Counterparts", "DriftLimitExceeded", "DriftResult", "HealPlan",
+__all__ = ["CATEGORIES", "CONFLICT_PENDING", "DELETE_UNAPPLIED", "DRIFT_COLUMNS", "DUPLICATE", "FIELD_MISMATCH",
+           "MISSING_IN_JIRA", "MISSING_IN_SALESFORCE", "ORPHAN_LINK", "Counterparts", "DriftLimitExceeded", "DriftResult", "HealPlan",
            "ReconcileInputError", "ReportPaths", "compare", "counterparts", "heal_plan", "in_scope_links", "write_report"]

@@ -15,6 +15,7 @@ import pandas as pd
 from sfjira.identity.rules import leave_out
 from sfjira.mapping.model import PII_MASK, Mapping
 from sfjira.pii import PiiProtection
+from sfjira.reconcile.deletes import unapplied_rows
 from sfjira.reconcile.fields import mismatches
 from sfjira.reconcile.identity import Sides, pair
 from sfjira.reconcile.owners import classify
@@ -35,11 +36,13 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
             pii: PiiProtection | None = None) -> DriftResult:
     """Every drift between the records in scope on both sides.
 
-    :param sf_frame: flattened Salesforce records (mapping.salesforce_columns(): Id, SystemModstamp,
-        the Jira key field, the mapped fields), as `records_to_frame` builds them.
+    :param sf_frame: flattened Salesforce records (reconcile.deletes.salesforce_columns(mapping): Id,
+        SystemModstamp, the Jira key field, the mapped fields, the field `jira_deleted: flag` writes), as
+        `records_to_frame` builds them.
     :param jira_frame: flattened Jira issues (mapping.jira_columns() plus `sfid` from the entity
         property), as `issues_to_frame` builds them.
-    :param links: `StateStore.links(mapping.name)` (sf_id, jira_id, jira_key, state); only active links count.
+    :param links: `StateStore.links(mapping.name)` (sf_id, jira_id, jira_key, state); active links pair, a
+        settled one (deleted_sf / deleted_jira) is checked for its delete policy on the side that survives.
         The frames must hold both sides of every link passed (a link whose record is absent is an orphan).
     :param synced_state: `StateStore.synced_state(mapping.name)`; without it no drift is a conflict_pending.
     :param user_map: Salesforce user -> Jira accountId, as for the sync (fields of type `user`).
@@ -55,7 +58,8 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
     pairing = pair(mapping, _sides(sf, jira), links)
     keys = tuple(f.canonical_key for f in mapping.synced_fields)
     cells = _field_rows(mapping, sf, jira, pairing.sf_pos, pairing.jira_pos, keys, synced_state, pii)
-    parts = [r for r in (pairing.rows, cells, _refused_rows(refused)) if len(r)]
+    unapplied = unapplied_rows(mapping, sf_frame, jira_frame, links)
+    parts = [r for r in (pairing.rows, unapplied, cells, _refused_rows(refused)) if len(r)]
     rows = pd.concat(parts, ignore_index=True) if parts else empty_rows()
     return DriftResult(mapping.name, _finish(mapping, rows), len(sf.frame), len(jira.frame), len(pairing.sf_pos),
                        keys, _rejects(sf, jira))

@@ -6,8 +6,9 @@ issue carrying a Salesforce id (`cf[N] IS NOT EMPTY` / `issue.property[p].sfid I
 paged by `search_pages`; an issue outside the project and type is kept only if it carries this
 mapping's Salesforce id (its property names the mapping, or, without one, the id is of the
 mapping's object). Pages are flushed to Parquet every FLUSH_RECORDS records, so the raw JSON of a
-large org is never held at once. The frames have exactly the sync extract's columns, so auto_heal
-can hand slices of them to the sync's plan.
+large org is never held at once. The frames have the sync extract's columns (plus the field a
+`jira_deleted: flag` policy writes, for `delete_unapplied`), so auto_heal can hand slices of them to
+the sync's plan.
 
 With a "changed since" scope both queries also filter on the modification stamp; then the
 counterparts the read records point at (`reconcile.scope.counterparts`) are fetched by id and key.
@@ -31,6 +32,7 @@ from sfjira.hooks.soql import WATERMARK_FIELD, check_fields, check_sobject, soql
 from sfjira.hooks.soql_condition import where_clause
 from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
+from sfjira.reconcile.deletes import salesforce_columns
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.storage import make_folder, read_frame, write_frame
 from sfjira.sync.writer import auto_heal, one_writer
@@ -47,7 +49,7 @@ _FILTER_FIELDS = ("project", "issuetype")
 def reconcile_soql(mapping: Mapping, since: dt.datetime | None = None) -> str:
     """`SELECT <columns> FROM <object> [WHERE ...] ORDER BY Id`: the mapping's filter OR a Jira key."""
     sf = mapping.salesforce
-    columns = check_fields(mapping.salesforce_columns())
+    columns = check_fields(salesforce_columns(mapping))
     mine = where_clause(sf.where)
     scope = [f"{mine} OR {check_fields([sf.jira_key_field])[0]} != null"] if mine else []
     if since is not None:
@@ -123,7 +125,7 @@ def _next_part(folder: str) -> int:
 # -- Salesforce --------------------------------------------------------------------------------------
 
 def _sf_frames(run: ReconcileRun, soqls: Iterable[str]) -> Iterator[pd.DataFrame]:
-    columns = run.mapping.salesforce_columns()
+    columns = salesforce_columns(run.mapping)
     pages = (page for soql in soqls for page in run.salesforce.query_pages(soql))
     for batch in _batches(pages):
         yield records_to_frame(batch, columns)
@@ -143,7 +145,7 @@ def fetch_salesforce(run: ReconcileRun, folder: str, ids: Sequence[str]) -> int:
     if not ids:
         return 0
     mapping = run.mapping
-    soqls = by_id_soqls(mapping.salesforce.object, mapping.salesforce_columns(), ids, chunk=CHUNK)
+    soqls = by_id_soqls(mapping.salesforce.object, salesforce_columns(mapping), ids, chunk=CHUNK)
     _, records, _ = write_parts(run.folder, SF_PARTS, _sf_frames(run, soqls), start=_next_part(folder),
                                 pii=run.pii)
     return records

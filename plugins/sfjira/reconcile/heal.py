@@ -9,7 +9,8 @@ with the same owner rules (never a second write path); this module only says wha
   relink              pairs whose record lacks the issue's key: the link is confirmed again, so the
                       sync's key write-back rewrites the key field
   unlink              links to forget first (orphans whose issue is gone, or both sides gone)
-  deletes             orphans whose record is gone: the sync's salesforce_deleted / jira_deleted handling
+  deletes             orphans whose record is gone, and settled links whose delete policy is not applied
+                      (delete_unapplied): the sync's salesforce_deleted / jira_deleted handling
   actions             one row per drift row: the action taken or the reason none was (duplicates,
                       orphans and issues missing in Salesforce are never healed blindly; a key or id the
                       identity rules refused is never healed at all: a person must correct it)
@@ -26,6 +27,7 @@ from sfjira.mapping.model import Mapping
 from sfjira.reconcile import result as drift
 from sfjira.reconcile.result import (
     CONFLICT_PENDING,
+    DELETE_UNAPPLIED,
     DUPLICATE,
     FIELD_CATEGORIES,
     IDENTITY_REFUSED,
@@ -36,7 +38,7 @@ from sfjira.reconcile.result import (
 )
 
 ACTION_COLUMNS = ("category", "sf_id", "jira_key", "field", "action", "side", "reason")
-HEALABLE = (MISSING_IN_JIRA, ORPHAN_LINK, *FIELD_CATEGORIES)
+HEALABLE = (MISSING_IN_JIRA, ORPHAN_LINK, DELETE_UNAPPLIED, *FIELD_CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def heal_plan(result: DriftResult, mapping: Mapping) -> HealPlan:
     parts = [_fields(mapping, rows[rows["category"].isin(FIELD_CATEGORIES)]),
              _missing_in_jira(rows[rows["category"] == MISSING_IN_JIRA]),
              _orphans(mapping, rows[rows["category"] == ORPHAN_LINK]),
+             _unapplied(rows[rows["category"] == DELETE_UNAPPLIED]),
              _unhealed(mapping, rows[rows["category"].isin([DUPLICATE, MISSING_IN_SALESFORCE])]),
              _refused(mapping, rows[rows["category"] == IDENTITY_REFUSED])]
     actions = pd.concat([p for p in parts if len(p)]) if any(len(p) for p in parts) else \
@@ -166,6 +169,16 @@ def _orphans(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:
     side = np.where(jira_gone, "salesforce", "jira")
     reason = np.where(jira_gone, j_reason, np.where(sf_gone, s_reason, "neither side exists: the link is forgotten"))
     return _frame(rows, action, side, reason)
+
+
+def _unapplied(rows: pd.DataFrame) -> pd.DataFrame:
+    """A settled link whose policy is not applied goes through the sync's delete handling again (heal_run
+    makes a deleted_sf link active first: the sync's plan only deletes for active links)."""
+    if not len(rows):
+        return pd.DataFrame()
+    jira_gone = rows["detail"].astype(str).str.startswith(drift.UNAPPLIED_JIRA_DELETED).to_numpy()
+    return _frame(rows, np.where(jira_gone, "jira_deleted", "salesforce_deleted"),
+                  np.where(jira_gone, "salesforce", "jira"), "the mapping's delete policy applied again by the sync")
 
 
 def _unhealed(mapping: Mapping, rows: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,8 @@ one (so no watermark moves):
                      is gone: the record goes to load_salesforce as an issue found deleted
                      (jira_deleted policy); both gone: the link is forgotten
   record lacks key   the link is confirmed again in this run: the load's key write-back rewrites it
+  delete unapplied   as the orphans: a deleted_sf link is made active again first (the plan deletes
+                     only for active links), and the load settles it again once the policy is applied
 
 Every decision (healed or left, with the reason) is appended to the ledger once per run.
 """
@@ -31,6 +33,7 @@ import pandas as pd
 
 from sfjira.mapping.model import FlowDirection
 from sfjira.reconcile.heal import HealPlan, heal_plan
+from sfjira.reconcile.result import DELETE_UNAPPLIED
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.reconcile.steps import read_sides, stored_result
 from sfjira.rows import each_row
@@ -89,6 +92,12 @@ def _prepare_and_plan(run: ReconcileRun, plan: HealPlan, sf_out: dict[str, Any],
     store, name = run.state, run.name
     if len(plan.unlink):
         store.delete_links(name, plan.unlink["sf_id"].tolist())
+    reopen = plan.actions[(plan.actions["category"] == DELETE_UNAPPLIED)
+                          & (plan.actions["action"] == "salesforce_deleted")]["sf_id"]
+    if len(reopen):
+        # The sync's plan deletes only for active links; its load settles them again once applied. No run
+        # id: a link "updated" in this run would get its key written back onto the deleted record.
+        store.set_link_state(name, reopen.tolist(), "active")
     agree_on_losers(run, plan, sf, jira)
     relink_keys = _relink(run, plan)
     written = pd.concat([plan.push_to_jira, plan.pull_to_salesforce], ignore_index=True)

@@ -12,18 +12,21 @@ from sfjira.exceptions import SfJiraError
 MISSING_IN_JIRA = "missing_in_jira"
 MISSING_IN_SALESFORCE = "missing_in_salesforce"
 ORPHAN_LINK = "orphan_link"
+DELETE_UNAPPLIED = "delete_unapplied"
 DUPLICATE = "duplicate"
 FIELD_MISMATCH = "field_mismatch"
 CONFLICT_PENDING = "conflict_pending"
 IDENTITY_REFUSED = "identity_refused"
-CATEGORIES = (MISSING_IN_JIRA, MISSING_IN_SALESFORCE, ORPHAN_LINK, DUPLICATE, FIELD_MISMATCH, CONFLICT_PENDING,
-              IDENTITY_REFUSED)
+CATEGORIES = (MISSING_IN_JIRA, MISSING_IN_SALESFORCE, ORPHAN_LINK, DELETE_UNAPPLIED, DUPLICATE, FIELD_MISMATCH,
+              CONFLICT_PENDING, IDENTITY_REFUSED)
 FIELD_CATEGORIES = (FIELD_MISMATCH, CONFLICT_PENDING)
 
 # How record-level details begin (heal reads which side is gone or doubled from them).
 ISSUE_GONE = "the linked Jira issue "
 RECORD_GONE = "the linked Salesforce record "
 ISSUE_CARRIES = "carries Salesforce id"
+UNAPPLIED_SF_DELETED = "the Salesforce record was deleted and the link settled"
+UNAPPLIED_JIRA_DELETED = "the Jira issue was deleted and the link settled"
 
 # `owner`: who owns the field by the mapping (salesforce | jira | latest); `winner`: the side whose value
 # the sync's owner rules keep for this row (what a heal writes over the other side); both empty for

@@ -85,3 +85,20 @@ def test_nothing_to_heal(case_mapping: Mapping, store: StateStore) -> None:
     world.save_sync(store)
     plan = heal_plan(compare(case_mapping, world.sf(), world.jira(), store.links(case_mapping.name)), case_mapping)
     assert plan.empty and plan.sf_ids == [] and plan.counts() == {} and plan.ledger_rows().empty
+
+
+def test_an_unapplied_delete_policy_goes_through_the_sync_delete_handling(case_mapping: Mapping,
+                                                                          store: StateStore) -> None:
+    world = World.clean(case_mapping)
+    world.save_sync(store)
+    del world.records[sf_id(3)]
+    store.set_link_state(case_mapping.name, [sf_id(3)], "deleted_sf")
+    world.issues[key(3)]["fields"]["status"] = {"name": "In Progress", "id": "3"}   # moved back out of Done
+    del world.issues[key(2)]
+    store.set_link_state(case_mapping.name, [sf_id(2)], "deleted_jira")               # flag never written
+    result = compare(case_mapping, world.sf(), world.jira(), store.links(case_mapping.name))
+    plan = heal_plan(result, case_mapping)
+    assert _rows(plan.deletes) == [[sf_id(2), key(2), "jira", "flag"],
+                                   [sf_id(3), key(3), "salesforce", "transition"]]
+    assert set(plan.actions["action"]) == {"salesforce_deleted", "jira_deleted"}
+    assert set(plan.actions["side"]) == {"jira", "salesforce"}

@@ -12,9 +12,12 @@ from tests.sfjira.reconcile.world import links_frame
 
 
 def test_a_link_the_sync_marked_deleted_is_not_drift(case_mapping: Mapping, store: StateStore) -> None:
+    """Once its policy shows on the surviving side (the flag; case 3's issue is in Done): test_deletes.py
+    has the links whose policy does not show."""
     world = World.clean(case_mapping)
     world.save_sync(store)
     del world.issues[key(2)]
+    world.records[sf_id(2)]["Jira_Status__c"] = "Deleted in Jira"
     store.set_link_state(case_mapping.name, [sf_id(2)], "deleted_jira")
     del world.records[sf_id(3)]
     store.set_link_state(case_mapping.name, [sf_id(3)], "deleted_sf")

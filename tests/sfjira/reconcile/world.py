@@ -20,6 +20,7 @@ from sfjira.hooks.jira_frames import issues_to_frame, text_to_adf
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
+from sfjira.reconcile.deletes import salesforce_columns
 from sfjira.transform import to_jira, to_salesforce
 
 SF_STAMP = "2026-03-28T09:00:00.000+0000"
@@ -69,7 +70,7 @@ def jira_issue(issue_id: int, key: str, *, sfid: str | None = None, mapping_name
 
 
 def sf_frame(mapping: Mapping, records: Iterable[MappingABC[str, Any]]) -> pd.DataFrame:
-    return records_to_frame([list(records)], mapping.salesforce_columns())
+    return records_to_frame([list(records)], salesforce_columns(mapping))
 
 
 def jira_frame(mapping: Mapping, issues: Iterable[MappingABC[str, Any]]) -> pd.DataFrame:
