@@ -337,9 +337,10 @@ _ENTRIES: tuple[ErrorCode, ...] = (
     _e("STATE_INTENT_NOT_PENDING", "state", "error", "an intent was completed twice", False,
        "report it with the message: a chunk was finished by two writers", f"{_ST}.intents"),
     _e("STATE_WRITER_BUSY", "state", "error", "another run (sync, backfill, heal) of the mapping holds its writer "
-       "lease and did not let go within [sfjira] writer_lease_wait_seconds", True,
-       "nothing to do: the task retries once the other writer is done; a writer that died frees the lease after "
-       "[sfjira] writer_lease_seconds", f"{_ST}.lease"),
+       "lease and did not let go within [sfjira] writer_lease_wait_seconds (inside an Airflow task the task is "
+       "rescheduled instead, giving its worker slot back)", True,
+       "nothing to do: the task tries again once the other writer is done; a writer that died frees the lease "
+       "after [sfjira] writer_lease_seconds", f"{_ST}.lease"),
     _e("STATE_WRITER_LEASE_LOST", "state", "error", "the run's writer lease lapsed while it wrote (the process stalled "
        "longer than its TTL) and another writer took it", True,
        "none: the task retries and resumes its intents; raise [sfjira] writer_lease_seconds if writes legitimately "

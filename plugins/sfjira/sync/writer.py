@@ -19,14 +19,18 @@ and another writer takes the lease meanwhile, the next task simply waits for it.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from sfjira import settings
-from sfjira.state.lease import holder_name, writer_lease
+from sfjira.state.lease import WriterBusy, holder_name, writer_lease
 from sfjira.sync.run import SyncRun
 
+log = logging.getLogger(__name__)
+RESCHEDULE_AFTER = dt.timedelta(seconds=10)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -91,12 +95,31 @@ def one_writer(*, keep: bool = False, when: Callable[[Any], bool] = lambda run: 
                                   ttl=settings.get_float("writer_lease_seconds"),
                                   wait=settings.get_float("writer_lease_wait_seconds")):
                     return step(*args, **kwargs)
+            except WriterBusy as busy:
+                _give_the_slot_back(busy)
+                raise
             except Exception:
                 if keep and _last_try():  # no retry comes back for it: let the next run in now
                     run.state.release_lease(run.name, holder)
                 raise
         return held
     return decorate
+
+
+def _give_the_slot_back(busy: WriterBusy) -> None:
+    """Inside an Airflow task, a writer that found the lease taken is rescheduled instead of failed: waiting in
+    its worker slot could starve the holder's own next task of a slot (three backfill runs of one mapping on
+    a LocalExecutor of four slots deadlocked so), and the lease always comes free (its holder finishes or
+    its TTL runs out). Outside a task (tests, the CLI) WriterBusy is raised as it is."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowRescheduleException
+
+    try:
+        get_current_context()
+    except RuntimeError:
+        return
+    log.info("%s -- the task gives its slot back and tries again in %.0f s", busy, RESCHEDULE_AFTER.total_seconds())
+    raise AirflowRescheduleException(reschedule_date=dt.datetime.now(dt.UTC) + RESCHEDULE_AFTER) from busy
 
 
 def auto_heal(run: Any) -> bool:
