@@ -36,6 +36,9 @@ SETTINGS = {s.key: s for s in (
             alias="SFJIRA_RETRY_DELAY_S"),
     Setting("run_retention_days", "7", "run folders (frames, plans, reports) older than this are removed by the "
             "sync itself"),
+    Setting("ledger_retention_days", "400", "ledger rows (the audit trail: before/after images of every write) "
+            "older than this many days are removed by the sync's report step and by `sfjira audit --prune`; "
+            "0 = keep forever. A rollback can only restore runs still in the ledger"),
     Setting("salesforce_api_budget_share", "0.9", "share (above 0, at most 1) of the org's daily Salesforce API "
             "limit the sync may see used: at or over it the sync stops before it reads or writes "
             "(SF_API_BUDGET_EXHAUSTED). It is the whole org's usage, other integrations' calls included"),

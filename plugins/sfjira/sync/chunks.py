@@ -131,6 +131,9 @@ def reject(side: str, record_id: str, code: str, message: str, fix: str, field: 
 
 
 def ledger_row(side: str, action: str, sf_id: str, jira_key: str | None, *, field: str | None = None,
-               before: Any = None, after: Any = None, reason: str | None = None) -> dict[str, Any]:
+               before: Any = None, after: Any = None, reason: str | None = None,
+               cause: str | None = None) -> dict[str, Any]:
+    """One ledger row; the direction follows from the side written (state.vocab.LEDGER_CAUSES for `cause`)."""
     return {"side": side, "action": action, "sf_id": sf_id, "jira_key": jira_key, "field": field,
-            "before": before, "after": after, "reason": reason}
+            "before": before, "after": after, "reason": reason, "cause": cause,
+            "direction": "sf_to_jira" if side == "jira" else "jira_to_sf"}

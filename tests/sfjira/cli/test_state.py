@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sfjira.state import StateStore
+from sfjira.state import SCHEMA_VERSION, StateStore
 
 SFJIRA = Path(sys.executable).parent / "sfjira"
 
@@ -26,7 +26,7 @@ def test_migrate_status_and_unlink(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     migrated = _cli("migrate", "--url", url)
     assert migrated.returncode == 0, migrated.stderr
-    assert "schema version 1" in migrated.stdout
+    assert f"schema version {SCHEMA_VERSION}" in migrated.stdout
     with StateStore(url) as store:
         run_id = store.begin_run("accounts", "manual__1")
         store.upsert_links("accounts", pd.DataFrame({"sf_id": ["500A", "500B"], "jira_key": ["S-1", "S-2"]}), run_id)
