@@ -32,7 +32,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = _command(commands, "audit", "the audit trail: before -> after of every field the sync wrote, "
                       "by mapping, run, record, field and time", _audit)
     parser.add_argument("--mapping")
-    parser.add_argument("--run", help="state store run id (mapping/airflow_run_id) or Airflow run id")
+    parser.add_argument("--run", dest="run_id", help="state store run id (mapping/airflow_run_id) or Airflow run id")
     parser.add_argument("--record", help="Salesforce id or Jira key")
     parser.add_argument("--field", help="field as the ledger names it (target field, or the mapping's key)")
     parser.add_argument("--since", type=_time, help="ISO date/time (UTC when no offset), inclusive")
@@ -59,7 +59,7 @@ def _audit(store: StateStore, args: argparse.Namespace) -> None:
         print(f"removed {removed} ledger row(s) past the retention period")
         return
     cipher = cipher_from_airflow() if args.reveal else None
-    frame = trail.audit(store, mapping=args.mapping, run=args.run, record=args.record, field=args.field,
+    frame = trail.audit(store, mapping=args.mapping, run=args.run_id, record=args.record, field=args.field,
                         since=args.since, until=args.until, cipher=cipher, limit=args.limit)
     if args.format == "json":
         print(frame.to_json(orient="records", date_format="iso", indent=2))

@@ -74,7 +74,9 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
                        "planned_updates": counts.get("sf_update", 0), "rejected": l_sf.get("sf_rejected", 0),
                        "comments": l_sf.get("comments_to_sf", 0)},
         "transform_rejects": counts.get("rejects", 0),
-        "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls},
+        "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls,
+                      # By-id reads of the ledger's before-images (sfjira.sync.before), part of both figures.
+                      "before_reads": {"salesforce": before_reads(l_sf), "jira": before_reads(l_j)}},
         # The org's daily Salesforce usage against its limit, and what Jira's rate limiting cost (sync.budget).
         "api_usage": usage_summary(results),
         "plan_diff": plan.get("diff"),
