@@ -9,11 +9,7 @@ reserialize, backfill create, then an api-server + scheduler (LocalExecutor) unt
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,107 +22,34 @@ from emulators.salesforce.testing import access_token
 from sfjira.dag_factory import covering_logical_date
 from sfjira.emulator_env import environment, sqlite_state
 from sfjira.state import StateStore
+from tests.live_airflow import (
+    AIRFLOW,
+    REPO,
+    Services,
+    airflow,
+    airflow_environment,
+    list_runs,
+    prepare,
+    task_errors,
+)
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "sfjira_sync__opportunity_to_epic"
 DAY = dt.datetime.now(dt.UTC).replace(hour=10, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
 # Three 15-minute intervals (the mapping's */15 schedule); two records changed in each.
 STAMPS = [DAY + dt.timedelta(minutes=m) for m in (3, 8, 17, 24, 33, 41)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def airflow_env(tmp_path: Path, sf_emulator: EmulatorProcess, jira_emulator: EmulatorProcess) -> dict[str, str]:
-    port = _free_port()
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ,
-           "AIRFLOW_HOME": str(tmp_path / "airflow"),
-           "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-           "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-           "AIRFLOW__CORE__PARALLELISM": "4",
-           "AIRFLOW__API__PORT": str(port),
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-           "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-           "SFJIRA_STORAGE": f"file://{tmp_path / 'runs'}",
-           "SFJIRA_TASK_RETRIES": "0",
-           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
-    env.update(environment(sf_emulator.url, jira_emulator.url, sf_emulator.ca_bundle,
-                           state=sqlite_state(str(tmp_path / "state.db"))))
-    return env
-
-
-def airflow(env: dict[str, str], *args: str, timeout: float = 180) -> str:
-    proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO)
-    assert proc.returncode == 0, f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+    return airflow_environment(tmp_path / "airflow", environment(
+        sf_emulator.url, jira_emulator.url, sf_emulator.ca_bundle, state=sqlite_state(str(tmp_path / "state.db"))),
+        storage=tmp_path / "runs", task_retries=0)
 
 
 def backfill_runs(env: dict[str, str]) -> list[dict]:
-    out = airflow(env, "dags", "list-runs", DAG_ID, "-o", "json")
-    lines = [line for line in out.splitlines() if line.startswith("[")]  # log lines come first
-    runs = json.loads(lines[-1]) if lines else []
-    return [r for r in runs if r["run_id"].startswith("backfill__")]
-
-
-def task_errors(env: dict[str, str]) -> str:
-    """Error lines of every task log, so a failed run explains itself in the assertion message."""
-    lines = []
-    for log in sorted(Path(env["AIRFLOW_HOME"], "logs").rglob("*.log")):
-        bad = [line for line in log.read_text(errors="replace").splitlines()
-               if "error" in line.lower() or "Error" in line]
-        lines += [f"{log.relative_to(env['AIRFLOW_HOME'])}: {line[:400]}" for line in bad[-8:]]
-    return "\n".join(lines[-60:])
-
-
-class Services:
-    """api-server + scheduler (LocalExecutor) for the duration of the test."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.log = open(Path(env["AIRFLOW_HOME"]) / "services.log", "a")  # noqa: SIM115 - closed in stop()
-        self.procs = [subprocess.Popen([str(Path(sys.executable).parent / "airflow"), *cmd], env=env,
-                                       stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
-                      for cmd in (["api-server", "--port", env["AIRFLOW__API__PORT"]], ["scheduler"])]
-        try:
-            self.wait_for_api_server()
-        except AssertionError:
-            self.stop()
-            raise
-
-    def wait_for_api_server(self, timeout: float = 180) -> None:
-        """Task processes report to the api-server's execution API: a task the scheduler starts before it
-        listens fails with 'connection refused' (seen on a loaded machine), so wait until it answers."""
-        url = f"http://127.0.0.1:{self.env['AIRFLOW__API__PORT']}/api/v2/monitor/health"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(1)
-        raise AssertionError(f"the api-server did not answer {url} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        self.log.close()
+    return [r for r in list_runs(env, DAG_ID) if r["run_id"].startswith("backfill__")]
 
 
 def run_backfill(env: dict[str, str], *extra: str) -> list[dict]:
@@ -134,7 +57,7 @@ def run_backfill(env: dict[str, str], *extra: str) -> list[dict]:
     DAG may run: the scheduler marks the previous one complete shortly after its runs end, so retry
     (as when the metadata DB was locked)."""
     before = {r["run_id"]: r.get("end_date") for r in backfill_runs(env)}
-    args = [str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", DAG_ID,
+    args = [str(AIRFLOW), "backfill", "create", "--dag-id", DAG_ID,
             "--from-date", DAY.isoformat(), "--to-date", (DAY + dt.timedelta(minutes=30)).isoformat(), *extra]
     deadline = time.monotonic() + 300  # the scheduler closes a finished backfill late on a busy machine
     while True:
@@ -172,10 +95,7 @@ def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf
         sf_emulator.admin("POST", "backdate", {"id": record_id, "SystemModstamp": stamp.isoformat()})
 
     env = airflow_env
-    airflow(env, "db", "migrate")
-    for pool in ("salesforce_api", "jira_api"):
-        airflow(env, "pools", "set", pool, "4", f"sfjira {pool}")
-    airflow(env, "dags", "reserialize")
+    prepare(env)
     airflow(env, "dags", "unpause", DAG_ID)
 
     rest = JiraRest(jira_emulator.url, jira_emulator.ca_bundle)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from sfjira.batching import batches
 from sfjira.exceptions import ApiError
 from sfjira.hooks.jql import jql_string
 from sfjira.hooks.soql import check_fields, check_sobject, soql_literal
@@ -28,9 +29,8 @@ def by_id_soqls(sobject: str, fields: Sequence[str], ids: Sequence[str], where: 
     columns = ", ".join(check_fields(fields))
     clause = where_clause(where)
     extra = f" AND {clause}" if clause is not None else ""
-    return [f"SELECT {columns} FROM {sobject} WHERE Id IN "
-            f"({', '.join(soql_literal(i) for i in ids[start:start + chunk])}){extra}"
-            for start in range(0, len(ids), chunk)]
+    return [f"SELECT {columns} FROM {sobject} WHERE Id IN ({', '.join(soql_literal(i) for i in part)}){extra}"
+            for part in batches(ids, chunk)]
 
 
 def pages_by_key(search: Callable[[str], Iterable[Sequence[Any]]], keys: Sequence[str],
@@ -38,8 +38,7 @@ def pages_by_key(search: Callable[[str], Iterable[Sequence[Any]]], keys: Sequenc
     """Issue pages by key, `chunk` quoted keys per `key in (...)` search. JQL refuses a whole search
     naming one issue that does not exist, so a refused chunk is asked key by key and the keys Jira does
     not know are skipped (they are gone)."""
-    for start in range(0, len(keys), chunk):
-        part = keys[start:start + chunk]
+    for part in batches(keys, chunk):
         try:
             yield from list(search(f"key in ({', '.join(jql_string(k) for k in part)})"))
         except ApiError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from sfjira.hooks.results import WriteResult
@@ -21,13 +21,6 @@ class ChunkRejected(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-
-
-def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    if size < 1:
-        raise ValueError(f"chunk size must be >= 1, got {size}")
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def write_isolating(items: Sequence[tuple[int, T]], write: ChunkWriter[T]) -> list[WriteResult]:

@@ -20,24 +20,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from airflow.providers.atlassian.jira.hooks.jira import JiraHook
 from airflow.providers.common.compat.sdk import BaseHook
 from atlassian import Jira
 
+from sfjira.batching import batches
 from sfjira.error_catalog import fix_for
 from sfjira.exceptions import ApiError, AuthError
-from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
+from sfjira.hooks.by_id import pages_by_key
+from sfjira.hooks.chunks import ChunkRejected, write_isolating
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame, text_to_adf
 from sfjira.hooks.jql import SfidLocation, changed_issues_jql, jql_string, minute_bounds, user_zone
-from sfjira.hooks.payload import jsonable
+from sfjira.hooks.payload import jira_wire, jsonable
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.workflow import WorkflowMap
 from sfjira.http import BearerAuth, CallCounter, ResilientSession, RetryPolicy, TransportPolicy
 from sfjira.http.retry import transport_transient
 from sfjira.identity.keys import issue_segment, segment
+
+if TYPE_CHECKING:
+    from sfjira.mapping.model import FieldMapping
 
 __all__ = ["JiraSyncHook", "adf_to_text", "issues_to_frame", "text_to_adf"]
 
@@ -46,7 +51,6 @@ log = logging.getLogger(__name__)
 Page = list[dict[str, Any]]
 DEPLOYMENTS = ("cloud", "datacenter")
 AUTH_MODES = ("basic", "pat", "oauth")
-BULK_CREATE_MAX = 50  # Jira's limit for POST /issue/bulk
 RICH_TEXT_FIELDS = ("description", "environment")
 
 
@@ -79,6 +83,9 @@ class JiraSyncHook(JiraHook):
     """
 
     hook_name = "Jira (sfjira sync)"
+    # Protocol limits, defined here only (the report's protocol minimum reads them).
+    BULK_CREATE_MAX = 50    # issues per POST /issue/bulk
+    SEARCH_PAGE_MAX = 100   # issues per search page (Jira caps maxResults at 100 with fields)
 
     def __init__(self, jira_conn_id: str = JiraHook.default_conn_name, *, deployment: str | None = None,
                  proxies: Any | None = None) -> None:
@@ -200,6 +207,15 @@ class JiraSyncHook(JiraHook):
         return {name: text_to_adf(value) if name in RICH_TEXT_FIELDS and isinstance(value, str) else value
                 for name, value in fields.items()}
 
+    def encode_fields(self, mapped: Iterable[FieldMapping], values: Mapping[str, Any]) -> dict[str, Any]:
+        """A plan's canonical values (keyed by Jira field id) as Jira takes them on this deployment: option
+        and version objects, users by accountId (Cloud) or name (Data Center), JSON numbers. Ids no mapped
+        field writes (the Salesforce id field) pass as they are; rich text is made ADF when written."""
+        by_id = {f.jira: f for f in mapped}
+        cloud = self.is_cloud
+        return {name: jira_wire(by_id[name], value, cloud=cloud) if name in by_id else value
+                for name, value in values.items()}
+
     # -- reads -----------------------------------------------------------------------------------
 
     def myself(self) -> dict[str, Any]:
@@ -236,7 +252,7 @@ class JiraSyncHook(JiraHook):
             if not items or start >= int(page.get("total", start)):
                 return fields
 
-    def search_pages(self, jql: str, fields: Sequence[str], page_size: int = 100,
+    def search_pages(self, jql: str, fields: Sequence[str], page_size: int = SEARCH_PAGE_MAX,
                      properties: Sequence[str] = ()) -> Iterator[Page]:
         """Yield the issues matching `jql`, one page at a time, with exactly `fields` (and the
         listed issue `properties`). Cloud: /search/jql + nextPageToken; Data Center: /search + startAt."""
@@ -272,7 +288,7 @@ class JiraSyncHook(JiraHook):
                 return
 
     def changed_issues(self, project: str, issue_type: str | None, since: datetime, until: datetime,
-                       fields: Sequence[str], page_size: int = 100, properties: Sequence[str] = ("sfjira",)
+                       fields: Sequence[str], page_size: int = SEARCH_PAGE_MAX, properties: Sequence[str] = ("sfjira",)
                        ) -> Iterator[Page]:
         """Issues of `project` (and `issue_type`) with `since <= updated < until`.
 
@@ -288,7 +304,7 @@ class JiraSyncHook(JiraHook):
                 yield inside
 
     def find_by_sfids(self, sfids: Iterable[str], sfid_field_or_property: str, project: str | None = None,
-                      chunk_size: int = 100) -> dict[str, str]:
+                      chunk_size: int = SEARCH_PAGE_MAX) -> dict[str, str]:
         """{Salesforce id: issue key} for the ids that have an issue, looked up in bulk.
 
         `sfid_field_or_property`: `customfield_10050` (or `cf[10050]`) or an issue property path
@@ -298,11 +314,11 @@ class JiraSyncHook(JiraHook):
         wanted = list(dict.fromkeys(s for s in sfids if s))
         asked = set(wanted)
         found: dict[str, str] = {}
-        for chunk in chunked(wanted, chunk_size):
+        for chunk in batches(wanted, chunk_size):
             jql = where.in_clause(chunk) + (f" AND project = {jql_string(project)}" if project else "")
             fields = ["created", *([where.field_id] if where.field_id else [])]
             props = [where.property_key] if where.property_key else []
-            for page in self.search_pages(f"{jql} ORDER BY created ASC, key ASC", fields, 100, props):
+            for page in self.search_pages(f"{jql} ORDER BY created ASC, key ASC", fields, self.SEARCH_PAGE_MAX, props):
                 for issue in page:
                     sfid = where.read(issue)
                     if sfid not in asked:  # only exact matches count, whatever the operator matched
@@ -313,6 +329,13 @@ class JiraSyncHook(JiraHook):
                     else:
                         found[sfid] = issue["key"]
         return found
+
+    def issues_by_key(self, keys: Sequence[str], fields: Sequence[str], properties: Sequence[str] = (),
+                      chunk: int = SEARCH_PAGE_MAX, page_size: int = SEARCH_PAGE_MAX) -> Iterator[Page]:
+        """Pages of the named issues with `fields`, `chunk` quoted keys per `key in (...)` search; keys of
+        issues Jira does not know (any more) are skipped (sfjira.hooks.by_id.pages_by_key)."""
+        for page in pages_by_key(lambda jql: self.search_pages(jql, fields, page_size, properties), keys, chunk):
+            yield list(page)
 
     def comments(self, key: str) -> list[dict[str, Any]]:
         """All comments of an issue, oldest first: id, author, body (plain text), created, updated."""
@@ -346,7 +369,7 @@ class JiraSyncHook(JiraHook):
         Jira's error for the ones it refused; never raises for a refused item."""
         items = [(index, self._issue_payload(issue)) for index, issue in enumerate(issues)]
         results: list[WriteResult] = []
-        for chunk in chunked(items, BULK_CREATE_MAX):
+        for chunk in batches(items, self.BULK_CREATE_MAX):
             results += write_isolating(chunk, self._create_chunk)
         return sorted(results, key=lambda r: r.index)
 

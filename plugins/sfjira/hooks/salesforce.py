@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
@@ -23,9 +23,10 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceMalformedRequest
 
 from sfjira import error_catalog
+from sfjira.batching import batches
 from sfjira.exceptions import ApiError, ApiLimitExceeded
-from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
-from sfjira.hooks.payload import dumps, jsonable
+from sfjira.hooks.chunks import ChunkRejected, write_isolating
+from sfjira.hooks.payload import dumps, salesforce_wire
 from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.salesforce_oauth import OAuthSettings, Token, extra, request_token
@@ -33,16 +34,19 @@ from sfjira.hooks.secrets import mask
 from sfjira.hooks.soql import check_fields, check_sobject, deleted_soql, incremental_soql, require_aware
 from sfjira.http import CallCounter, ResilientSession, RetryPolicy, TransportPolicy, transport_transient
 from sfjira.identity.keys import is_sfid, preview, segment
+from sfjira.values.missing import is_missing
 
 __all__ = ["SalesforceSyncHook", "records_to_frame"]
 
 log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from sfjira.mapping.model import FieldMapping
+
 T = TypeVar("T")
 Page = list[dict[str, Any]]
 
 DEFAULT_API_VERSION = "62.0"
-COLLECTION_MAX = 200  # sObject Collections take at most 200 records per request
 DELETED_FEED_DAYS = 15  # the getDeleted feed answers for no more than 15 days back
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 
@@ -80,6 +84,9 @@ class SalesforceSyncHook(SalesforceHook):
     """
 
     hook_name = "Salesforce (sfjira sync)"
+    # Protocol limits, defined here only (the loads and the report's protocol minimum read them).
+    COLLECTION_MAX = 200    # records per sObject Collections request
+    QUERY_PAGE_MAX = 2000   # records per SOQL query page (Sforce-Query-Options batchSize)
 
     def __init__(self, salesforce_conn_id: str = SalesforceHook.default_conn_name, *,
                  api_version: str | None = None) -> None:
@@ -195,7 +202,8 @@ class SalesforceSyncHook(SalesforceHook):
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def query_pages(self, soql: str, include_deleted: bool = False, batch_size: int = 2000) -> Iterator[Page]:
+    def query_pages(self, soql: str, include_deleted: bool = False, batch_size: int = QUERY_PAGE_MAX
+                    ) -> Iterator[Page]:
         """Run SOQL and yield its records one page (<= batch_size records) at a time, following
         nextRecordsUrl. `include_deleted` uses queryAll (deleted and archived records too)."""
         if not 200 <= batch_size <= 2000:
@@ -211,7 +219,7 @@ class SalesforceSyncHook(SalesforceHook):
                                 headers=headers)
 
     def changed_records(self, sobject: str, fields: Sequence[str], since: datetime, until: datetime,
-                        where: str | None = None, batch_size: int = 2000) -> Iterator[Page]:
+                        where: str | None = None, batch_size: int = QUERY_PAGE_MAX) -> Iterator[Page]:
         """Records of `sobject` with `since <= SystemModstamp < until`, ordered by SystemModstamp, Id.
 
         Id and SystemModstamp are always selected; `fields` may hold parent paths like Account.Name
@@ -297,6 +305,15 @@ class SalesforceSyncHook(SalesforceHook):
 
     # -- writes ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def encode_fields(mapped: Iterable[FieldMapping], values: Mapping[str, Any]) -> dict[str, Any]:
+        """A plan's canonical values (keyed by Salesforce field) as the REST API takes them: JSON numbers
+        for number/integer/currency, booleans for checkboxes. Fields no mapped field writes (the Jira key
+        and URL, a delete policy's field) pass as they are."""
+        by_name = {f.salesforce: f for f in mapped}
+        return {name: salesforce_wire(by_name[name], value) if name in by_name else value
+                for name, value in values.items()}
+
     def upsert_collection(self, sobject: str, ext_id_field: str, records: Sequence[Mapping[str, Any]]
                           ) -> list[WriteResult]:
         """Create-or-update by external id, 200 records per request. One WriteResult per record, in
@@ -352,15 +369,14 @@ class SalesforceSyncHook(SalesforceHook):
                                code="UNEXPECTED_RESPONSE", fix="report this: the collections API broke its contract")
             return [_result(index, item) for (index, _), item in zip(chunk, answer, strict=True)]
 
-        for chunk in chunked(items, COLLECTION_MAX):
+        for chunk in batches(items, self.COLLECTION_MAX):
             for result in self._call(action, write_isolating, chunk, write):
                 results[result.index] = result
         return [results[index] for index in range(total)]
 
 
 def _blank(value: Any) -> bool:
-    value = jsonable(value)  # NaN, NaT, pd.NA -> None
-    return value is None or (isinstance(value, str) and not value.strip())
+    return is_missing(value) or (isinstance(value, str) and not value.strip())
 
 
 def _typed(record: Mapping[str, Any], sobject: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from sfjira.exceptions import SfJiraError
+from sfjira.values.missing import is_missing
 
 PREFIX = "enc:v1:"
 HASH_INFO = b"sfjira-field-hmac-v1"
@@ -38,14 +39,6 @@ class PiiKeyError(SfJiraError):
 
 def is_sealed(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
-
-
-def _missing(value: Any) -> bool:
-    """NaN, NaT and pd.NA: missing values a frame hands over (kept missing, not sealed)."""
-    try:
-        return bool(value != value) or type(value).__name__ in ("NAType", "NaTType")
-    except (TypeError, ValueError):  # pd.NA refuses bool(); arrays refuse a truth value
-        return type(value).__name__ == "NAType"
 
 
 def _json_default(value: Any) -> Any:
@@ -89,7 +82,7 @@ class PiiCipher:
         """The value sealed; None and values sealed already come back as they are."""
         if value is None or is_sealed(value):
             return value
-        if _missing(value):
+        if is_missing(value):  # NaN, NaT, pd.NA from a frame: kept missing, not sealed
             return None
         text = json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
         return PREFIX + self._fernet.encrypt(text.encode()).decode("ascii")

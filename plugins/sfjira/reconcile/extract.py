@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
-from sfjira.hooks.by_id import by_id_soqls, pages_by_key
+from sfjira.hooks.by_id import CHUNK, by_id_soqls
 from sfjira.hooks.jira_frames import issues_to_frame
 from sfjira.hooks.jql import SfidLocation, jql_string, minute_bounds, user_zone
 from sfjira.hooks.salesforce_frames import records_to_frame
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 
 FLUSH_RECORDS = 20_000
 SF_PARTS, JIRA_PARTS = "reconcile_salesforce", "reconcile_jira"
-JIRA_PAGE = 100        # Jira Cloud's page maximum when fields are requested
-BY_ID_CHUNK = 200      # ids per SOQL `Id IN (...)`, keys per JQL `key in (...)`
 _FILTER_FIELDS = ("project", "issuetype")
 
 
@@ -143,7 +141,7 @@ def fetch_salesforce(run: ReconcileRun, folder: str, ids: Sequence[str]) -> int:
     if not ids:
         return 0
     mapping = run.mapping
-    soqls = by_id_soqls(mapping.salesforce.object, mapping.salesforce_columns(), ids, chunk=BY_ID_CHUNK)
+    soqls = by_id_soqls(mapping.salesforce.object, mapping.salesforce_columns(), ids, chunk=CHUNK)
     _, records, _ = write_parts(run.folder, SF_PARTS, _sf_frames(run, soqls), start=_next_part(folder),
                                 pii=run.pii)
     return records
@@ -187,10 +185,13 @@ def _jira_frames(run: ReconcileRun, searches: Iterable[Iterable[Sequence[Any]]],
         yield frame.drop(columns=[c for c in _FILTER_FIELDS if c in frame.columns and c not in fields])
 
 
+def _wanted(run: ReconcileRun) -> list[str]:
+    return list(dict.fromkeys([*jira_fields(run.mapping), "updated", *_FILTER_FIELDS]))
+
+
 def _search(run: ReconcileRun, jql: str) -> Iterator[Sequence[Any]]:
     prop = run.mapping.jira.salesforce_id_property
-    wanted = list(dict.fromkeys([*jira_fields(run.mapping), "updated", *_FILTER_FIELDS]))
-    return run.jira.search_pages(jql, wanted, JIRA_PAGE, (prop,) if prop else ())
+    return run.jira.search_pages(jql, _wanted(run), run.jira.SEARCH_PAGE_MAX, (prop,) if prop else ())
 
 
 def since_literal(run: ReconcileRun) -> str | None:
@@ -211,7 +212,9 @@ def extract_jira(run: ReconcileRun) -> dict[str, Any]:
 
 
 def _by_keys(run: ReconcileRun, keys: Sequence[str]) -> Iterator[Sequence[Any]]:
-    return pages_by_key(lambda jql: _search(run, jql), keys, BY_ID_CHUNK)
+    prop = run.mapping.jira.salesforce_id_property
+    return run.jira.issues_by_key(keys, _wanted(run), (prop,) if prop else (), chunk=CHUNK,
+                                  page_size=run.jira.SEARCH_PAGE_MAX)
 
 
 def fetch_jira(run: ReconcileRun, folder: str, keys: Sequence[str]) -> int:

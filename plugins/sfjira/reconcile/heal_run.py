@@ -37,9 +37,9 @@ from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
-from sfjira.sync.plan import record_hash_of
 from sfjira.sync.steps import plan_step, transform_step
 from sfjira.transform import canonical_values
+from sfjira.values.hashing import agreed_record_hashes
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +147,9 @@ def _agreed_rows(run: ReconcileRun, cells: pd.DataFrame) -> pd.DataFrame:
         for direction in DIRECTIONS:
             if f.flows(direction):
                 kept.setdefault((cell.sf_id, direction), {})[cell.field] = cell.hash
-    texts = {k: json.dumps({f: h for f, h in v.items() if h is not None}, sort_keys=True) for k, v in kept.items()}
-    return pd.DataFrame({"sf_id": [k[0] for k in texts], "direction": [k[1] for k in texts],
-                         "hash": [record_hash_of(t) for t in texts.values()],
-                         "field_hashes": [json.loads(t) for t in texts.values()]})
+    agreed = {k: {f: h for f, h in sorted(v.items()) if h is not None} for k, v in kept.items()}
+    return pd.DataFrame({"sf_id": [k[0] for k in agreed], "direction": [k[1] for k in agreed],
+                         "hash": agreed_record_hashes(list(agreed.values())), "field_hashes": list(agreed.values())})
 
 
 def _relink(run: ReconcileRun, plan: HealPlan) -> list[str]:

@@ -15,6 +15,7 @@ import pandas as pd
 from sfjira.mapping.model import Mapping
 from sfjira.reconcile.result import CATEGORIES, DriftResult
 from sfjira.rows import each_row
+from sfjira.values.missing import is_missing
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _VALUE_CHARS = 300
@@ -115,7 +116,7 @@ def _trend(trend: pd.DataFrame) -> str:
 
 
 def _value(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return "<span class=null>(empty)</span>"
     text = str(value)
     if len(text) > _VALUE_CHARS:
@@ -125,14 +126,14 @@ def _value(value: object) -> str:
 
 def _values(field: object, sf_value: object, jira_value: object) -> str:
     """Both values of a field row; record-level rows (no field) have none to show."""
-    if field is None or (isinstance(field, float) and pd.isna(field)):
+    if is_missing(field):
         return "<td class=v></td><td class=v></td>"
     return f"<td class=v>{_value(sf_value)}</td><td class=v>{_value(jira_value)}</td>"
 
 
 def _decision(action: object, reason: object) -> str:
     """What auto_heal does about a row (bold), and how or why not."""
-    if action is None or (isinstance(action, float) and pd.isna(action)):
+    if is_missing(action):
         return "<td></td>"
     return f"<td><b>{escape(str(action))}</b>: {escape(str(reason or ''))}</td>"
 

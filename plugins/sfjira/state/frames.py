@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
 
 from sfjira.exceptions import StateStoreError
-
-T = TypeVar("T")
 
 
 def bad_input(message: str, fix: str, record: Any = None) -> StateStoreError:
@@ -101,7 +99,3 @@ def to_frame(result: sa.CursorResult[Any], *, datetimes: Sequence[str] = ()) -> 
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
 
-
-def batches(rows: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]

@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from sfjira.batching import batches
 from sfjira.exceptions import StateStoreError
-from sfjira.state.frames import batches
 
 _LOOKUP_BATCH = 500
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
+from sfjira.batching import batches
 from sfjira.exceptions import StateStoreError
-from sfjira.state.frames import batches, check_vocab, prepare, records, to_frame
+from sfjira.state.frames import check_vocab, prepare, records, to_frame
 from sfjira.state.schema import ledger, runs
 from sfjira.state.sealing import Guards, seal_ledger
 from sfjira.state.types import utcnow

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
+from sfjira.batching import batches
 from sfjira.state import idmap
-from sfjira.state.frames import batches, check_value, check_vocab, equals, prepare, read_frame, records
+from sfjira.state.frames import check_value, check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import links, synced_state
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert

@@ -12,7 +12,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sfjira import error_catalog
-from sfjira.state.frames import batches, check_value, check_vocab, equals, prepare, read_frame, records
+from sfjira.batching import batches
+from sfjira.rejects import REJECT_COLUMNS
+from sfjira.state.frames import check_value, check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import rejects
 from sfjira.state.scrub import scrub
 from sfjira.state.sealing import Guards, seal_rejects
@@ -20,8 +22,9 @@ from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert
 from sfjira.state.vocab import SIDES
 
-REJECT_COLUMNS = ("id", "side", "record_id", "code", "field", "message", "fix", "payload", "first_run",
-                  "last_run", "first_seen", "last_seen", "attempts", "resolved", "resolved_at")
+# The stored row: the one reject shape (sfjira.rejects) plus the bookkeeping of its attempts.
+STORED_COLUMNS = ("id", *REJECT_COLUMNS, "first_run", "last_run", "first_seen", "last_seen", "attempts", "resolved",
+                  "resolved_at")
 _KEY = ["mapping", "side", "record_id", "code"]
 _WHAT = "rejects"
 
@@ -29,7 +32,7 @@ _WHAT = "rejects"
 def save(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping: str | None,
          pii: Guards | None = None) -> int:
     frame = prepare(df, _WHAT, required=("mapping", "side", "record_id", "code"),
-                    optional={"run_id": None, "field": None, "message": None, "fix": None, "payload": None},
+                    optional={"run_id": None, **{c: None for c in REJECT_COLUMNS if c not in _KEY}},
                     fill={"run_id": run_id, "mapping": mapping}, not_null=("mapping", "side", "record_id", "code"))
     check_vocab(frame, "side", SIDES, _WHAT)
     frame["fix"] = _with_catalog_fix(frame["code"], frame["fix"])
@@ -61,7 +64,7 @@ def read(conn: sa.Connection, mapping: str, *, side: str | None, include_resolve
     where = equals(rejects, "side", side, SIDES)
     if not include_resolved:
         where.append(rejects.c.resolved.is_(False))
-    return read_frame(conn, rejects, REJECT_COLUMNS, mapping, where=where, order_by=("id",),
+    return read_frame(conn, rejects, STORED_COLUMNS, mapping, where=where, order_by=("id",),
                       datetimes=("first_seen", "last_seen", "resolved_at"))
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from sfjira.values.missing import is_missing
+
 UTC = dt.UTC
 
 
@@ -21,13 +23,11 @@ def as_utc(value: Any) -> dt.datetime | None:
     """Any datetime-ish value (datetime, pandas Timestamp, ISO string) as an aware UTC datetime.
 
     Naive values are taken as UTC, which is what Airflow hands out everywhere."""
-    if value is None:
+    if is_missing(value):  # None, NaT
         return None
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp; NaT has it too but is falsy-ish
-        if value != value:  # NaT
-            return None
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
         value = value.to_pydatetime()
     if not isinstance(value, dt.datetime):
         raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")

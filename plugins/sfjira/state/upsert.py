@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sfjira.state.frames import batches
+from sfjira.batching import batches
 
 BATCH_ROWS = 2_000
 SetClause = Callable[[Any], dict[str, Any]]

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 SHARE_SETTING = "salesforce_api_budget_share"
 # Steps' outputs that carry the figures (see `figures`), in the order the DAG runs them.
-STEPS = ("extract_salesforce", "extract_jira", "plan", "load_jira", "load_salesforce")
+STEPS = ("extract_salesforce", "extract_jira", "transform", "load_jira", "load_salesforce")
 
 
 class ApiBudgetExhausted(ApiLimitExceeded):

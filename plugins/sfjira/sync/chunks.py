@@ -17,11 +17,12 @@ from typing import Any, cast
 
 import pandas as pd
 
+from sfjira.batching import batches
 from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import budget
-from sfjira.sync.plan import record_hash_of
 from sfjira.sync.run import SyncRun
+from sfjira.values.hashing import agreed_record_hashes
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
     so they are recorded exactly once however often the task is retried."""
     totals: dict[str, int] = {}
     store = run.state
-    for number, start in enumerate(range(0, len(rows), size)):
-        chunk = rows.iloc[start:start + size]
+    for number, chunk in enumerate(batches(rows, size)):
         # Before the intent: a load stopped by the API budget leaves no pending chunk behind.
         budget.check_salesforce(run, f"{side} {op} chunk {number}")
         intent = store.begin_intent(run.name, run.run_id, side, op, number, chunk[ids].astype(str).tolist())
@@ -116,18 +116,12 @@ def state_rows(frame: pd.DataFrame) -> pd.DataFrame:
         if column not in frame.columns:
             continue
         rows = frame[frame[column].notna()]
+        agreed = [json.loads(text) for text in rows[column]]
         parts.append(pd.DataFrame({"sf_id": rows["sf_id"].to_numpy(), "direction": direction,
-                                   "hash": rows[column].map(record_hash_of).to_numpy(),
-                                   "field_hashes": rows[column].map(json.loads).to_numpy()}))
+                                   "hash": agreed_record_hashes(agreed), "field_hashes": agreed}))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["sf_id", "direction", "hash", "field_hashes"])
-
-
-def reject(side: str, record_id: str, code: str, message: str, fix: str, field: str | None = None,
-           payload: Any = None) -> dict[str, Any]:
-    return {"side": side, "record_id": record_id, "code": code, "message": message, "fix": fix, "field": field,
-            "payload": payload}
 
 
 def ledger_row(side: str, action: str, sf_id: str, jira_key: str | None, *, field: str | None = None,

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sfjira.hooks.by_id import pages_by_key
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import incremental_soql
@@ -80,13 +79,12 @@ def _issue_fields(mapping: Mapping) -> list[str]:
     return [c for c in mapping.jira_columns() if c not in ("id", "key", "updated")]
 
 
-def issues_by_key(run: SyncRun, keys: list[str], page: int = 100) -> pd.DataFrame:
-    """The mapped fields of the given issues (same frame as the extract), `page` keys per search; keys of
+def issues_by_key(run: SyncRun, keys: list[str]) -> pd.DataFrame:
+    """The mapped fields of the given issues (same frame as the extract), a page of keys per search; keys of
     issues that no longer exist are skipped."""
     mapping, hook = run.mapping, run.jira
     fields, prop = _issue_fields(mapping), mapping.jira.salesforce_id_property
-    pages = pages_by_key(lambda jql: hook.search_pages(jql, [*fields, "updated"], page, (prop,) if prop else ()),
-                         keys, page)
+    pages = hook.issues_by_key(keys, [*fields, "updated"], (prop,) if prop else ())
     return issues_to_frame(pages, fields, sfid_property=prop)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from sfjira.exceptions import ApiError
 from sfjira.hooks.results import WriteResult
+from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync import budget
@@ -22,7 +23,6 @@ from sfjira.sync.chunks import (
     conflicts_written_to,
     ledger_row,
     pending_ids,
-    reject,
     run_chunks,
     state_rows,
 )
@@ -32,7 +32,6 @@ from sfjira.sync.steps import record_plan_rejects
 
 log = logging.getLogger(__name__)
 
-BULK_CREATE_MAX = 50  # Jira's per-request maximum for POST /issue/bulk
 UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
 PROPERTY_KEY = "sfjira"
 
@@ -126,12 +125,13 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
         _initial_status(run, written.merge(made, on="sf_id"), outcome)
         return outcome
 
-    return run_chunks(run, "jira", "create", creates, BULK_CREATE_MAX, write)
+    return run_chunks(run, "jira", "create", creates, run.jira.BULK_CREATE_MAX, write)
 
 
 def _create_payload(run: SyncRun, sf_id: str, fields_json: str) -> dict[str, Any]:
     jira = run.mapping.jira
-    fields = {"project": {"key": jira.project}, "issuetype": {"name": jira.issue_type}, **json.loads(fields_json)}
+    fields = {"project": {"key": jira.project}, "issuetype": {"name": jira.issue_type},
+              **run.jira.encode_fields(run.mapping.fields_for("sf_to_jira"), json.loads(fields_json))}
     fields = {k: v for k, v in fields.items() if v is not None and v != []}
     payload: dict[str, Any] = {"fields": fields}
     if jira.salesforce_id_property:
@@ -187,7 +187,8 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
             try:
                 if fields:
                     # Setting fields is idempotent: after an ambiguous failure the same PUT is sent again.
-                    settle(f"update {row.jira_key}", partial(run.jira.update_fields, row.jira_key, fields))
+                    wire = run.jira.encode_fields(run.mapping.fields_for("sf_to_jira"), fields)
+                    settle(f"update {row.jira_key}", partial(run.jira.update_fields, row.jira_key, wire))
                     outcome.ledger += [_update_row(run, row.sf_id, row.jira_key, k, held.get(k), v, decided)
                                        for k, v in fields.items()]
             except ApiError as exc:

@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 
 from sfjira import error_catalog
+from sfjira.hooks.payload import canonical
 from sfjira.hooks.results import WriteError
+from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import budget, cursor
@@ -26,18 +28,14 @@ from sfjira.sync.chunks import (
     conflicts_written_to,
     ledger_row,
     pending_ids,
-    reject,
     run_chunks,
     state_rows,
 )
 from sfjira.sync.extract import issues_by_key
-from sfjira.sync.payload import salesforce_value
 from sfjira.sync.resolve import header_line, salesforce_comments, salesforce_values, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled
 from sfjira.transform import to_salesforce
-
-COLLECTION_MAX = 200  # sObject Collections' per-request maximum
 
 
 def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +119,7 @@ def _jira_owned_values(run: SyncRun, created: pd.DataFrame, creates: pd.DataFram
     keys = result.frame.index[result.frame.index.isin(sf_of_key.index)]
     ids = sf_of_key.reindex(keys).to_numpy()
     values = result.target.loc[keys]
-    payloads = [{f.salesforce: salesforce_value(f, values.at[k, f.salesforce]) for f in owned} for k in keys]
+    payloads = [{f.salesforce: canonical(values.at[k, f.salesforce]) for f in owned} for k in keys]
     observed = run.pii.field_hashes(result.frame.loc[keys, [f.canonical_key for f in owned]])
     agreed = pd.Series(creates["js_hashes"].to_numpy(), index=creates["sf_id"].to_numpy()).reindex(ids)
     hashes = [json.dumps({**json.loads(a or "{}"), **{k: v for k, v in row.items() if isinstance(v, str)}},
@@ -169,7 +167,9 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
     decided = conflict_reasons(run, conflicts, "salesforce")
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
-        payload = [{"Id": row.sf_id, **json.loads(row.fields)} for row in each_row(chunk)]
+        mapped = run.mapping.fields_for("jira_to_sf")
+        payload = [{"Id": row.sf_id, **run.salesforce.encode_fields(mapped, json.loads(row.fields))}
+                   for row in each_row(chunk)]
         # Before-images: one SOQL for the chunk (<= 200 ids), of the fields it writes.
         images = salesforce_images(run, {p["Id"]: list(p) for p in payload})
         # An update by Id is idempotent: after an ambiguous failure the same records are sent again.
@@ -192,7 +192,7 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
                                               field=",".join(err.fields) if err and err.fields else None))
         return outcome
 
-    return run_chunks(run, "salesforce", "update", records, COLLECTION_MAX, write, decisions=conflicts)
+    return run_chunks(run, "salesforce", "update", records, run.salesforce.COLLECTION_MAX, write, decisions=conflicts)
 
 
 def _update_row(run: SyncRun, row: Any, field: str, before: Any, after: Any,
@@ -260,4 +260,4 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
                              cause=run.cause) for link in links]
         return ChunkOutcome(ledger=ledger, counts={"comments_to_sf": len(links)})
 
-    return run_chunks(run, "salesforce", "comment", comments, COLLECTION_MAX, write, ids="comment_id")
+    return run_chunks(run, "salesforce", "comment", comments, run.salesforce.COLLECTION_MAX, write, ids="comment_id")

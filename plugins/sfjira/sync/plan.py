@@ -9,12 +9,13 @@ A Salesforce record with no link and no Jira key is created in Jira; one that ca
 or a Jira issue that carries a Salesforce id, is adopted as a link instead (never a second issue).
 Claims the identity rules refused (`sfjira.identity`: a key of another project, type or record...)
 are left out of every table and listed in `rejects` with their code: nothing is written for them.
-Nothing here writes to an API or to the state store: the plan is files, so a dry run stops here.
+Nothing here reads or writes an API or the state store: the plan is files, so a dry run stops here. A
+table's `fields` holds canonical target values (plain names, option values, decimal strings, ISO dates,
+plain text); the hooks turn them into each API's wire shapes when the loads write them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -22,10 +23,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from sfjira.hooks.payload import canonical
 from sfjira.identity.rules import empty_refused, refused_keys, refused_sf_ids
 from sfjira.mapping.model import FieldMapping, Mapping
 from sfjira.pii import PiiProtection
-from sfjira.sync.payload import jira_value, salesforce_value
+from sfjira.rejects import combined, from_refused, from_transform
 from sfjira.sync.transformed import without
 from sfjira.transform import TransformResult, comments_to_jira, comments_to_salesforce, to_jira, to_salesforce
 
@@ -49,10 +51,6 @@ def hashes_json(frame: pd.DataFrame) -> pd.Series:
                      index=frame.index, dtype=object)
 
 
-def record_hash_of(hashes_json_text: str) -> str:
-    return hashlib.sha256(hashes_json_text.encode()).hexdigest()
-
-
 def _stored(synced: pd.DataFrame, direction: str) -> pd.DataFrame:
     rows = synced[synced["direction"] == direction] if len(synced) else synced
     if not len(rows):
@@ -72,19 +70,19 @@ class _Sides:
 
 
 def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFrame, jira_issues: pd.DataFrame,
-               links: pd.DataFrame, synced: pd.DataFrame, *, cloud: bool = True, run_id: str = "",
+               links: pd.DataFrame, synced: pd.DataFrame, *, run_id: str = "",
                sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
                comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
                pii: PiiProtection | None = None) -> Plan:
     """The transform and the plan in one call, on the extracted frames (the sync DAG runs them as two
     tasks: sfjira.sync.steps). Arguments as `plan_transformed`."""
     return plan_transformed(mapping, to_jira(mapping, sf_records), to_salesforce(mapping, jira_issues), sf_deleted,
-                            links, synced, cloud=cloud, run_id=run_id, sf_comments=sf_comments,
+                            links, synced, run_id=run_id, sf_comments=sf_comments,
                             jira_comments=jira_comments, comment_links=comment_links, refused=refused, pii=pii)
 
 
 def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult, sf_deleted: pd.DataFrame,
-                     links: pd.DataFrame, synced: pd.DataFrame, *, cloud: bool = True, run_id: str = "",
+                     links: pd.DataFrame, synced: pd.DataFrame, *, run_id: str = "",
                      sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
                      comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
                      pii: PiiProtection | None = None) -> Plan:
@@ -142,14 +140,14 @@ def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult,
     # cleared (policy clear_key, or by a person) gets a new issue.
     new = (~sf.frame.index.isin(key_of.index) & ~sf.frame.index.isin(list(deleted_ids))
            & ~(settled & sf_key.notna().to_numpy()))
-    tables["jira_create"] = _creates(mapping, sf, new, cloud, pii)
+    tables["jira_create"] = _creates(mapping, sf, new, pii)
 
     stored_sj, stored_js = _stored(synced, "sf_to_jira"), _stored(synced, "jira_to_sf")
     decisions = _field_decisions(mapping, sf, jira_by_sf, jira_meta, key_of, stored_sj, stored_js, pii)
-    tables.update(_writes(mapping, sf, jira_target, decisions, key_of, cloud))
+    tables.update(_writes(mapping, sf, jira_target, decisions, key_of))
     tables["ledger"] = _ledger(mapping, decisions, key_of, run_id, pii)
     tables["deletes"] = _deletes(mapping, deleted_ids, key_of)
-    tables["rejects"] = _rejects(sf.rejects, jr.rejects, _identity_rejects(mapping, refused))
+    tables["rejects"] = combined(from_transform(sf.rejects), from_transform(jr.rejects), from_refused(refused))
     tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
                             creating=sf.frame.index[new]))
     return Plan(tables)
@@ -164,8 +162,7 @@ def _stale_keys(key_of: pd.Series, sf_key: pd.Series) -> pd.DataFrame:
                         dtype=object)
 
 
-def _creates(mapping: Mapping, sf: TransformResult, new: np.ndarray, cloud: bool,
-             pii: PiiProtection) -> pd.DataFrame:
+def _creates(mapping: Mapping, sf: TransformResult, new: np.ndarray, pii: PiiProtection) -> pd.DataFrame:
     fields = [f for f in mapping.fields_for("sf_to_jira")]
     target = sf.target[new]
     ids = sf.frame.index[new]
@@ -176,7 +173,7 @@ def _creates(mapping: Mapping, sf: TransformResult, new: np.ndarray, cloud: bool
         if f.jira == STATUS:
             status = values
             continue
-        payload[f.jira] = [jira_value(f, v, cloud=cloud) for v in values]
+        payload[f.jira] = [canonical(v) for v in values]
     if mapping.jira.salesforce_id_field:
         payload[mapping.jira.salesforce_id_field] = list(ids)
     rows = [dict(zip(payload, vals, strict=True)) for vals in zip(*payload.values(), strict=True)] if payload else \
@@ -283,14 +280,14 @@ def _agreed(f: FieldMapping, sf_h: pd.Series | None, j_h: pd.Series | None, wj: 
     return agreed
 
 
-def _writes(mapping: Mapping, sf: TransformResult, jira_target: pd.DataFrame, d: _Decisions, key_of: pd.Series,
-            cloud: bool) -> dict[str, pd.DataFrame]:
+def _writes(mapping: Mapping, sf: TransformResult, jira_target: pd.DataFrame, d: _Decisions,
+            key_of: pd.Series) -> dict[str, pd.DataFrame]:
     sj, js = hashes_json(d.new_sj), hashes_json(d.new_js)
     jira_rows = d.write_jira.any(axis=1) if len(d.write_jira.columns) else pd.Series(False, index=d.index)
     sf_rows = d.write_sf.any(axis=1) if len(d.write_sf.columns) else pd.Series(False, index=d.index)
     sf_target = sf.target.reindex(d.index)
-    j_updates = _payloads(mapping, d.write_jira[jira_rows.to_numpy()], sf_target, "jira", cloud)
-    s_updates = _payloads(mapping, d.write_sf[sf_rows.to_numpy()], jira_target.reindex(d.index), "salesforce", cloud)
+    j_updates = _payloads(mapping, d.write_jira[jira_rows.to_numpy()], sf_target, "jira")
+    s_updates = _payloads(mapping, d.write_sf[sf_rows.to_numpy()], jira_target.reindex(d.index), "salesforce")
     quiet = d.touched[~d.touched.isin(d.index[jira_rows.to_numpy() | sf_rows.to_numpy()])]
     keys = key_of.reindex(d.index)
     return {
@@ -305,8 +302,8 @@ def _writes(mapping: Mapping, sf: TransformResult, jira_target: pd.DataFrame, d:
     }
 
 
-def _payloads(mapping: Mapping, writes: pd.DataFrame, target: pd.DataFrame, side: str, cloud: bool) -> pd.DataFrame:
-    """One row per record: the fields to set (JSON) and, towards Jira, the status to reach."""
+def _payloads(mapping: Mapping, writes: pd.DataFrame, target: pd.DataFrame, side: str) -> pd.DataFrame:
+    """One row per record: the fields to set (JSON of canonical values) and, towards Jira, the status."""
     ids = writes.index
     rows: list[dict[str, Any]] = [{} for _ in ids]
     status: list[Any] = [None] * len(ids)
@@ -321,10 +318,8 @@ def _payloads(mapping: Mapping, writes: pd.DataFrame, target: pd.DataFrame, side
         for i in np.flatnonzero(mask):
             if side == "jira" and column == STATUS:
                 status[i] = values[i]
-            elif side == "jira":
-                rows[i][column] = jira_value(f, values[i], cloud=cloud)
             else:
-                rows[i][column] = salesforce_value(f, values[i])
+                rows[i][column] = canonical(values[i])
     frame = pd.DataFrame({"sf_id": ids, "fields": [json.dumps(r, ensure_ascii=False) for r in rows]})
     if side == "jira":
         frame["status"] = status
@@ -362,20 +357,6 @@ def _deletes(mapping: Mapping, deleted_ids: set[str], key_of: pd.Series) -> pd.D
     action = policy.action if policy else "ignore"
     return pd.DataFrame({"sf_id": linked, "jira_key": key_of.reindex(linked).to_numpy(), "action": action,
                          "status": getattr(policy, "status", None), "label": getattr(policy, "label", None)})
-
-
-def _identity_rejects(mapping: Mapping, refused: pd.DataFrame) -> pd.DataFrame:
-    """Refused claims in the transform rejects' shape, plus their `fix`."""
-    return pd.DataFrame({"record_id": refused["record_id"], "mapping": mapping.name,
-                         "direction": refused["side"].map({"salesforce": "sf_to_jira", "jira": "jira_to_sf"}),
-                         "field": refused["field"], "source_field": refused["field"], "target_field": None,
-                         "code": refused["code"], "value": refused["value"], "message": refused["message"],
-                         "fix": refused["fix"]}, dtype=object)
-
-
-def _rejects(*frames: pd.DataFrame) -> pd.DataFrame:
-    parts = [f for f in frames if len(f)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["record_id", "code"])
 
 
 def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments: pd.DataFrame | None,

@@ -7,6 +7,8 @@ import math
 from collections import Counter
 from typing import Any
 
+from sfjira.hooks.jira import JiraSyncHook
+from sfjira.hooks.salesforce import SalesforceSyncHook
 from sfjira.http import insecure_tls_connections
 from sfjira.state import audit
 from sfjira.sync.budget import format_usage, usage_summary
@@ -14,8 +16,8 @@ from sfjira.sync.run import SyncRun
 
 log = logging.getLogger(__name__)
 
-SF_QUERY_PAGE, SF_COLLECTION = 2000, 200
-JIRA_SEARCH_PAGE, JIRA_BULK = 100, 50
+SF_QUERY_PAGE, SF_COLLECTION = SalesforceSyncHook.QUERY_PAGE_MAX, SalesforceSyncHook.COLLECTION_MAX
+JIRA_SEARCH_PAGE, JIRA_BULK = JiraSyncHook.SEARCH_PAGE_MAX, JiraSyncHook.BULK_CREATE_MAX
 
 
 def _merge_calls(*parts: dict[str, Any] | None) -> dict[str, int]:

@@ -1,6 +1,7 @@
-"""The transform step (extracts -> canonical frames + rejects) and the plan step (those frames + the
-state store -> plan tables + a readable diff), all in the run folder; and the reject bookkeeping the
-load step does before writing."""
+"""The transform step (extracts -> canonical frames + rejects, and the identity verdict on the claims
+no link backs, the only step between the extracts and the loads that may ask an API) and the plan step
+(those files + the state store -> plan tables + a readable diff; it opens no connection), all in the run
+folder; and the reject bookkeeping the load step does before writing."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ import json
 import logging
 from typing import Any
 
-import pandas as pd
-
 from sfjira.identity.lookup import judge
 from sfjira.pii import is_sealed
+from sfjira.rejects import REJECT_COLUMNS
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame, write_text
 from sfjira.sync import budget
@@ -24,9 +24,18 @@ log = logging.getLogger(__name__)
 
 def transform_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
     """Both extracts through the mapping: canonical frames, other-side values and the transform's rejects,
-    as Parquet in the run folder (sfjira.sync.transformed). Reads only the extracts' files, so it runs
-    again on the same extracts once a mapping is fixed."""
+    as Parquet in the run folder (sfjira.sync.transformed), and the claims the identity rules refuse
+    (`refused`). Reads the extracts' files and the links; the identity look-ups (a GET per issue key in
+    doubt, a describe for the id prefix; none when every claim is settled) are its only API calls, and
+    are counted in the output (`identity_lookups`, `lookup_calls`) for the report."""
     out: dict[str, Any] = {}
+    # Keys and ids no link backs are checked before anything can be adopted by them.
+    verdict = judge(run.mapping, read_frame(sf_out["records"]), read_frame(jira_out["issues"]),
+                    run.state.links(run.mapping.name), run.jira, run.salesforce)
+    out["refused"] = write_frame(run.folder, "identity_refused", verdict.refused, pii=run.pii)
+    out["identity_lookups"] = verdict.lookups
+    out["lookup_calls"] = {"jira": run.jira.calls, "salesforce": run.salesforce.calls}
+    out.update(budget.figures(run))  # what the look-ups cost, for the report's api_usage
     sides: tuple[tuple[Side, str], ...] = (("salesforce", sf_out["records"]), ("jira", jira_out["issues"]))
     for side, records in sides:
         result = transform_side(run.mapping, side, read_frame(records))
@@ -44,24 +53,22 @@ def _read_count(extract_out: dict[str, Any]) -> int:
 
 def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
               transform_out: dict[str, Any]) -> dict[str, Any]:
-    """The extracts (for the identity rules, deletions and comments) and the transform's frames + the state
-    store -> plan tables and a readable diff. Its output names the state-store run the loads write under
+    """The extracts (for deletions and comments), the transform's frames and refused claims + the state
+    store -> plan tables and a readable diff; no API is asked (a dry run's plan needs no connection). Its output names the state-store run the loads write under
     (`state_run`) and the window the extracts read (`window`): the steps after it take both from here."""
     mapping = run.mapping
     store = run.state
     if not run.dry_run:
         run.state_run = run.fresh_state_run()
-    sf_records, jira_issues = read_frame(sf_out["records"]), read_frame(jira_out["issues"])
     links = store.links(mapping.name)
-    # Keys and ids no link backs are checked before anything can be adopted by them.
-    verdict = judge(mapping, sf_records, jira_issues, links, run.jira, run.salesforce)
     plan = plan_transformed(
         mapping, read_result(mapping, "salesforce", transform_out["salesforce"]),
         read_result(mapping, "jira", transform_out["jira"]), read_frame(sf_out["deleted"]),
-        links, store.synced_state(mapping.name), cloud=_is_cloud(run), run_id=run.run_id,
+        links, store.synced_state(mapping.name), run_id=run.run_id,
         sf_comments=read_frame(sf_out["comments"]) if sf_out.get("comments") else None,
         jira_comments=read_frame(jira_out["comments"]) if jira_out.get("comments") else None,
-        comment_links=store.comment_links(mapping.name) if mapping.comments else None, refused=verdict.refused,
+        comment_links=store.comment_links(mapping.name) if mapping.comments else None,
+        refused=read_frame(transform_out["refused"]),
         pii=run.pii,
     )
     # `fields` (JSON of the values to write) may hold PII values: sealed like the PII columns.
@@ -71,14 +78,12 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
     diff = write_text(run.folder, "plan_diff.md", render_diff(run, plan))
     log.info("Plan for %s%s: %s (readable diff: %s)", mapping.name, " (dry run)" if run.dry_run else "", counts, diff)
     return {"tables": paths, "counts": counts, "diff": diff, "dry_run": run.dry_run, "state_run": run.state_run,
-            "window": run.window.as_dict(), "identity_lookups": verdict.lookups,
+            "window": run.window.as_dict(),
+            # The transform's identity look-ups, handed on to the report's protocol minimum and call count.
+            "identity_lookups": transform_out.get("identity_lookups") or {},
+            "lookup_calls": transform_out.get("lookup_calls") or {},
             # What was read, so the load can close the rejects of records that went through (sync.settle).
-            "read": {"salesforce": sf_out["records"], "jira": jira_out["issues"]},
-            "lookup_calls": {"jira": run.jira.calls, "salesforce": run.salesforce.calls}, **budget.figures(run)}
-
-
-def _is_cloud(run: SyncRun) -> bool:
-    return bool(run.jira.is_cloud)
+            "read": {"salesforce": sf_out["records"], "jira": jira_out["issues"]}}
 
 
 def render_diff(run: SyncRun, plan: Plan) -> str:
@@ -111,19 +116,10 @@ def render_diff(run: SyncRun, plan: Plan) -> str:
 
 
 def record_plan_rejects(run: SyncRun, plan_out: dict[str, Any]) -> int:
-    """Transform rejects (bad values, unmapped picklist values...) go to the dead-letter table."""
+    """The plan's rejects (transform: bad values, unmapped picklist values...; identity refusals), already
+    in the one reject shape (sfjira.rejects), go to the dead-letter table."""
     rejects = read_frame(plan_out["tables"]["rejects"])
     if not len(rejects):
         return 0
-    side = rejects["direction"].map({"sf_to_jira": "salesforce", "jira_to_sf": "jira"}).fillna("salesforce")
-    frame = pd.DataFrame({"side": side, "record_id": rejects["record_id"], "code": rejects["code"],
-                          "field": rejects.get("source_field"), "message": rejects.get("message"),
-                          "fix": _fixes(rejects), "payload": rejects.get("value")})
-    run.state.upsert_rejects(frame, run_id=run.run_id, mapping=run.name)
-    return len(frame)
-
-
-def _fixes(rejects: pd.DataFrame) -> pd.Series:
-    """Each reject's fix: its own (identity refusals carry one), else the message, which says it."""
-    message = rejects["message"] if "message" in rejects else pd.Series(None, index=rejects.index, dtype=object)
-    return rejects["fix"].where(rejects["fix"].notna(), message) if "fix" in rejects else message
+    run.state.upsert_rejects(rejects[REJECT_COLUMNS], run_id=run.run_id, mapping=run.name)
+    return len(rejects)

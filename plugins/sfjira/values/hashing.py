@@ -14,6 +14,11 @@ in any language and stable across processes, machines and library upgrades:
             field_hashes (a mapping's PII fields) of HMAC-SHA256(hmac_key, ...) instead, so a list of
             candidate values cannot be hashed to find which one a stored hash is
 
+The state store's agreed record hash (sfjira_synced_state.hash, written by the sync's loads and by
+auto-heal) is this same `record` hash, taken over the row's agreed field hashes as the values
+(`agreed_record_hashes`). It is kept for reading, not compared: changes are found per field, from
+the field hashes; rows written with the older sha256-of-JSON form need no migration.
+
 The lengths up front make the concatenation unambiguous whatever the values contain, and keys
 are sorted so column order does not matter. The serialisation is built column-wise with Arrow and
 numpy; only the SHA-256 call runs per row (per distinct value for field hashes).
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -42,7 +47,11 @@ def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
     """One hash per row over `columns` (default: all) of a canonical frame, indexed like the frame."""
     reuse_memory()
     keys = sorted(columns if columns is not None else frame.columns)
-    header = pa.scalar(("sfjira-record-v1\n" + "\n".join(keys) + "\n").encode(), BINARY)
+    head = ("sfjira-record-v1\n" + "\n".join(keys) + "\n").encode()
+    if not keys:  # no values: the serialisation is the header alone
+        empty = hashlib.sha256(head).hexdigest()[:HASH_CHARS]
+        return pd.Series([empty] * len(frame), index=frame.index, name="record_hash", dtype=STR_DTYPE)
+    header = pa.scalar(head, BINARY)
     arrays = [_chunked(frame[key]) for key in keys]
 
     def serialise(start: int) -> pa.Array:  # block by block: the serialisation stays small
@@ -63,6 +72,21 @@ def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
             hashed.append(_sha(serial))
     hashes = pa.chunked_array(hashed, STRING)
     return pd.Series(pd.array(hashes, dtype=STR_DTYPE), index=frame.index, name="record_hash")
+
+
+def agreed_record_hashes(field_hashes: Sequence[Mapping[str, str]]) -> list[str]:
+    """`record_hash` of each row of agreed field hashes ({field key: hash}), over exactly its own keys:
+    rows are grouped by key set, so a row hashes the same whatever rows come with it."""
+    out = [""] * len(field_hashes)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, row in enumerate(field_hashes):
+        groups.setdefault(tuple(sorted(row)), []).append(i)
+    for keys, rows in groups.items():
+        frame = pd.DataFrame([[field_hashes[i][k] for k in keys] for i in rows], columns=list(keys), dtype=object,
+                             index=range(len(rows)))
+        for i, value in zip(rows, record_hash(frame).tolist(), strict=True):
+            out[i] = str(value)
+    return out
 
 
 def field_hashes(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, keyed: Collection[str] = (),

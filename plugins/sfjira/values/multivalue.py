@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sfjira.values.arrowcol import STRING, as_text, bool_mask, is_text_array, null_mask
+from sfjira.values.missing import is_missing
 
 # Canonical separator of multi-picklist values (Salesforce's own multipicklist separator).
 MULTI_SEPARATOR = ";"
@@ -50,7 +51,7 @@ def _mixed_to_lists(values: np.ndarray, separator: str) -> tuple[pa.Array, np.nd
     out: list[list[str] | None] = []
     bad = np.zeros(len(values), bool)
     for i, value in enumerate(values):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
+        if is_missing(value):
             out.append(None)
         elif isinstance(value, str):
             out.append(value.split(separator))

@@ -8,18 +8,10 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from sfjira.hooks.chunks import ChunkRejected, chunked, write_isolating
+from sfjira.hooks.chunks import ChunkRejected, write_isolating
 from sfjira.hooks.payload import dumps
 from sfjira.hooks.results import WriteResult
-
-
-def test_chunked_sizes() -> None:
-    assert [len(c) for c in chunked(list(range(450)), 200)] == [200, 200, 50]
-    assert list(chunked([], 50)) == []
-    with pytest.raises(ValueError):
-        list(chunked([1], 0))
 
 
 def test_write_isolating_finds_the_bad_record_and_lands_the_rest() -> None:

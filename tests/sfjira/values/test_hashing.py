@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sfjira.values.hashing import field_hashes, record_hash
+from sfjira.values.hashing import agreed_record_hashes, field_hashes, record_hash
 from tests.sfjira.mapping.conftest import REPO
 
 TEXT = st.one_of(st.none(), st.text(st.characters(codec="utf-8"), max_size=12))
@@ -79,7 +79,7 @@ def test_properties_of_the_hash() -> None:
 _WORKER = r"""
 import json, sys
 import pandas as pd
-from sfjira.values.hashing import field_hashes, record_hash
+from sfjira.values.hashing import agreed_record_hashes, field_hashes, record_hash
 for line in sys.stdin:
     data = json.loads(line)
     frame = pd.DataFrame({"b_text": pd.array(data["b"], dtype="str"), "a_text": pd.array(data["a"], dtype="str"),
@@ -111,3 +111,15 @@ def test_hashes_are_identical_in_another_process(other_process: subprocess.Popen
     theirs = json.loads(other_process.stdout.readline())
     assert theirs["record"] == record_hash(frame).tolist()
     assert theirs["fields"] == field_hashes(frame).to_numpy().tolist()
+
+
+def test_the_agreed_record_hash_is_the_record_hash_over_the_field_hashes() -> None:
+    """One record hash everywhere: the synced state's is `record_hash` over the agreed field hashes, and a
+    row hashes the same whatever rows are hashed with it (rows with other fields included)."""
+    one = {"Amount": "a" * 32, "Name": "b" * 32}
+    other = {"Name": "c" * 32}
+    alone = agreed_record_hashes([one])
+    together = agreed_record_hashes([other, one, {}])
+    assert together[1] == alone[0] == record_hash(pd.DataFrame([one], dtype=object)).iloc[0]
+    assert together[0] == record_hash(pd.DataFrame([other], dtype=object)).iloc[0] != alone[0]
+    assert len(set(together)) == 3
