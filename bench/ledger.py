@@ -94,7 +94,7 @@ def main() -> None:
           f"per chunk, {pii}")
     print(f"bytes per written field: after-image only {b0:.0f}, with before-image/direction/cause {b1:.0f} "
           f"(+{b1 - b0:.0f})")
-    print(f"state-store save per written field: {t0:.1f} us -> {t1:.1f} us (+{(t1 / t0 - 1) * 100:.0f} %)")
+    print(f"state-store save per written field: {t0:.1f} us -> {t1:.1f} us ({(t1 / t0 - 1) * 100:+.0f} %)")
     print("API calls per write chunk: Jira 50 PUTs + 1 before-image search (+2 %); Salesforce 1 collection "
           "update + 1 before-image SOQL (+1 call per 200 records); a run with no writes: +0")
 
