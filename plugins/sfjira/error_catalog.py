@@ -336,6 +336,14 @@ _ENTRIES: tuple[ErrorCode, ...] = (
        "report it with the message", f"{_ST}.intents"),
     _e("STATE_INTENT_NOT_PENDING", "state", "error", "an intent was completed twice", False,
        "report it with the message: a chunk was finished by two writers", f"{_ST}.intents"),
+    _e("STATE_WRITER_BUSY", "state", "error", "another run (sync, backfill, heal) of the mapping holds its writer "
+       "lease and did not let go within [sfjira] writer_lease_wait_seconds", True,
+       "nothing to do: the task retries once the other writer is done; a writer that died frees the lease after "
+       "[sfjira] writer_lease_seconds", f"{_ST}.lease"),
+    _e("STATE_WRITER_LEASE_LOST", "state", "error", "the run's writer lease lapsed while it wrote (the process stalled "
+       "longer than its TTL) and another writer took it", True,
+       "none: the task retries and resumes its intents; raise [sfjira] writer_lease_seconds if writes legitimately "
+       "pause that long", f"{_ST}.lease"),
     _e("STATE_SCHEMA_OLD", "state", "error", "the state store's schema is older than this sfjira", False,
        "run `sfjira migrate` (or StateStore.migrate())", f"{_ST}.store"),
     _e("STATE_SCHEMA_TOO_NEW", "state", "error", "the state store was written by a newer sfjira", False,

@@ -39,6 +39,11 @@ SETTINGS = {s.key: s for s in (
     Setting("ledger_retention_days", "400", "ledger rows (the audit trail: before/after images of every write) "
             "older than this many days are removed by the sync's report step and by `sfjira audit --prune`; "
             "0 = keep forever. A rollback can only restore runs still in the ledger"),
+    Setting("writer_lease_seconds", "300", "time to live of a mapping's writer lease (one writer per mapping: "
+            "sync loads, heals); renewed every third of it while the writer runs, so a writer that dies "
+            "blocks the mapping for at most this long"),
+    Setting("writer_lease_wait_seconds", "300", "how long a load or heal waits for another writer of its "
+            "mapping before failing with STATE_WRITER_BUSY, which Airflow retries"),
     Setting("salesforce_api_budget_share", "0.9", "share (above 0, at most 1) of the org's daily Salesforce API "
             "limit the sync may see used: at or over it the sync stops before it reads or writes "
             "(SF_API_BUDGET_EXHAUSTED). It is the whole org's usage, other integrations' calls included"),

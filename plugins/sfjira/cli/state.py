@@ -84,6 +84,9 @@ def _status(store: StateStore, args: argparse.Namespace) -> None:
     print(f"open rejects: {info['open_rejects']}")
     for side, value in sorted(info["watermarks"].items()):
         print(f"cursor {side}: {value.isoformat()}")  # the committed cursor (sfjira.sync.cursor)
+    held = info["writer_lease"]
+    print(f"writer lease: held by {held.holder} until {held.expires_at.isoformat()} unless renewed" if held
+          else "writer lease: free")
     if not info["recent_runs"].empty:
         print("recent runs:")
         print(info["recent_runs"].to_string(index=False))

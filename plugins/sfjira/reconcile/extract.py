@@ -33,6 +33,7 @@ from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.storage import make_folder, read_frame, write_frame
+from sfjira.sync.writer import auto_heal, one_writer
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ def _sf_frames(run: ReconcileRun, soqls: Iterable[str]) -> Iterator[pd.DataFrame
         yield records_to_frame(batch, columns)
 
 
+@one_writer(keep=True, when=auto_heal)
 def extract_salesforce(run: ReconcileRun) -> dict[str, Any]:
     soql = reconcile_soql(run.mapping, run.since)
     log.info("Salesforce: reading every %s record in scope: %s", run.mapping.salesforce.object, soql)
@@ -202,6 +204,7 @@ def since_literal(run: ReconcileRun) -> str | None:
     return minute_bounds(run.since, run.since + dt.timedelta(minutes=1), zone)[0]
 
 
+@one_writer(keep=True, when=auto_heal)
 def extract_jira(run: ReconcileRun) -> dict[str, Any]:
     jql = reconcile_jql(run.mapping, since_literal(run))
     log.info("Jira: reading every issue in scope: %s", jql)

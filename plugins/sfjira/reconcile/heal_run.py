@@ -38,6 +38,7 @@ from sfjira.storage import read_frame, write_frame
 from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
 from sfjira.sync.steps import plan_step, transform_step
+from sfjira.sync.writer import auto_heal, one_writer
 from sfjira.transform import canonical_values
 from sfjira.values.hashing import agreed_record_hashes
 
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 DIRECTIONS: tuple[FlowDirection, ...] = ("sf_to_jira", "jira_to_sf")
 
 
+@one_writer(when=auto_heal)
 def heal_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
               compare_out: dict[str, Any]) -> dict[str, Any]:
     store = run.state

@@ -26,6 +26,7 @@ from sfjira.reconcile.result import DriftResult
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.reconcile.scope import counterparts, in_scope_links
 from sfjira.storage import read_frame, write_frame
+from sfjira.sync.writer import auto_heal, one_writer
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def _record_trend(run: ReconcileRun, result: DriftResult) -> None:
         run.state.record_drift(run.name, run.run_id, result.counts())
 
 
+@one_writer(keep=True, when=auto_heal)
 def compare_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
     mapping, store = run.mapping, run.state
     links = store.links(mapping.name)
@@ -106,6 +108,7 @@ def stored_result(run: ReconcileRun, compare_out: dict[str, Any]) -> DriftResult
                        int(summary["jira_issues"]), int(summary["pairs"]), tuple(compare_out.get("fields") or ()))
 
 
+@one_writer(keep=True, when=auto_heal)
 def limit_step(run: ReconcileRun, compare_out: dict[str, Any]) -> dict[str, Any]:
     """Raise DriftLimitExceeded (the run is closed as failed first) when drift exceeds the limit."""
     limit, total = run.fail_on_drift_above, int(compare_out["summary"]["total"])

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from sfjira.exceptions import StateStoreError
-from sfjira.files import private_file
+from sfjira.files import make_private, private_file
 from sfjira.state.errors import db_error
 from sfjira.state.types import json_dumps
 
@@ -100,13 +100,26 @@ def create_state_engine(url: sa.URL, schema: str | None = None, echo: bool = Fal
 
 def _sqlite_engine(url: sa.URL, echo: bool) -> sa.Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        # Created 0600 before SQLite opens it; SQLite gives its -wal, -shm and -journal files the same mode.
-        private_file(Path(url.database).expanduser())
+        _private_database(Path(url.database).expanduser())
     engine = sa.create_engine(url, echo=echo, json_serializer=json_dumps, hide_parameters=True,
                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _private_database(path: Path) -> None:
+    """Created 0600 before SQLite opens it; SQLite gives its -wal, -shm and -journal files the same mode.
+
+    An existing file is only chmod-ed, never opened: closing any descriptor of the file drops every POSIX
+    lock this process holds on it, including the SHARED lock each open WAL-mode connection keeps (a
+    second store in a process that has one open). Another process closing last would then take itself for
+    the only user, checkpoint and reset the WAL under the live connections: "database disk image is
+    malformed"."""
+    if path.exists():
+        make_private(path)
+    else:
+        private_file(path)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -33,6 +33,10 @@ def _baseline(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn)
 
 
+def _leases(conn: sa.Connection) -> None:
+    schema.leases.create(conn, checkfirst=True)
+
+
 def _ledger_audit_columns(conn: sa.Connection) -> None:
     """Issue 12 (audit): the ledger's `direction` and `cause` columns and its (mapping, at) index.
 
@@ -52,7 +56,8 @@ def _ledger_audit_columns(conn: sa.Connection) -> None:
 STEPS: tuple[Step, ...] = (
     Step(1, "baseline: runs, watermarks, links, synced state, ledger, rejects, intents, comment links, drift",
          _baseline),
-    Step(2, "ledger_audit_columns: ledger direction and cause, index on (mapping, at)", _ledger_audit_columns),
+    Step(2, "writer leases: one writer per mapping", _leases),
+    Step(3, "ledger_audit_columns: ledger direction and cause, index on (mapping, at)", _ledger_audit_columns),
 )
 SCHEMA_VERSION = STEPS[-1].version
 """The newest schema version this code knows."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sfjira.state import migrations, runs, watermarks
+from sfjira.state import lease, migrations, runs, watermarks
 from sfjira.state.schema import intents, links, rejects, synced_state
 
 
@@ -33,4 +33,5 @@ def status(conn: sa.Connection, mapping: str) -> dict[str, Any]:
         "pending_intents": _count(conn, intents, mapping, intents.c.status == "pending"),
         "open_rejects": _count(conn, rejects, mapping, rejects.c.resolved.is_(False)),
         "watermarks": watermarks.get_all(conn, mapping),
+        "writer_lease": lease.current(conn, mapping),
     }

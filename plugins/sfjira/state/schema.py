@@ -176,3 +176,15 @@ drift = sa.Table(
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Index(None, "mapping", "at"),
 )
+
+# One row per mapping whose writes someone holds (sfjira.state.lease). `holder` names the process
+# (task + host + pid): only it may renew or release the row; anyone may take it once `expires_at` passed.
+leases = sa.Table(
+    "sfjira_leases", metadata,
+    sa.Column("mapping", _name(), primary_key=True),
+    sa.Column("holder", sa.String(512), nullable=False),
+    sa.Column("task", sa.String(512)),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Column("renewed_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)

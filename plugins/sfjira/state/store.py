@@ -25,6 +25,7 @@ from sfjira.state import audit as _audit
 from sfjira.state import comments as _comments
 from sfjira.state import drift as _drift
 from sfjira.state import intents as _intents
+from sfjira.state import lease as _lease
 from sfjira.state import ledger as _ledger
 from sfjira.state import links as _links
 from sfjira.state import migrations, overview, sealing
@@ -88,6 +89,11 @@ class StateStore:
     def url(self) -> str:
         """The URL with its password masked (safe to log)."""
         return masked(self._url)
+
+    @property
+    def location(self) -> str:
+        """The database and schema (password masked): two stores with the same location share their rows."""
+        return f"{self.url}#{self._schema}" if self._schema else self.url
 
     @property
     def engine(self) -> sa.Engine:
@@ -356,6 +362,36 @@ class StateStore:
         """Oldest first: run_id, category, count, at."""
         with self._tx(write=False) as conn:
             return _drift.history(conn, mapping, category=category, since=since)
+
+    # -- writer leases (one writer per mapping: sfjira.state.lease) ---------------------------------------
+
+    def acquire_lease(self, mapping: str, holder: str, ttl: float, *, task: str | None = None) -> _lease.Lease:
+        """Take `mapping`'s lease for `ttl` seconds when it is free, expired or already `holder`'s; returns the
+        row as it stands afterwards (ours when `lease.held_by(holder)`)."""
+        with self._tx(write=True) as conn:
+            return _lease.acquire(conn, mapping, holder, ttl, task=task)
+
+    def renew_lease(self, mapping: str, holder: str, ttl: float) -> bool:
+        """Extend `holder`'s lease to `ttl` seconds from now; False when it is not (or no longer) theirs."""
+        with self._tx(write=True) as conn:
+            return _lease.renew(conn, mapping, holder, ttl)
+
+    def take_over_lease(self, mapping: str, finished: str, holder: str, ttl: float, *,
+                        task: str | None = None) -> bool:
+        """Take the lease from `finished`, a holder known to be done, for `ttl` seconds; False when it no
+        longer holds it."""
+        with self._tx(write=True) as conn:
+            return _lease.take_over(conn, mapping, finished, holder, ttl, task=task)
+
+    def release_lease(self, mapping: str, holder: str) -> bool:
+        """Release `holder`'s lease; False, and the lease left alone, when it is someone else's."""
+        with self._tx(write=True) as conn:
+            return _lease.release(conn, mapping, holder)
+
+    def lease(self, mapping: str) -> _lease.Lease | None:
+        """The mapping's lease row (expired or not), None when nobody holds one."""
+        with self._tx(write=False) as conn:
+            return _lease.current(conn, mapping)
 
     # -- overview -----------------------------------------------------------------------------------
 

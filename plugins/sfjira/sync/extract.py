@@ -24,6 +24,7 @@ from sfjira.storage import write_frame
 from sfjira.sync import budget
 from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
+from sfjira.sync.writer import one_writer
 
 if TYPE_CHECKING:
     from sfjira.hooks.jira import JiraSyncHook, Page  # Page: the same list of records on both sides
@@ -43,6 +44,7 @@ def _log_pages(side: str, pages: Iterable[Page]) -> list[Page]:
     return kept
 
 
+@one_writer(keep=True)
 def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.salesforce, run.window
     budget.check_salesforce(run, "extract_salesforce reads")
@@ -88,6 +90,7 @@ def issues_by_key(run: SyncRun, keys: list[str]) -> pd.DataFrame:
     return issues_to_frame(pages, fields, sfid_property=prop)
 
 
+@one_writer(keep=True)
 def extract_jira(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.jira, run.window
     fields = _issue_fields(mapping)

@@ -17,7 +17,7 @@ from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync import budget
 from sfjira.sync.before import conflict_reasons, jira_images, plain
-from sfjira.sync.chunks import (
+from sfjira.sync.journal import (
     ChunkOutcome,
     close_superseded,
     conflicts_written_to,
@@ -29,6 +29,7 @@ from sfjira.sync.chunks import (
 from sfjira.sync.resolve import jira_comment, jira_status_reached, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.steps import record_plan_rejects
+from sfjira.sync.writer import one_writer
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
 PROPERTY_KEY = "sfjira"
 
 
+@one_writer(keep=True)
 def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}
@@ -225,12 +227,14 @@ def _update_row(run: SyncRun, sf_id: str, key: str, field: str, before: Any, aft
 def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
     """Salesforce deleted a linked record: apply the mapping's policy on the issue."""
     acting = deletes[deletes["action"] != "ignore"] if len(deletes) else deletes
-    if len(deletes):
-        run.state.set_link_state(run.name, deletes["sf_id"].tolist(), "deleted_sf", run_id=run.run_id)
+    if len(deletes) > len(acting):
+        ignored = deletes.loc[deletes["action"] == "ignore", "sf_id"].tolist()
+        run.state.set_link_state(run.name, ignored, "deleted_sf", run_id=run.run_id)
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"deletes_applied": 0, "delete_before_reads": _reads(chunk)})
         images = jira_images(run, chunk["jira_key"])  # the issue as it was: the policy's before-image
+        applied = []
         for row in each_row(chunk):
             held = images.get(row.jira_key)
             if row.action == "transition":
@@ -240,15 +244,29 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
             elif row.action == "label":
                 settle(f"label {row.jira_key}", partial(run.jira.add_labels, row.jira_key, [row.label]))
             elif row.action == "delete":
-                settle(f"delete {row.jira_key}", partial(run.jira.delete_issue, row.jira_key))
+                settle(f"delete {row.jira_key}", partial(_delete_issue, run, row.jira_key))
             outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key, field=None, before=held,
                                              after=plain({"policy": row.action, "status": row.status, "label": row.label}),
                                              reason=f"deleted in Salesforce: policy {row.action}",
                                              cause="delete_policy"))
             outcome.counts["deletes_applied"] += 1
+            applied.append(row.sf_id)
+        # Only a link whose policy was applied leaves "active": one left active is planned again by the next
+        # run (the cursor never passes a failed run, so it reads the deletion again) until it is applied.
+        if applied:
+            run.state.set_link_state(run.name, applied, "deleted_sf", run_id=run.run_id)
         return outcome
 
     return run_chunks(run, "jira", "delete", acting, UPDATE_CHUNK, write)
+
+
+def _delete_issue(run: SyncRun, key: str) -> None:
+    """Delete an issue; one already gone (an earlier send landed, or a person deleted it) is deleted."""
+    try:
+        run.jira.delete_issue(key)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
 
 
 def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:

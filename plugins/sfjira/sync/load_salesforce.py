@@ -22,7 +22,8 @@ from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import budget, cursor
 from sfjira.sync.before import conflict_reasons, salesforce_images
-from sfjira.sync.chunks import (
+from sfjira.sync.extract import issues_by_key
+from sfjira.sync.journal import (
     ChunkOutcome,
     close_superseded,
     conflicts_written_to,
@@ -31,13 +32,14 @@ from sfjira.sync.chunks import (
     run_chunks,
     state_rows,
 )
-from sfjira.sync.extract import issues_by_key
 from sfjira.sync.resolve import header_line, salesforce_comments, salesforce_values, settle
 from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled
+from sfjira.sync.writer import one_writer
 from sfjira.transform import to_salesforce
 
 
+@one_writer()
 def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[str, Any]) -> dict[str, Any]:
     if run.dry_run:
         return {"dry_run": True}
@@ -142,7 +144,8 @@ def _jira_deleted(run: SyncRun, jira_result: dict[str, Any]) -> pd.DataFrame:
     policy = run.mapping.deletes.jira_deleted if run.mapping.deletes else None
     if not len(gone) or policy is None or policy.action == "ignore":
         return pd.DataFrame(columns=["sf_id", "fields", "kind"])
-    run.state.set_link_state(run.name, gone["sf_id"].tolist(), "deleted_jira", run_id=run.run_id)
+    # The link leaves "active" only once the policy's write succeeded (_write): until then each run that
+    # writes to the issue meets its 404 again and applies the policy, so a failed run loses nothing.
     key_field = run.mapping.salesforce.jira_key_field
     change = {key_field: None} if policy.action == "clear_key" else {policy.field: policy.value}
     return pd.DataFrame({"sf_id": gone["sf_id"], "fields": json.dumps(change), "kind": "jira_deleted"})
@@ -190,6 +193,10 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
                 outcome.rejects.append(reject("salesforce", row.sf_id, err.code if err else "UPDATE_FAILED",
                                               err.message if err else "refused", _sf_fix(err),
                                               field=",".join(err.fields) if err and err.fields else None))
+        flagged = [row.sf_id for row, res in zip(each_row(chunk), results, strict=True)
+                   if res.success and "jira_deleted" in str(row.kinds).split(",")]
+        if flagged:
+            run.state.set_link_state(run.name, flagged, "deleted_jira", run_id=run.run_id)
         return outcome
 
     return run_chunks(run, "salesforce", "update", records, run.salesforce.COLLECTION_MAX, write, decisions=conflicts)

@@ -81,7 +81,7 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
                             jira_comments=jira_comments, comment_links=comment_links, refused=refused, pii=pii)
 
 
-def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult, sf_deleted: pd.DataFrame,
+def plan_transformed(mapping: Mapping, sf: TransformResult, jira: TransformResult, sf_deleted: pd.DataFrame,
                      links: pd.DataFrame, synced: pd.DataFrame, *, run_id: str = "",
                      sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
                      comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
@@ -94,7 +94,7 @@ def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult,
     pii = pii if pii is not None else PiiProtection.for_mapping(mapping)
     refused = refused if refused is not None else empty_refused()
     barred = refused_sf_ids(refused)
-    sf, jr = without(sf, barred), without(jr, refused_keys(refused))
+    sf, jira = without(sf, barred), without(jira, refused_keys(refused))
     active = links[links["state"] == "active"] if len(links) else links
     key_of = pd.Series(active["jira_key"].to_numpy(), index=active["sf_id"].to_numpy()) if len(active) else \
         pd.Series(dtype=object)
@@ -103,14 +103,14 @@ def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult,
     # Jira rows -> Salesforce id: the id the issue carries, else the link.
     # The link decides; an id an issue carries counts only for a record not linked elsewhere, so a
     # duplicate issue carrying a linked record's id can never write its values into that record.
-    linked = sf_of_key.reindex(jr.frame.index).to_numpy()
-    carried = jr.meta["sf_id"].astype(object)
+    linked = sf_of_key.reindex(jira.frame.index).to_numpy()
+    carried = jira.meta["sf_id"].astype(object)
     carried = carried.where(~carried.isin(key_of.index))
     jira_sf = pd.Series(linked, index=carried.index).where(pd.notna(linked), carried)
     keep = jira_sf.notna().to_numpy() & ~jira_sf.isin(barred).to_numpy()
-    jira_by_sf = jr.frame[keep].set_axis(pd.Index(jira_sf[keep].to_numpy(), name="sf_id"))
-    jira_meta = jr.meta[keep].set_axis(jira_by_sf.index).assign(jira_key=jr.frame.index[keep])
-    jira_target = jr.target[keep].set_axis(jira_by_sf.index)
+    jira_by_sf = jira.frame[keep].set_axis(pd.Index(jira_sf[keep].to_numpy(), name="sf_id"))
+    jira_meta = jira.meta[keep].set_axis(jira_by_sf.index).assign(jira_key=jira.frame.index[keep])
+    jira_target = jira.target[keep].set_axis(jira_by_sf.index)
     jira_by_sf = jira_by_sf[~jira_by_sf.index.duplicated(keep="last")]
     jira_meta = jira_meta[~jira_meta.index.duplicated(keep="last")]
     jira_target = jira_target[~jira_target.index.duplicated(keep="last")]
@@ -147,7 +147,7 @@ def plan_transformed(mapping: Mapping, sf: TransformResult, jr: TransformResult,
     tables.update(_writes(mapping, sf, jira_target, decisions, key_of))
     tables["ledger"] = _ledger(mapping, decisions, key_of, run_id, pii)
     tables["deletes"] = _deletes(mapping, deleted_ids, key_of)
-    tables["rejects"] = combined(from_transform(sf.rejects), from_transform(jr.rejects), from_refused(refused))
+    tables["rejects"] = combined(from_transform(sf.rejects), from_transform(jira.rejects), from_refused(refused))
     tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
                             creating=sf.frame.index[new]))
     return Plan(tables)
@@ -219,17 +219,17 @@ def _field_decisions(mapping: Mapping, sf: TransformResult, jira_by_sf: pd.DataF
         to_j, to_s = f.flows("sf_to_jira"), f.flows("jira_to_sf")
         old_sj = _col(stored_sj, key, index)
         old_js = _col(stored_js, key, index)
-        sfc = (in_sf & (sf_h[key] != old_sj).fillna(True)) if to_j else pd.Series(False, index=index)
-        jc = (in_j & (j_h[key] != old_js).fillna(True)) if to_s else pd.Series(False, index=index)
-        both = sfc & jc
+        sf_changed = (in_sf & (sf_h[key] != old_sj).fillna(True)) if to_j else pd.Series(False, index=index)
+        jira_changed = (in_j & (j_h[key] != old_js).fillna(True)) if to_s else pd.Series(False, index=index)
+        both = sf_changed & jira_changed
         same = (sf_h[key] == j_h[key]).fillna(False) if to_j and to_s else pd.Series(False, index=index)
         conflict = both & ~same
         winner = _winner(f, sf_mod, j_mod, index)
-        wj = (sfc & ~jc) | (conflict & (winner == "salesforce")) if to_j else pd.Series(False, index=index)
-        ws = (jc & ~sfc) | (conflict & (winner == "jira")) if to_s else pd.Series(False, index=index)
-        agreed = _agreed(f, sf_h[key] if to_j else None, j_h[key] if to_s else None, wj, ws, in_sf, in_j,
+        to_jira_write = (sf_changed & ~jira_changed) | (conflict & (winner == "salesforce")) if to_j else pd.Series(False, index=index)
+        to_sf_write = (jira_changed & ~sf_changed) | (conflict & (winner == "jira")) if to_s else pd.Series(False, index=index)
+        agreed = _agreed(f, sf_h[key] if to_j else None, j_h[key] if to_s else None, to_jira_write, to_sf_write, in_sf, in_j,
                          old_sj if to_j else old_js)
-        for name, value in (("write_jira", wj), ("write_sf", ws), ("conflict", conflict), ("winner", winner)):
+        for name, value in (("write_jira", to_jira_write), ("write_sf", to_sf_write), ("conflict", conflict), ("winner", winner)):
             out[name][key] = value
         if to_j:
             out["new_sj"][key] = agreed
@@ -266,17 +266,17 @@ def _winner(f: FieldMapping, sf_mod: pd.Series, j_mod: pd.Series, index: pd.Inde
     return pd.Series(np.where(later_sf, "salesforce", "jira"), index=index, dtype=object)
 
 
-def _agreed(f: FieldMapping, sf_h: pd.Series | None, j_h: pd.Series | None, wj: pd.Series, ws: pd.Series,
+def _agreed(f: FieldMapping, sf_h: pd.Series | None, j_h: pd.Series | None, to_jira_write: pd.Series, to_sf_write: pd.Series,
             in_sf: pd.Series, in_j: pd.Series, old: pd.Series) -> pd.Series:
     """The hash both sides hold for the field once this run's writes land."""
     agreed = old.copy()
     if sf_h is not None:
-        agreed = agreed.mask(in_sf & ~ws, sf_h)
+        agreed = agreed.mask(in_sf & ~to_sf_write, sf_h)
     if j_h is not None:
-        seen_j = in_j & ~wj if sf_h is None else in_j & ~wj & ~in_sf
-        agreed = agreed.mask(seen_j | ws, j_h)
+        seen_j = in_j & ~to_jira_write if sf_h is None else in_j & ~to_jira_write & ~in_sf
+        agreed = agreed.mask(seen_j | to_sf_write, j_h)
         if sf_h is not None:
-            agreed = agreed.mask(wj, sf_h)
+            agreed = agreed.mask(to_jira_write, sf_h)
     return agreed
 
 

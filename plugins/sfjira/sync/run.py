@@ -58,6 +58,15 @@ class Window:
 
 @dataclass
 class SyncRun:
+    """What one step of one sync DAG run works with. The names around "run", each meaning one thing:
+
+    - `SyncRun` (a variable named `run`): this object, the step's view of the DAG run;
+    - `airflow_run_id`: Airflow's DAG run id (`manual__...`, `scheduled__...`), also the run folder's name;
+    - `state_run`: the key the state store knows this run by: the Airflow run id, or `<run id>#n` for the
+      n-th plan of a cleared run;
+    - `run_id`: the state store's id of that run (begun on first use), stamped on intents, ledger and rejects.
+    """
+
     mapping_file: str
     dag_id: str
     airflow_run_id: str

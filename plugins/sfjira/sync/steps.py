@@ -18,10 +18,12 @@ from sfjira.sync import budget
 from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
 from sfjira.sync.run import SyncRun
 from sfjira.sync.transformed import Side, read_result, transform_side, write_result
+from sfjira.sync.writer import one_writer
 
 log = logging.getLogger(__name__)
 
 
+@one_writer(keep=True)
 def transform_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any]) -> dict[str, Any]:
     """Both extracts through the mapping: canonical frames, other-side values and the transform's rejects,
     as Parquet in the run folder (sfjira.sync.transformed), and the claims the identity rules refuse
@@ -51,6 +53,7 @@ def _read_count(extract_out: dict[str, Any]) -> int:
     return int(extract_out.get("changed", 0))
 
 
+@one_writer(keep=True)
 def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
               transform_out: dict[str, Any]) -> dict[str, Any]:
     """The extracts (for deletions and comments), the transform's frames and refused claims + the state

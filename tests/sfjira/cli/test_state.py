@@ -37,7 +37,7 @@ def test_migrate_status_and_unlink(tmp_path: Path) -> None:
     status = _cli("status", "--mapping", "accounts", "--url", url)
     assert status.returncode == 0, status.stderr
     for line in ("runs: 1 success=1", "links: 2 active=1 deleted_jira=1", "pending intents: 1", "open rejects: 0",
-                 "accounts/manual__1"):
+                 "accounts/manual__1", "writer lease: free"):
         assert line in status.stdout
 
     unlink = _cli("unlink", "--url", url, "--mapping", "accounts", "--sf-id", "500B")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import sqlalchemy as sa
 
 from sfjira.exceptions import StateStoreError
 from sfjira.state import StateStore
-from sfjira.state.engine import normalize_url
+from sfjira.state.engine import create_state_engine, normalize_url
 
 from .conftest import _drop_schema
 
@@ -109,3 +112,30 @@ def test_a_forked_worker_gets_its_own_connections(store: StateStore, run_id: str
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.links("accounts")["sf_id"].tolist() == ["500CHILD"]  # the parent's connections still work
+
+
+# Asks, from another process, whether someone holds a read lock on SQLite's SHARED byte range of the file.
+_SHARED_LOCK_HELD = textwrap.dedent("""
+    import fcntl, os, struct, sys
+    fd = os.open(sys.argv[1], os.O_RDONLY)
+    probe = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0x40000002, 510, 0) + bytes(4)
+    print(struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, probe)[:28])[0] != fcntl.F_UNLCK)
+""")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="probes POSIX locks with Linux's struct flock")
+def test_a_second_engine_on_an_open_sqlite_file_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """An open WAL-mode connection keeps a SHARED lock on the file; opening and closing the file again in
+    the same process would drop it, and another process closing last would reset the WAL under it."""
+    db = tmp_path / "state.db"
+
+    def shared_lock_held() -> bool:
+        done = subprocess.run([sys.executable, "-c", _SHARED_LOCK_HELD, str(db)], capture_output=True, text=True,
+                              check=True)
+        return done.stdout.strip() == "True"
+
+    with StateStore(f"sqlite:///{db}") as store:
+        store.links("accounts")  # a pooled connection, idle, holding its SHARED lock
+        assert shared_lock_held()
+        create_state_engine(normalize_url(f"sqlite:///{db}")).dispose()  # another store in this process
+        assert shared_lock_held()

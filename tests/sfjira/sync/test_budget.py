@@ -14,7 +14,7 @@ from emulators.common.process import EmulatorProcess
 from sfjira.emulator_env import salesforce_connection, sqlite_state
 from sfjira.exceptions import SfJiraError, is_transient
 from sfjira.sync import budget
-from sfjira.sync.chunks import ChunkOutcome, run_chunks
+from sfjira.sync.journal import ChunkOutcome, run_chunks
 from sfjira.sync.run import SyncRun, Window
 
 SHIPPED_MAPPINGS = Path(__file__).resolve().parents[3] / "include" / "mappings"

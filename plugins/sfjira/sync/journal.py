@@ -1,10 +1,11 @@
-"""Chunked writes under write-ahead intents, shared by both load steps.
+"""The intent journal: the write-ahead log both load steps write through, chunk by chunk.
 
-Before a chunk is written its intent is recorded; the API's answer, the links, the synced hashes,
+Before a chunk is written its intent is journaled; the API's answer, the links, the synced hashes,
 the ledger and the rejects of the chunk are then saved with the intent's completion in one
 transaction. A retried task meets its own intents again: completed chunks are skipped, a pending
-chunk (the task died between the API call and the commit) goes through `recover` first, which
-looks its records up on the target side -- the only place idempotency look-ups happen.
+chunk (the task died between the API call and the commit) has its records looked up on the target
+side first (sfjira.sync.resolve) -- the only place idempotency look-ups happen. Pending intents of
+another run are finished or superseded here too (`pending_ids`, `close_superseded`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sfjira.state import StateStore
-from sfjira.sync.chunks import close_superseded, pending_ids
+from sfjira.sync.journal import close_superseded, pending_ids
 
 MAPPING = "case_to_bug"
 
@@ -49,7 +49,7 @@ def test_only_other_runs_intents_of_the_given_ops_and_side_are_superseded(tmp_pa
 def test_a_resumed_chunk_says_its_before_images_may_show_the_written_value(tmp_path: Path) -> None:
     import pandas as pd
 
-    from sfjira.sync.chunks import RESUMED, ChunkOutcome, ledger_row, run_chunks
+    from sfjira.sync.journal import RESUMED, ChunkOutcome, ledger_row, run_chunks
 
     store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     run = _run(store, "retried")
