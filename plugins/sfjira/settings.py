@@ -36,6 +36,9 @@ SETTINGS = {s.key: s for s in (
             alias="SFJIRA_RETRY_DELAY_S"),
     Setting("run_retention_days", "7", "run folders (frames, plans, reports) older than this are removed by the "
             "sync itself"),
+    Setting("ledger_retention_days", "400", "ledger rows (the audit trail: before/after images of every write) "
+            "older than this many days are removed by the sync's report step and by `sfjira audit --prune`; "
+            "0 = keep forever. A rollback can only restore runs still in the ledger"),
     Setting("writer_lease_seconds", "300", "time to live of a mapping's writer lease (one writer per mapping: "
             "sync loads, heals); renewed every third of it while the writer runs, so a writer that dies "
             "blocks the mapping for at most this long"),

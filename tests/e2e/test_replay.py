@@ -53,6 +53,8 @@ def test_replay_lands_fixed_records_and_keeps_the_failing_ones(world: World) -> 
     assert sorted(untouched["record_id"]) == sorted([lost, won, nego]) and set(untouched["attempts"]) == {1}
 
     replay = _replay(world, "replay_check")
+    written = world.store.ledger(run_id=replay.summary["run_id"])
+    assert len(written) and set(written["cause"]) == {"replay"}  # the audit trail says why
 
     epics = {e["fields"]["customfield_10050"]: e for e in world.issues("project = DEL", "customfield_10050,"
                                                                         "customfield_10055")}

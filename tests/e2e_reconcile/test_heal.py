@@ -21,6 +21,10 @@ def test_auto_heal_closes_the_healable_drift(recon: Recon) -> None:
     healed = recon.reconcile(MAPPING, auto_heal=True)
     assert healed.found() == seed.expected  # what it found (and healed)
     assert healed.status == "success" and healed.summary["heal"]["finished"]
+    # Its writes and decisions are ledgered as a heal (issue 12's audit trail).
+    ledger = recon.store.ledger(run_id=recon.store.run_key(MAPPING, healed.dag_run.run_id))
+    causes = set(ledger["cause"])
+    assert len(ledger) and causes <= {"heal", "conflict", "delete_policy"} and "heal" in causes
 
     again = recon.reconcile(MAPPING)
     assert {c: again.counts[c] for c in HEALABLE} == dict.fromkeys(HEALABLE, 0)

@@ -4,9 +4,11 @@
     sfjira status --mapping NAME        sfjira migrate        sfjira unlink --mapping NAME --sf-id ID
     sfjira rejects --mapping NAME [--all] [--format table|csv|json]        sfjira replay --mapping NAME
     sfjira errors [--format markdown|json]   (the error catalog; `make docs` writes docs/errors.md)
+    sfjira audit [--mapping NAME] [--run RUN] [--record ID] [--field F] [--since T] [--until T] [--reveal]
+    sfjira audit --prune [--days N]          (the ledger's before -> after; retention)
 
-Each subcommand lives in a module of this package that registers its parser; the coming ones
-(audit, rollback) join the same way.
+Each subcommand lives in a module of this package that registers its parser; the coming one
+(rollback) joins the same way.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from sfjira.cli import errors, rejects, state, validate
+from sfjira.cli import audit, errors, rejects, state, validate
 
-COMMANDS = (validate, state, rejects, errors)
+COMMANDS = (validate, state, rejects, audit, errors)
 
 
 def parser() -> argparse.ArgumentParser:

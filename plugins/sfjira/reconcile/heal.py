@@ -82,7 +82,7 @@ class HealPlan:
         return pd.DataFrame({
             "side": self.actions["side"].to_numpy(), "action": np.where(acted, "heal", "skip"),
             "sf_id": self.actions["sf_id"].to_numpy(), "jira_key": self.actions["jira_key"].to_numpy(),
-            "field": self.actions["field"].to_numpy(),
+            "field": self.actions["field"].to_numpy(), "cause": "heal",
             "reason": (self.actions["category"] + ": " + self.actions["action"] + " -- "
                        + self.actions["reason"]).to_numpy(),
         })

@@ -60,6 +60,10 @@ class ReconcileRun(SyncRun):
     auto_heal: bool = False
     fail_on_drift_above: int | None = None
 
+    @property
+    def cause(self) -> str:
+        return "heal"  # the reconciliation writes only to heal drift
+
     def __post_init__(self) -> None:
         self.since = parse_scope(self.scope)
         self.fail_on_drift_above = parse_limit(self.fail_on_drift_above)

@@ -20,11 +20,12 @@ from sfjira.state.schema import ledger, runs
 from sfjira.state.sealing import Guards, seal_ledger
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import insert_rows
-from sfjira.state.vocab import LEDGER_ACTIONS, SIDES
+from sfjira.state.vocab import DIRECTIONS, LEDGER_ACTIONS, LEDGER_CAUSES, SIDES
 
 LEDGER_COLUMNS = ("seq", "run_id", "mapping", "at", "side", "action", "sf_id", "jira_key", "field", "before",
-                  "after", "reason")
-_OPTIONAL = {"sf_id": None, "jira_key": None, "field": None, "before": None, "after": None, "reason": None}
+                  "after", "reason", "direction", "cause")
+_OPTIONAL = {"sf_id": None, "jira_key": None, "field": None, "before": None, "after": None, "reason": None,
+             "direction": None, "cause": None}
 _WHAT = "ledger"
 
 
@@ -35,6 +36,8 @@ def append(conn: sa.Connection, df: pd.DataFrame, *, run_id: str | None, mapping
     seal_ledger(frame, pii)
     check_vocab(frame, "side", SIDES, _WHAT)
     check_vocab(frame, "action", LEDGER_ACTIONS, _WHAT)
+    for column, allowed in (("direction", DIRECTIONS), ("cause", LEDGER_CAUSES)):  # NULL in older rows
+        check_vocab(frame[frame[column].notna()], column, allowed, _WHAT)
     no_record = frame["sf_id"].isna() & frame["jira_key"].isna()
     if no_record.any():
         raise StateStoreError(f"{_WHAT}: {int(no_record.sum())} row(s) name no record",

@@ -37,10 +37,27 @@ def _leases(conn: sa.Connection) -> None:
     schema.leases.create(conn, checkfirst=True)
 
 
+def _ledger_audit_columns(conn: sa.Connection) -> None:
+    """Issue 12 (audit): the ledger's `direction` and `cause` columns and its (mapping, at) index.
+
+    Written to depend on no other step: it adds only what is missing, so it can be ordered before or
+    after any other new step (e.g. the writer lease's table)."""
+    table = schema.ledger
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for name in ("direction", "cause"):
+        if name not in have:
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+    for index in table.indexes:
+        index.create(conn, checkfirst=True)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "baseline: runs, watermarks, links, synced state, ledger, rejects, intents, comment links, drift",
          _baseline),
     Step(2, "writer leases: one writer per mapping", _leases),
+    Step(3, "ledger_audit_columns: ledger direction and cause, index on (mapping, at)", _ledger_audit_columns),
 )
 SCHEMA_VERSION = STEPS[-1].version
 """The newest schema version this code knows."""

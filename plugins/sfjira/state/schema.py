@@ -103,9 +103,13 @@ ledger = sa.Table(
     sa.Column("before", Json()),
     sa.Column("after", Json()),
     sa.Column("reason", sa.Text),
+    # Added by migration 2 (ledger_audit_columns): older rows hold NULL in both.
+    sa.Column("direction", sa.String(16)),
+    sa.Column("cause", sa.String(16)),
     sa.Index(None, "run_id", "seq"),
     sa.Index(None, "mapping", "sf_id"),
     sa.Index(None, "mapping", "jira_key"),
+    sa.Index(None, "mapping", "at"),
 )
 
 rejects = sa.Table(

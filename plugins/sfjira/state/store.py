@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from sfjira.exceptions import StateStoreError
 from sfjira.pii import PiiCipher, PiiProtection
+from sfjira.state import audit as _audit
 from sfjira.state import comments as _comments
 from sfjira.state import drift as _drift
 from sfjira.state import intents as _intents
@@ -249,6 +250,19 @@ class StateStore:
         with self._tx(write=False) as conn:
             rows = _ledger.read(conn, run_id=run_id, mapping=mapping, sf_id=sf_id, jira_key=jira_key)
         return sealing.open_columns(rows, ("before", "after"), cipher)
+
+    def audit_rows(self, *, mapping: str | None = None, run: str | None = None, record: str | None = None,
+                   field: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
+                   limit: int | None = None) -> pd.DataFrame:
+        """Ledger rows joined with their run, as stored (sealed PII stays sealed): see sfjira.state.audit."""
+        with self._tx(write=False) as conn:
+            return _audit.query(conn, mapping=mapping, run=run, record=record, field=field, since=since,
+                                until=until, limit=limit)
+
+    def prune_ledger(self, before: dt.datetime, *, mapping: str | None = None) -> int:
+        """Delete ledger rows written before `before` (retention: sfjira.state.audit.prune)."""
+        with self._tx(write=True) as conn:
+            return _audit.delete_older(conn, before, mapping)
 
     # -- rejects ------------------------------------------------------------------------------------
 

@@ -14,8 +14,13 @@ ORIGINS = SIDES
 """Where a linked comment was first written by a person (the other side holds our copy)."""
 
 LEDGER_ACTIONS = (
-    "create", "update", "delete", "transition", "comment", "skip", "conflict", "reject", "heal",
+    "create", "update", "delete", "transition", "comment", "skip", "conflict", "reject", "heal", "link",
 )
+"""`link`: a key write-back (the Jira key / URL onto the Salesforce record)."""
+
+LEDGER_CAUSES = ("change", "conflict", "heal", "replay", "rollback", "delete_policy")
+"""Why a ledgered write happened: a change on the other side, a conflict decided by the field's owner
+rule, a reconciliation's heal, a replay of rejects, a rollback, a delete policy."""
 
 RUN_KINDS = ("sync", "reconcile", "replay", "rollback")
 RUN_STATUSES = ("running", "success", "partial", "failed")

@@ -12,7 +12,7 @@ or over `[sfjira] salesforce_api_budget_share` (default 0.9) of the limit, it ra
   its reads from the last answer's header (no extra call): an extract in progress is not cut off -- it
   reads one bounded window, about one call per 2,000 records -- but a run whose reads reached the share
   stops before its plan and loads;
-- before each write chunk of the loads (`sync.chunks.run_chunks`; every API write of a load is a chunk,
+- before each write chunk of the loads (`sync.journal.run_chunks`; every API write of a load is a chunk,
   so the first check comes before anything is written). The first check of a load task asks /limits
   (`load_jira` too: Jira issues created while Salesforce cannot take their keys back would only wait
   for a later run); later ones use the usage the last answer reported. A load stops between chunks --

@@ -58,6 +58,8 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
             log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
             continue
         outcome = writer(chunk, intent.resumed)
+        if intent.resumed:
+            _flag_resumed(outcome.ledger)
         if decisions is not None and len(decisions):
             mine = decisions[decisions["sf_id"].isin(chunk[ids])].drop(columns=["run_id"], errors="ignore")
             # The ledger's column labels are strings; pandas-stubs can only promise Hashable.
@@ -70,6 +72,17 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
             totals[key] = totals.get(key, 0) + value
         log.info("%s %s chunk %d: %s", side, op, number, outcome.counts)
     return totals
+
+
+RESUMED = "before-image read after a killed attempt of this chunk: may already show the written value"
+
+
+def _flag_resumed(rows: list[dict[str, Any]]) -> None:
+    """A resumed chunk's first attempt may have written before it died, so the before-images read now
+    (sfjira.sync.before) may be the written values: the ledger says so rather than pass them off."""
+    for row in rows:
+        if row.get("before") is not None or row.get("action") in ("update", "link", "transition"):
+            row["reason"] = f"{row['reason']}; {RESUMED}" if row.get("reason") else RESUMED
 
 
 def pending_ids(run: SyncRun, side: str, op: str) -> set[str]:
@@ -126,6 +139,9 @@ def state_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def ledger_row(side: str, action: str, sf_id: str, jira_key: str | None, *, field: str | None = None,
-               before: Any = None, after: Any = None, reason: str | None = None) -> dict[str, Any]:
+               before: Any = None, after: Any = None, reason: str | None = None,
+               cause: str | None = None) -> dict[str, Any]:
+    """One ledger row; the direction follows from the side written (state.vocab.LEDGER_CAUSES for `cause`)."""
     return {"side": side, "action": action, "sf_id": sf_id, "jira_key": jira_key, "field": field,
-            "before": before, "after": after, "reason": reason}
+            "before": before, "after": after, "reason": reason, "cause": cause,
+            "direction": "sf_to_jira" if side == "jira" else "jira_to_sf"}

@@ -16,6 +16,7 @@ from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
 from sfjira.sync import budget
+from sfjira.sync.before import conflict_reasons, jira_images, plain
 from sfjira.sync.journal import (
     ChunkOutcome,
     close_superseded,
@@ -117,7 +118,8 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
         written = chunk[chunk["sf_id"].isin(made["sf_id"])]
         outcome = ChunkOutcome(links=made, state=state_rows(written),
                                counts={"created": len(ok), "found_existing": len(existing), "rejected": len(bad)})
-        outcome.ledger = [ledger_row("jira", "create", r.sf_id, x.key, after=json.loads(r.fields)) for r, x in ok]
+        outcome.ledger = [ledger_row("jira", "create", r.sf_id, x.key, after=json.loads(r.fields), cause=run.cause)
+                          for r, x in ok]
         outcome.rejects = [reject("jira", r.sf_id, x.errors[0].code if x.errors else "CREATE_FAILED",
                                   "; ".join(e.message for e in x.errors), _create_fix(x),
                                   field=",".join(sorted({f for e in x.errors for f in e.fields})) or None)
@@ -153,7 +155,7 @@ def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) 
 
 
 def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome,
-                gone: list[str] | None = None) -> bool:
+                gone: list[str] | None = None, before: Any = None, cause: str | None = None) -> bool:
     """Walk the issue to `status`; False if refused (rejected) or, with `gone`, if the issue is missing."""
     def reached() -> list[str] | None:  # after an ambiguous step: the status it led to may be the target
         return ["(confirmed by reading the status back)"] if jira_status_reached(run.jira, key, status) else None
@@ -168,24 +170,28 @@ def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkO
         outcome.rejects.append(reject("jira", sf_id, exc.code, exc.message, exc.fix, field="status"))
         return False
     if taken:
-        outcome.ledger.append(ledger_row("jira", "transition", sf_id, key, field="status", after=status,
-                                         reason=" -> ".join(taken)))
+        outcome.ledger.append(ledger_row("jira", "transition", sf_id, key, field="status", before=before,
+                                         after=status, reason=" -> ".join(taken), cause=cause or run.cause))
         outcome.counts["transitioned"] = outcome.counts.get("transitioned", 0) + 1
     return True
 
 
 def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd.DataFrame) -> dict[str, int]:
+    decided = conflict_reasons(run, conflicts, "jira")
+
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
-        outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0})
+        outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0, "before_reads": _reads(chunk)})
+        images = jira_images(run, chunk["jira_key"])  # before-images: one search for the chunk
         done = []
         for row in each_row(chunk):
             fields = json.loads(row.fields)
+            held = images.get(row.jira_key, {})
             try:
                 if fields:
                     # Setting fields is idempotent: after an ambiguous failure the same PUT is sent again.
                     wire = run.jira.encode_fields(run.mapping.fields_for("sf_to_jira"), fields)
                     settle(f"update {row.jira_key}", partial(run.jira.update_fields, row.jira_key, wire))
-                    outcome.ledger += [ledger_row("jira", "update", row.sf_id, row.jira_key, field=k, after=v)
+                    outcome.ledger += [_update_row(run, row.sf_id, row.jira_key, k, held.get(k), v, decided)
                                        for k, v in fields.items()]
             except ApiError as exc:
                 if exc.status == 404:
@@ -194,8 +200,10 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
                 outcome.rejects.append(reject("jira", row.sf_id, exc.code, exc.message, exc.fix))
                 outcome.counts["rejected"] += 1
                 continue
+            why = decided.get((row.sf_id, "status"))
             if isinstance(row.status, str) and not _transition(run, row.sf_id, row.jira_key, row.status, outcome,
-                                                               gone):
+                                                               gone, held.get("status"),
+                                                               "conflict" if why else None):
                 continue
             outcome.counts["updated"] += 1
             done.append(row.sf_id)
@@ -203,6 +211,17 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
         return outcome
 
     return run_chunks(run, "jira", "update", updates, UPDATE_CHUNK, write, decisions=conflicts)
+
+
+def _reads(chunk: pd.DataFrame) -> int:
+    return 1 if len(chunk) else 0  # a chunk (<= 50 issues) is read by one search of <= 100 keys
+
+
+def _update_row(run: SyncRun, sf_id: str, key: str, field: str, before: Any, after: Any,
+                decided: dict[tuple[str, str], str]) -> dict[str, Any]:
+    why = decided.get((sf_id, field))
+    return ledger_row("jira", "update", sf_id, key, field=field, before=before, after=after, reason=why,
+                      cause="conflict" if why else run.cause)
 
 
 def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
@@ -213,18 +232,23 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
         run.state.set_link_state(run.name, ignored, "deleted_sf", run_id=run.run_id)
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
-        outcome = ChunkOutcome(counts={"deletes_applied": 0})
+        outcome = ChunkOutcome(counts={"deletes_applied": 0, "delete_before_reads": _reads(chunk)})
+        images = jira_images(run, chunk["jira_key"])  # the issue as it was: the policy's before-image
         applied = []
         for row in each_row(chunk):
+            held = images.get(row.jira_key)
             if row.action == "transition":
-                if not _transition(run, row.sf_id, row.jira_key, row.status, outcome):
+                if not _transition(run, row.sf_id, row.jira_key, row.status, outcome,
+                                   before=(held or {}).get("status"), cause="delete_policy"):
                     continue
             elif row.action == "label":
                 settle(f"label {row.jira_key}", partial(run.jira.add_labels, row.jira_key, [row.label]))
             elif row.action == "delete":
                 settle(f"delete {row.jira_key}", partial(_delete_issue, run, row.jira_key))
-            outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key,
-                                             reason=f"deleted in Salesforce: policy {row.action}"))
+            outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key, field=None, before=held,
+                                             after=plain({"policy": row.action, "status": row.status, "label": row.label}),
+                                             reason=f"deleted in Salesforce: policy {row.action}",
+                                             cause="delete_policy"))
             outcome.counts["deletes_applied"] += 1
             applied.append(row.sf_id)
         # Only a link whose policy was applied leaves "active": one left active is planned again by the next
@@ -259,6 +283,10 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
                              check_first=resumed or str(row.comment_id) in suspects)
             linked.append({"sf_comment_id": row.comment_id, "jira_comment_id": str(created["id"]),
                            "sf_parent_id": row.sf_id, "jira_key": row.jira_key, "origin": "salesforce"})
+            # The comment's ids, not its text: a body is free text the ledger has no field to seal it by.
+            outcome.ledger.append(ledger_row("jira", "comment", row.sf_id, row.jira_key, field="comment",
+                                             after={"id": str(created["id"]), "from": str(row.comment_id)},
+                                             cause=run.cause))
             outcome.counts["comments_to_jira"] += 1
         if linked:
             run.state.upsert_comment_links(run.name, pd.DataFrame(linked), run.run_id)

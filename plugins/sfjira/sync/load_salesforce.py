@@ -21,6 +21,7 @@ from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.storage import read_frame
 from sfjira.sync import budget, cursor
+from sfjira.sync.before import conflict_reasons, salesforce_images
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.journal import (
     ChunkOutcome,
@@ -157,6 +158,7 @@ def _merge(writes: pd.DataFrame) -> pd.DataFrame:
     merged = writes.groupby("sf_id", sort=True).agg(
         fields=("fields", lambda parts: json.dumps({k: v for p in parts for k, v in json.loads(p).items()})),
         kinds=("kind", lambda k: ",".join(sorted(set(k)))),
+        jira_key=("jira_key", "first") if "jira_key" in writes else ("kind", lambda _: None),
         sj_hashes=("sj_hashes", "last") if "sj_hashes" in writes else ("kind", lambda _: None),
         js_hashes=("js_hashes", "last") if "js_hashes" in writes else ("kind", lambda _: None),
     )
@@ -165,22 +167,27 @@ def _merge(writes: pd.DataFrame) -> pd.DataFrame:
 
 def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict[str, int]:
     sobject = run.mapping.salesforce.object
+    decided = conflict_reasons(run, conflicts, "salesforce")
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         mapped = run.mapping.fields_for("jira_to_sf")
         payload = [{"Id": row.sf_id, **run.salesforce.encode_fields(mapped, json.loads(row.fields))}
                    for row in each_row(chunk)]
+        # Before-images: one SOQL for the chunk (<= 200 ids), of the fields it writes.
+        images = salesforce_images(run, {p["Id"]: list(p) for p in payload})
         # An update by Id is idempotent: after an ambiguous failure the same records are sent again.
         results = settle(f"Salesforce update of {len(payload)} record(s)",
                          lambda: run.salesforce.update_collection(payload, sobject))
         ok = [r.success for r in results]
         done = chunk[ok]
         outcome = ChunkOutcome(state=state_rows(done.dropna(subset=["js_hashes"])) if "js_hashes" in done else None,
-                               counts={"sf_updated": sum(ok), "sf_rejected": len(ok) - sum(ok)})
+                               counts={"sf_updated": sum(ok), "sf_rejected": len(ok) - sum(ok),
+                                       "before_reads": 1 if len(chunk) else 0})
         for row, res, data in zip(each_row(chunk), results, payload, strict=True):
             if res.success:
-                outcome.ledger += [ledger_row("salesforce", "update", row.sf_id, None, field=k, after=v,
-                                              reason=row.kinds) for k, v in data.items() if k != "Id"]
+                held = images.get(row.sf_id, {})
+                outcome.ledger += [_update_row(run, row, k, held.get(k), v, decided)
+                                   for k, v in data.items() if k != "Id"]
             else:
                 err = res.errors[0] if res.errors else None
                 outcome.rejects.append(reject("salesforce", row.sf_id, err.code if err else "UPDATE_FAILED",
@@ -193,6 +200,23 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
         return outcome
 
     return run_chunks(run, "salesforce", "update", records, run.salesforce.COLLECTION_MAX, write, decisions=conflicts)
+
+
+def _update_row(run: SyncRun, row: Any, field: str, before: Any, after: Any,
+                decided: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """A written Salesforce field's ledger row: a key write-back is a `link`, a Jira-deleted policy's
+    change a `delete` (cause delete_policy), a conflict's winner carries the owner rule."""
+    sf = run.mapping.salesforce
+    kinds = set(str(row.kinds).split(","))
+    why = decided.get((row.sf_id, field))
+    action, cause = "update", "conflict" if why else run.cause
+    if "link" in kinds and field in (sf.jira_key_field, sf.jira_url_field):
+        action = "link"
+    elif "jira_deleted" in kinds and not why:
+        action, cause = "delete", "delete_policy"
+    key = row.jira_key if isinstance(getattr(row, "jira_key", None), str) else None
+    return ledger_row("salesforce", action, row.sf_id, key, field=field, before=before, after=after,
+                      reason=why or row.kinds, cause=cause)
 
 
 def _sf_fix(err: WriteError | None) -> str:
@@ -237,6 +261,10 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
                   for row in each_row(chunk) if (sf_comment_id := found.get(str(row.comment_id)))]
         if links:
             run.state.upsert_comment_links(run.name, pd.DataFrame(links), run.run_id)
-        return ChunkOutcome(counts={"comments_to_sf": len(links)})
+        # The comment's ids, not its text: a body is free text the ledger has no field to seal it by.
+        ledger = [ledger_row("salesforce", "comment", link["sf_parent_id"], link["jira_key"], field="comment",
+                             after={"id": link["sf_comment_id"], "from": str(link["jira_comment_id"])},
+                             cause=run.cause) for link in links]
+        return ChunkOutcome(ledger=ledger, counts={"comments_to_sf": len(links)})
 
     return run_chunks(run, "salesforce", "comment", comments, run.salesforce.COLLECTION_MAX, write, ids="comment_id")

@@ -332,7 +332,7 @@ def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii
     hits = stacked[stacked.astype(bool)]
     if not len(hits):
         return pd.DataFrame(columns=["run_id", "side", "action", "sf_id", "jira_key", "field", "before", "after",
-                                     "reason"])
+                                     "reason", "cause", "direction"])
     ids = hits.index.get_level_values(0)
     keys = hits.index.get_level_values(1)
     sf_vals = [d.sf_values.at[i, k] for i, k in zip(ids, keys, strict=True)]
@@ -347,7 +347,8 @@ def _ledger(mapping: Mapping, d: _Decisions, key_of: pd.Series, run_id: str, pii
                for k, w in zip(keys, winners, strict=True)]
     return pd.DataFrame({"run_id": run_id, "side": written, "action": "conflict", "sf_id": ids,
                          "jira_key": key_of.reindex(ids).to_numpy(), "field": keys, "before": before,
-                         "after": after, "reason": reasons})
+                         "after": after, "reason": reasons, "cause": "conflict",
+                         "direction": ["sf_to_jira" if w == "jira" else "jira_to_sf" for w in written]})
 
 
 def _deletes(mapping: Mapping, deleted_ids: set[str], key_of: pd.Series) -> pd.DataFrame:

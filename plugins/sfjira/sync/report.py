@@ -10,6 +10,7 @@ from typing import Any
 from sfjira.hooks.jira import JiraSyncHook
 from sfjira.hooks.salesforce import SalesforceSyncHook
 from sfjira.http import insecure_tls_connections
+from sfjira.state import audit
 from sfjira.sync.budget import format_usage, usage_summary
 from sfjira.sync.run import SyncRun
 
@@ -33,15 +34,21 @@ def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], l
     # Identity look-ups (sfjira.identity): one GET per key in doubt, one describe for the id prefix.
     lookups = (plan or {}).get("identity_lookups") or {}
     sf_reads = 1 + max(1, math.ceil((extract_sf.get("changed", 0) + extract_sf.get("deleted_count", 0))
-                                    / SF_QUERY_PAGE)) + lookups.get("salesforce", 0)
+                                    / SF_QUERY_PAGE)) + lookups.get("salesforce", 0) + before_reads(load_sf)
     sf_writes = (math.ceil((load_sf.get("sf_updated", 0) + load_sf.get("sf_rejected", 0)) / SF_COLLECTION)
                  + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
     jira_reads = (1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
-                  + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0))
+                  + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0)
+                  + before_reads(load_jira))
     creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
                    + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0))
     return {"salesforce": sf_reads + sf_writes, "jira": jira_reads + jira_writes}
+
+
+def before_reads(load: dict[str, Any]) -> int:
+    """The before-image reads of a load (sfjira.sync.before): one per write chunk, none without writes."""
+    return int(load.get("before_reads", 0)) + int(load.get("delete_before_reads", 0))
 
 
 def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -69,7 +76,9 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
                        "planned_updates": counts.get("sf_update", 0), "rejected": l_sf.get("sf_rejected", 0),
                        "comments": l_sf.get("comments_to_sf", 0)},
         "transform_rejects": counts.get("rejects", 0),
-        "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls},
+        "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls,
+                      # By-id reads of the ledger's before-images (sfjira.sync.before), part of both figures.
+                      "before_reads": {"salesforce": before_reads(l_sf), "jira": before_reads(l_j)}},
         # The org's daily Salesforce usage against its limit, and what Jira's rate limiting cost (sync.budget).
         "api_usage": usage_summary(results),
         "plan_diff": plan.get("diff"),
@@ -82,6 +91,10 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
     rejected = summary["sf_to_jira"]["rejected"] + summary["jira_to_sf"]["rejected"] + summary["transform_rejects"]
     if not run.dry_run:
         run.state.finish_run(run.run_id, "partial" if rejected else "success", summary=summary)
+        # Ledger retention ([sfjira] ledger_retention_days): rows of this mapping past it go.
+        pruned = audit.prune(run.state, run.name)
+        if pruned:
+            log.info("ledger retention: removed %d row(s) of %s", pruned, run.name)
     log.info("sfjira %s: %s", run.name, format_summary(summary))
     return summary
 

@@ -85,6 +85,11 @@ class SyncRun:
     sync_task_group): its files go in a sub-folder of the run folder named after it."""
     extra: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def cause(self) -> str:
+        """Why this run's writes happen, as the ledger says it (state.vocab.LEDGER_CAUSES)."""
+        return "replay" if self.replay else "change"
+
     @cached_property
     def mapping(self) -> Mapping:
         return load_mapping(Path(self.mapping_file))

@@ -28,7 +28,7 @@ def test_append_and_query_by_run_keeps_order_and_value_types(store: StateStore, 
     assert store.append_ledger(_rows(), run_id=run_id, mapping="accounts") == 4
     got = store.ledger(run_id=run_id)
     assert list(got.columns) == ["seq", "run_id", "mapping", "at", "side", "action", "sf_id", "jira_key", "field",
-                                 "before", "after", "reason"]
+                                 "before", "after", "reason", "direction", "cause"]
     assert got["seq"].is_monotonic_increasing and got["seq"].is_unique
     assert list(got["action"]) == ["create", "update", "update", "delete"]
     # before-images come back as they went in, so a rollback can write them back

@@ -44,3 +44,29 @@ def test_only_other_runs_intents_of_the_given_ops_and_side_are_superseded(tmp_pa
                                                                   ("salesforce", "update")]
     closed = store.intents(MAPPING, status="completed")
     assert list(closed["op"]) == ["comment"] and closed["result"].iloc[0] == {"superseded_by": now.run_id}
+
+
+def test_a_resumed_chunk_says_its_before_images_may_show_the_written_value(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from sfjira.sync.journal import RESUMED, ChunkOutcome, ledger_row, run_chunks
+
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    run = _run(store, "retried")
+    # The budget check reads the org's usage first; a usage of None skips it (logged).
+    run.salesforce = SimpleNamespace(current_usage=lambda: {"used": None, "max": None})
+    rows = pd.DataFrame({"sf_id": ["500A"]})
+
+    def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
+        return ChunkOutcome(ledger=[ledger_row("jira", "update", "500A", "SUP-1", field="summary",
+                                               before="held", after="sent", cause="change")])
+
+    store.begin_intent(MAPPING, run.run_id, "jira", "update", 0, ["500A"])  # a killed attempt's, still pending
+    run_chunks(run, "jira", "update", rows, 50, write)  # type: ignore[arg-type]
+    again = _run(store, "fresh")
+    again.salesforce = run.salesforce
+    run_chunks(again, "jira", "update", rows, 50, write)  # type: ignore[arg-type]
+
+    ledger = store.ledger(mapping=MAPPING)
+    assert list(ledger["reason"].fillna("-")) == [RESUMED, "-"]
+    assert list(ledger["before"]) == ["held", "held"]
