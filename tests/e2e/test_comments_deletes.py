@@ -3,19 +3,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.world import World, make_cases, make_opportunities
-
-
-def _jira_comments(world: World, key: str) -> list[str]:
-    body = world.jira.ok("GET", f"/issue/{key}/comment", params={"maxResults": 100})
-    from sfjira.hooks.jira_frames import adf_to_text
-
-    return [adf_to_text(c["body"]) for c in body["comments"]]
-
-
-def _case_comments(world: World, case_id: str) -> list[str]:
-    rows = world.sf.query(f"SELECT CommentBody FROM CaseComment WHERE ParentId = '{case_id}' ORDER BY CreatedDate")
-    return [r["CommentBody"] for r in rows]
+from tests.e2e.world import World, case_comment_texts, jira_comment_texts, make_cases, make_opportunities
 
 
 def _key(world: World, sobject: str, record_id: str) -> str:
@@ -33,15 +21,15 @@ def test_comments_sync_both_ways_once(world: World) -> None:
             {"type": "text", "text": "Root cause found"}]}]}})
     world.run("case_to_bug")
 
-    in_jira = _jira_comments(world, first_key)
+    in_jira = jira_comment_texts(world, first_key)
     assert len(in_jira) == 1
     assert in_jira[0].startswith("[sfjira] from Salesforce ") and in_jira[0].endswith("\nCustomer sent logs")
-    in_sf = _case_comments(world, second)
+    in_sf = case_comment_texts(world, second)
     assert len(in_sf) == 1
     assert in_sf[0].startswith("[sfjira] from Jira ") and in_sf[0].endswith("\nRoot cause found")
     # Our own copies are not copied back.
-    assert _case_comments(world, first) == ["Customer sent logs"]
-    assert _jira_comments(world, second_key) == ["Root cause found"]
+    assert case_comment_texts(world, first) == ["Customer sent logs"]
+    assert jira_comment_texts(world, second_key) == ["Root cause found"]
     links = world.store.comment_links("case_to_bug")
     assert sorted(links["origin"]) == ["jira", "salesforce"]
 
@@ -49,7 +37,7 @@ def test_comments_sync_both_ways_once(world: World) -> None:
     world.run("case_to_bug")
     world.run("case_to_bug", full=True)
     assert world.writes() == {"salesforce": {}, "jira": {}}
-    assert len(_jira_comments(world, first_key)) == 1 and len(_case_comments(world, second)) == 1
+    assert len(jira_comment_texts(world, first_key)) == 1 and len(case_comment_texts(world, second)) == 1
 
 
 def test_salesforce_delete_moves_the_issue_to_done(world: World) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.world import World, make_cases
+from tests.e2e.world import World, case_comment_texts, jira_comment_texts, make_cases
 
 MAPPING = "case_to_bug"
 # Enough failing look-ups to outlast the in-task tries (4 sends, 3 look-ups) times the hook's own
@@ -32,16 +32,6 @@ MAPPING = "case_to_bug"
 OUTLAST = 3 * 4
 
 
-def _jira_comments(world: World, key: str) -> list[str]:
-    from sfjira.hooks.jira_frames import adf_to_text
-
-    body = world.jira.ok("GET", f"/issue/{key}/comment", params={"maxResults": 100})
-    return [adf_to_text(c["body"]) for c in body["comments"]]
-
-
-def _case_comments(world: World, case_id: str) -> list[str]:
-    rows = world.sf.query(f"SELECT CommentBody FROM CaseComment WHERE ParentId = '{case_id}'")
-    return [r["CommentBody"] for r in rows]
 
 
 def _key(world: World, case_id: str) -> str:
@@ -94,11 +84,11 @@ def test_the_next_run_finishes_a_comment_a_killed_load_wrote_exactly_once(world:
 
     _kill_sync_while_held(world, {"path": r"/issue/[^/]+/comment$", "method": "POST"}, tmp_path)
 
-    assert len(_jira_comments(world, key)) == 1, "the comment landed before the kill"
+    assert len(jira_comment_texts(world, key)) == 1, "the comment landed before the kill"
     pending = world.store.pending_intents(MAPPING)
     assert list(pending["op"]) == ["comment"] and world.store.comment_links(MAPPING).empty
     world.run(MAPPING)
-    assert len(_jira_comments(world, key)) == 1
+    assert len(jira_comment_texts(world, key)) == 1
     assert len(world.store.comment_links(MAPPING)) == 1
     _assert_nothing_left(world)
 
@@ -164,11 +154,11 @@ def test_ambiguous_writes_are_resolved_inside_the_task(world: World) -> None:
     assert set(_tries(run).values()) == {1}, f"every task succeeded on its first try: {_tries(run)}"
     assert world.jira_emulator.calls()["faults_fired"] == {"lost_response": 3, "500": 1}
     assert world.sf_emulator.calls()["faults_fired"] == {"lost_response": 1}
-    copies = _jira_comments(world, first_key)
+    copies = jira_comment_texts(world, first_key)
     assert len(copies) == 1 and copies[0].endswith("\nCustomer sent logs")
-    assert [c for c in _case_comments(world, second) if c.endswith("\nRoot cause found")] == \
-        [c for c in _case_comments(world, second)], "one copy of the Jira comment in Salesforce"
-    assert len(_case_comments(world, second)) == 1
+    assert [c for c in case_comment_texts(world, second) if c.endswith("\nRoot cause found")] == \
+        [c for c in case_comment_texts(world, second)], "one copy of the Jira comment in Salesforce"
+    assert len(case_comment_texts(world, second)) == 1
     issue = world.issue(first_key)["fields"]
     assert issue["status"]["name"] == "In Review" and issue["summary"] == "Printer on fire, escalated"
     links = world.store.comment_links(MAPPING)
@@ -192,7 +182,7 @@ def test_a_retry_finishes_a_comment_its_killed_attempt_wrote_exactly_once(world:
 
     assert _tries(run)["load_jira"] == 2, "the first attempt failed transiently, Airflow retried it"
     assert world.jira_emulator.calls()["by_endpoint"]["POST /rest/api/3/issue/{issueIdOrKey}/comment"] == 1
-    assert len(_jira_comments(world, key)) == 1
+    assert len(jira_comment_texts(world, key)) == 1
     chunk = world.store.intents(MAPPING, side="jira").set_index("op").loc["comment"]
     assert chunk["status"] == "completed" and chunk["result"] == {"comments_to_jira": 1}
     assert len(world.store.comment_links(MAPPING)) == 1

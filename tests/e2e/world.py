@@ -285,3 +285,17 @@ def make_opportunities(sf: SalesforceRest, n: int, *, stages: list[str] | None =
                 "Amount": 1000 + i * 250.5, "CloseDate": f"2027-0{1 + i % 9}-15", "Description": f"Deal number {i}"}
                for i in range(n)]
     return sf.create_many("Opportunity", records)
+
+
+def jira_comment_texts(world: World, key: str) -> list[str]:
+    """The plain text of every comment on issue `key`, oldest first."""
+    from sfjira.hooks.jira_frames import adf_to_text
+
+    body = world.jira.ok("GET", f"/issue/{key}/comment", params={"maxResults": 100})
+    return [adf_to_text(c["body"]) for c in body["comments"]]
+
+
+def case_comment_texts(world: World, case_id: str) -> list[str]:
+    """The body of every CaseComment on case `case_id`, oldest first."""
+    rows = world.sf.query(f"SELECT CommentBody FROM CaseComment WHERE ParentId = '{case_id}' ORDER BY CreatedDate")
+    return [r["CommentBody"] for r in rows]
