@@ -1,5 +1,5 @@
-"""The one DAG builder: every DAG kind of a mapping -- `sfjira_sync__<name>` and
-`sfjira_reconcile__<name>` -- from the settings they share (`mapping_dag`).
+"""The one DAG builder: every DAG kind of a mapping -- `sfjira_sync__<name>`, `sfjira_reconcile__<name>`
+and `sfjira_rollback__<name>` -- from the settings they share (`mapping_dag`).
 
 The sync DAG runs each data interval of the mapping's schedule:
 
@@ -53,6 +53,7 @@ from sfjira.operators.reconcile import (
     ReconcileExtractJiraOperator,
     ReconcileExtractSalesforceOperator,
 )
+from sfjira.operators.rollback import RollbackPlanOperator, RollbackRestoreOperator
 from sfjira.operators.sync import (
     ExtractJiraOperator,
     ExtractSalesforceOperator,
@@ -63,6 +64,7 @@ from sfjira.operators.sync import (
     TransformOperator,
 )
 from sfjira.reconcile.run import SCOPE_ALL, SCOPE_PATTERN
+from sfjira.rollback.plan import CREATE_POLICIES
 
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
 SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
@@ -114,12 +116,12 @@ def assets(mapping: Mapping) -> list[Asset]:
                   uri=f"sfjira://{mapping.name}/jira/{mapping.jira.project}")]
 
 
-def mapping_dag(mapping: Mapping, kind: str, schedule: str, *, doc_md: str, params: dict[str, Any]) -> DAG:
+def mapping_dag(mapping: Mapping, kind: str, schedule: str | None, *, doc_md: str, params: dict[str, Any]) -> DAG:
     """The settings every sfjira DAG of a mapping shares: `sfjira_<kind>__<name>`, a data-interval
-    timetable, one run at a time, retries with backoff, tags."""
+    timetable (none: triggered only), one run at a time, retries with backoff, tags."""
     return DAG(
         dag_id=f"sfjira_{kind}__{mapping.name}",
-        schedule=CronDataIntervalTimetable(schedule, timezone="UTC"),
+        schedule=CronDataIntervalTimetable(schedule, timezone="UTC") if schedule else None,
         start_date=start_date_of(mapping),
         catchup=False,
         max_active_runs=1,
@@ -229,6 +231,39 @@ def reconcile_dag(mapping: Mapping) -> DAG:
     return dag
 
 
+def rollback_params() -> dict[str, Param]:
+    return {
+        "run": Param("", type="string", minLength=1,
+                     description="The run to undo: its Airflow run id (e.g. manual__2026-11-29T10:00:00+00:00) or "
+                                 "state-store run id, as `sfjira audit --mapping NAME` lists them"),
+        "dry_run": Param(True, type="boolean",
+                         description="Plan only (the default): write nothing, leave rollback_diff.md in the run folder"),
+        "created": Param("keep", type="string", enum=list(CREATE_POLICIES),
+                         description="Issues the run created: delete (and remove the key it wrote back), label "
+                                     "(sfjira-rolled-back) or keep"),
+    }
+
+
+def rollback_dag(mapping: Mapping) -> DAG:
+    """`sfjira_rollback__<name>`: triggered by hand (or `sfjira rollback`), never scheduled.
+
+        plan ─> restore
+    """
+    common = {"mapping_file": str(mapping.source_file)}
+    with mapping_dag(mapping, "rollback", None, doc_md=_rollback_doc(mapping), params=rollback_params()) as dag:
+        plan = RollbackPlanOperator(task_id="plan", **common)
+        RollbackRestoreOperator(task_id="restore", plan=plan.output, pool=SALESFORCE_POOL, **common)
+    return dag
+
+
+def _rollback_doc(mapping: Mapping) -> str:
+    return (f"### sfjira rollback: `{mapping.name}`\n\n"
+            "Every field a run wrote, on both sides, back to the value it replaced. A field changed since by anyone "
+            "else is left alone and listed. Params: `run` (the run to undo), `dry_run` (default true: only "
+            "rollback_diff.md in the run folder), `created` (delete | label | keep the issues the run created). "
+            "The rollback is ledgered and can itself be rolled back. README: \"When a sync went wrong\".")
+
+
 def _reconcile_doc(mapping: Mapping) -> str:
     return (f"### sfjira reconciliation: `{mapping.name}`\n\n"
             f"Every record of Salesforce `{mapping.salesforce.object}` and every issue of Jira "
@@ -255,7 +290,7 @@ def build_dags(dags_folder: Path) -> tuple[dict[str, DAG], list[MappingError]]:
             problems.extend(mapping.errors if isinstance(mapping, MappingProblems) else [mapping])
             continue
         try:
-            built = [sync_dag(mapping), reconcile_dag(mapping)]
+            built = [sync_dag(mapping), reconcile_dag(mapping), rollback_dag(mapping)]
         except Exception as err:  # noqa: BLE001 - whatever stops one mapping's DAGs is that mapping's problem
             problems.append(MappingError(f"building its DAGs failed: {type(err).__name__}: {err}", file=str(path),
                                          code="MAPPING_DAG_FAILED", fix="correct the mapping, or report this error"))

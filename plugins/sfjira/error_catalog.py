@@ -268,6 +268,11 @@ _ENTRIES: tuple[ErrorCode, ...] = (
     _e("CA_BUNDLE_MISSING", "transport", "error", "a connection's ca_bundle/verify points to no readable file",
        False, "point it at the PEM of the CA that signed the server certificate, or remove it",
        "sfjira.http.tls"),
+    _e("ROLLBACK_RUN_UNKNOWN", "config", "error", "a rollback was asked for a run its mapping's ledger does not "
+       "know (or for none)", False, "give the run's Airflow run id or state-store run id as `sfjira audit "
+       "--mapping NAME` lists them", "sfjira.rollback.run"),
+    _e("ROLLBACK_POLICY_INVALID", "config", "error", "a rollback's `created` policy is not one of delete, label, "
+       "keep", False, "set the `created` Param (or --created) to delete, label or keep", "sfjira.rollback.run"),
     _e("WRITE_UNRESOLVED", "transport", "error", "a write stayed ambiguous (5xx, reset or lost response) or kept "
        "failing through every send and look-up inside the task: whether it landed is not known yet", True,
        "nothing to do: Airflow retries the task, whose pending write-ahead intent makes it look the write up "
