@@ -91,6 +91,11 @@ def read_frame(path: str) -> pd.DataFrame:
     return open_columns(frame, meta[SEALED_KEY], cipher_from_airflow)
 
 
+def read_text(path: str) -> str:
+    """A text file written by write_text."""
+    return ObjectStoragePath(path).read_text(encoding="utf-8")
+
+
 def write_text(folder: ObjectStoragePath | str, name: str, text: str) -> str:
     """UTF-8 text as `<folder>/<name>` (0600 on a local disk)."""
     path = ObjectStoragePath(str(folder)) / name

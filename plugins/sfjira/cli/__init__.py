@@ -6,9 +6,9 @@
     sfjira errors [--format markdown|json]   (the error catalog; `make docs` writes docs/errors.md)
     sfjira audit [--mapping NAME] [--run RUN] [--record ID] [--field F] [--since T] [--until T] [--reveal]
     sfjira audit --prune [--days N]          (the ledger's before -> after; retention)
+    sfjira rollback --mapping NAME --run RUN [--apply] [--created delete|label|keep]
 
-Each subcommand lives in a module of this package that registers its parser; the coming one
-(rollback) joins the same way.
+Each subcommand lives in a module of this package that registers its parser.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from sfjira.cli import audit, errors, rejects, state, validate
+from sfjira.cli import audit, errors, rejects, rollback, state, validate
 
-COMMANDS = (validate, state, rejects, audit, errors)
+COMMANDS = (validate, state, rejects, audit, rollback, errors)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -55,7 +55,7 @@ def restore_step(run: RollbackRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     failed = sum(int(out[side].get("failed", 0)) for side in ("jira", "salesforce"))
     out["api_calls"] = {"jira": run.jira.calls, "salesforce": run.salesforce.calls}
     run.state.finish_run(run.run_id, "partial" if failed else "success", summary={"rollback": out})
-    log.info("Rollback of %s: %s", reason, json.dumps(out, sort_keys=True))
+    log.info("%s: %s", reason.capitalize(), json.dumps(out, sort_keys=True))
     print(f"SFJIRA ROLLBACK {run.name}: {json.dumps(out, sort_keys=True)}")
     return out
 
