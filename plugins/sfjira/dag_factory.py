@@ -233,7 +233,8 @@ def reconcile_dag(mapping: Mapping) -> DAG:
 
 def rollback_params() -> dict[str, Param]:
     return {
-        "run": Param("", type="string", minLength=1,
+        # No default: the trigger form asks for it, and a run triggered without it is refused.
+        "run": Param(type="string", minLength=1,
                      description="The run to undo: its Airflow run id (e.g. manual__2026-11-29T10:00:00+00:00) or "
                                  "state-store run id, as `sfjira audit --mapping NAME` lists them"),
         "dry_run": Param(True, type="boolean",

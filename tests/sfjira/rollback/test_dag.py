@@ -15,7 +15,8 @@ def test_a_triggered_only_dag_that_plans_then_restores_and_dry_runs_by_default()
     dag = rollback_dag(load_mapping(SHIPPED / "case_to_bug.yaml"))
     assert dag.dag_id == "sfjira_rollback__case_to_bug"
     assert type(dag.timetable).__name__ == "NullTimetable", "triggered only, never scheduled"
-    assert {k: dag.params[k] for k in dag.params} == {"run": "", "dry_run": True, "created": "keep"}
+    assert {k: dag.params[k] for k in ("dry_run", "created")} == {"dry_run": True, "created": "keep"}
+    assert dag.params.get_param("run").schema == {"type": "string", "minLength": 1}, "asked for, no default"
     assert {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} == {"plan": [], "restore": ["plan"]}
 
 
