@@ -63,6 +63,9 @@ def current_values(run: RollbackRun, ledger: pd.DataFrame, allowed: dict[str, se
 
 
 def plan_step(run: RollbackRun) -> dict[str, Any]:
+    earlier = _plan_begun(run)
+    if earlier is not None:
+        return earlier
     ledger = target_ledger(run)
     allowed = writable(run.mapping)
     planned = plan_rollback(ledger, current_values(run, ledger, allowed), created=run.created, writable=allowed)
@@ -83,7 +86,21 @@ def plan_step(run: RollbackRun) -> dict[str, Any]:
     if run.dry_run:
         run.state.finish_run(run.run_id, "success", summary={"rollback": {k: v for k, v in out.items()
                                                                           if k in ("targets", "fields", "issues")}})
+    else:
+        run.state.update_run_summary(run.run_id, {"rollback": {"plan": out}})
     return out
+
+
+def _plan_begun(run: RollbackRun) -> dict[str, Any] | None:
+    """The plan this rollback run already began to write, if any: a run cleared after its restore wrote
+    part of it keeps that plan, so the restore resumes its intents (a chunk that was written but not
+    committed is found restored and ledgered once) instead of planning the written fields as `already`."""
+    if run.dry_run or not len(run.state.intents(run.name, run_id=run.run_id)):
+        return None
+    plan = ((run.state.get_run(run.run_id) or {}).get("summary") or {}).get("rollback", {}).get("plan")
+    if plan:
+        log.info("Rollback %s: its restore has begun; the plan it writes is kept (%s)", run.run_id, plan["diff"])
+    return dict(plan) if plan else None
 
 
 def as_json(frame: pd.DataFrame) -> pd.DataFrame:
