@@ -44,6 +44,7 @@ import pendulum
 from airflow.sdk import DAG, Asset, BaseOperator, CronDataIntervalTimetable, Param, TaskGroup
 
 from sfjira import settings
+from sfjira.alerts import MappingAlerts
 from sfjira.exceptions import MappingError
 from sfjira.mapping import Mapping, MappingProblems, iter_mappings, load_mapping
 from sfjira.operators.reconcile import (
@@ -129,10 +130,19 @@ def mapping_dag(mapping: Mapping, kind: str, schedule: str | None, *, doc_md: st
         tags=["sfjira", kind, mapping.salesforce.object, mapping.jira.project],
         doc_md=doc_md,
         params=params,
+        # The mapping's alert rules (sfjira.alerts), checked whenever a sync or reconciliation run ends.
+        **_alert_callbacks(mapping, kind),
         # A DAG file holds exactly the DAGs it puts in its globals: sfjira_mapping_errors.py builds them too
         # (to report a mapping whose DAGs fail to build) and must not be credited with them.
         auto_register=False,
     )
+
+
+def _alert_callbacks(mapping: Mapping, kind: str) -> dict[str, Any]:
+    if mapping.alerts is None or kind not in ("sync", "reconcile"):
+        return {}
+    check = MappingAlerts(str(mapping.source_file), kind)
+    return {"on_success_callback": check, "on_failure_callback": check}
 
 
 def sync_params() -> dict[str, Param]:

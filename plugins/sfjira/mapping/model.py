@@ -285,6 +285,24 @@ class DeletesPolicy(_Strict):
     jira_deleted: Annotated[JiraDeleted, BeforeValidator(_action_shorthand)] = Field(default_factory=JiraDeleted)
 
 
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Alerts(_Strict):
+    """Who is told, and when (sfjira.alerts): by mail through the Airflow SMTP connection `smtp_conn_id`.
+    Each threshold is off when left out."""
+
+    to: list[Annotated[str, Field(pattern=_EMAIL)]] = Field(min_length=1)
+    smtp_conn_id: str = Field(default="smtp_default", min_length=1)
+    from_email: Annotated[str, Field(pattern=_EMAIL)] | None = None
+    failed_intervals: int | None = Field(default=None, ge=1)
+    """The sync has not succeeded for this many of its schedule's intervals."""
+    rejects_above: int | None = Field(default=None, ge=0)
+    """A sync run rejected more records than this (both directions and the transform together)."""
+    drift_above: int | None = Field(default=None, ge=0)
+    """A reconciliation found more drift rows than this."""
+
+
 class Mapping(_Strict):
     """A validated mapping file. Build it with `sfjira.mapping.load_mapping(path)`."""
 
@@ -300,6 +318,7 @@ class Mapping(_Strict):
     status: StatusMapping | None = None
     comments: CommentsMapping | None = None
     deletes: DeletesPolicy = Field(default_factory=DeletesPolicy)
+    alerts: Alerts | None = None
     pii: list[str] = Field(default_factory=list)
 
     _source_file: str = PrivateAttr(default="<memory>")
