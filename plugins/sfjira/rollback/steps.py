@@ -63,6 +63,11 @@ def current_values(run: RollbackRun, ledger: pd.DataFrame, allowed: dict[str, se
 
 
 def plan_step(run: RollbackRun) -> dict[str, Any]:
+    earlier = started_plan(run)
+    if earlier is not None:
+        log.info("Rollback of %s: its restore began in an earlier attempt; that attempt's plan is kept",
+                 ", ".join(run.targets))
+        return earlier
     ledger = target_ledger(run)
     allowed = writable(run.mapping)
     planned = plan_rollback(ledger, current_values(run, ledger, allowed), created=run.created, writable=allowed)
@@ -83,7 +88,23 @@ def plan_step(run: RollbackRun) -> dict[str, Any]:
     if run.dry_run:
         run.state.finish_run(run.run_id, "success", summary={"rollback": {k: v for k, v in out.items()
                                                                           if k in ("targets", "fields", "issues")}})
+    else:
+        run.state.update_run_summary(run.run_id, {"rollback": {"plan": out}})
     return out
+
+
+def started_plan(run: RollbackRun) -> dict[str, Any] | None:
+    """The plan of an earlier attempt of this rollback whose restore began (it announced a chunk), else None.
+
+    A re-run of the whole DAG run (cleared, or run again) plans again; planned afresh, the fields the
+    killed attempt restored would read `already` and drop out of the restore, which would then neither
+    ledger them (rolling the rollback back would miss them) nor chunk the rest as before -- and a chunk
+    number the first attempt completed would be skipped with other records in it. The earlier plan
+    keeps both: its chunks are the same, and the restore reads each record again before writing."""
+    if run.dry_run or run.state.intents(run.name, run_id=run.run_id).empty:
+        return None
+    found = ((run.state.get_run(run.run_id) or {}).get("summary") or {}).get("rollback", {}).get("plan")
+    return dict(found) if found else None
 
 
 def as_json(frame: pd.DataFrame) -> pd.DataFrame:
