@@ -14,17 +14,18 @@ resolved inside the task.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.world import World, case_comment_texts, jira_comment_texts, make_cases
+from tests.e2e.world import (
+    World,
+    case_comment_texts,
+    jira_comment_texts,
+    kill_dag_test_while_held,
+    make_cases,
+)
 
 MAPPING = "case_to_bug"
 # Enough failing look-ups to outlast the in-task tries (4 sends, 3 look-ups) times the hook's own
@@ -55,25 +56,9 @@ def _kill_sync_while_held(world: World, fault: dict[str, Any], tmp_path: Path) -
     from sfjira.dag_factory import covering_logical_date
 
     emulator = world.sf_emulator if fault.pop("side", "jira") == "salesforce" else world.jira_emulator
-    emulator.set_faults([{"fault": "late_response", "times": 1, "delay_s": 120, **fault}])
     # The interval that holds now, as world.run() uses: the edits just made are inside its window.
     logical = covering_logical_date(world.mapping(MAPPING).schedule, dt.datetime.now(dt.UTC))
-    log = (tmp_path / "killed.log").open("w")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "dags", "test", f"sfjira_sync__{MAPPING}",
-                             logical.isoformat()],
-                            env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 240
-        while not emulator.calls().get("faults_fired", {}).get("late_response"):
-            assert proc.poll() is None, f"the DAG run ended before the write: {(tmp_path / 'killed.log').read_text()[-3000:]}"
-            assert time.monotonic() < deadline, "the write never came"
-            time.sleep(0.2)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # its own session: only the processes this test started
-        proc.wait(timeout=60)
-        log.close()
-    emulator.clear_faults()
+    kill_dag_test_while_held(emulator, fault, f"sfjira_sync__{MAPPING}", logical, tmp_path / "killed.log")
 
 
 def test_the_next_run_finishes_a_comment_a_killed_load_wrote_exactly_once(world: World, tmp_path: Path) -> None:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -242,6 +247,29 @@ class World:
             move = next(m for m in moves if m["to"]["name"] == step)
             self.jira.ok("POST", f"/issue/{key}/transitions", json={"transition": {"id": move["id"]}})
         raise AssertionError(f"{key} did not reach {target}")
+
+
+def kill_dag_test_while_held(emulator: EmulatorProcess, rule: dict[str, Any], dag_id: str, logical: dt.datetime,
+                             log_path: Path, conf: dict[str, Any] | None = None) -> None:
+    """`airflow dags test dag_id logical` in a subprocess, SIGKILLed once `emulator` handled the write `rule`
+    (a `late_response` fault rule) picks and holds its answer back: the write landed, the task never heard
+    of it."""
+    emulator.set_faults([{"fault": "late_response", "times": 1, "delay_s": 120, **rule}])
+    command = [str(Path(sys.executable).parent / "airflow"), "dags", "test", dag_id, logical.isoformat()]
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command + (["-c", json.dumps(conf)] if conf else []), env=dict(os.environ),
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 240
+            while not emulator.calls().get("faults_fired", {}).get("late_response"):
+                assert proc.poll() is None, f"the DAG run ended before the write: {log_path.read_text()[-3000:]}"
+                assert time.monotonic() < deadline, "the write never came"
+                time.sleep(0.2)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: only the processes this test started
+            proc.wait(timeout=60)
+    emulator.clear_faults()
 
 
 def copy_shipped_mappings(target: Path) -> Path:

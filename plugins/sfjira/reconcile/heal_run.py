@@ -31,24 +31,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sfjira.mapping.model import FlowDirection
 from sfjira.reconcile.heal import HealPlan, heal_plan
 from sfjira.reconcile.result import DELETE_UNAPPLIED
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.reconcile.steps import read_sides, stored_result
-from sfjira.rows import each_row
 from sfjira.storage import read_frame, write_frame
+from sfjira.sync.agreed import agreed_rows
 from sfjira.sync.load_jira import load_jira
 from sfjira.sync.load_salesforce import load_salesforce
 from sfjira.sync.steps import plan_step, transform_step
 from sfjira.sync.writer import auto_heal, one_writer
 from sfjira.transform import canonical_values
-from sfjira.values.hashing import agreed_record_hashes
 
 log = logging.getLogger(__name__)
-
-DIRECTIONS: tuple[FlowDirection, ...] = ("sf_to_jira", "jira_to_sf")
-
 
 @one_writer(when=auto_heal)
 def heal_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
@@ -139,28 +134,11 @@ def agree_on_losers(run: ReconcileRun, plan: HealPlan, sf: pd.DataFrame, jira: p
         from_sf = run.pii.field_hashes(sf_c[[key]])[key].reindex(group["sf_id"]).to_numpy(dtype=object)
         hashes[group.index] = np.where(group["loser"] == "jira", from_jira, from_sf)
     cells = cells.assign(hash=hashes)
-    rows = _agreed_rows(run, cells)
+    rows = agreed_rows(run, cells)
     run.state.save_synced_state(run.name, rows, run.run_id)
     log.info("auto_heal: agreed hashes of %d field(s) on %d record(s) set to the losing side's value", len(cells),
              cells["sf_id"].nunique())
     return int(cells["sf_id"].nunique())
-
-
-def _agreed_rows(run: ReconcileRun, cells: pd.DataFrame) -> pd.DataFrame:
-    """The records' synced-state rows with the healed fields' hashes replaced, per direction the field
-    flows in (the plan reads sf_to_jira for Salesforce changes and jira_to_sf for Jira's)."""
-    mapping = run.mapping
-    stored = run.state.synced_state(run.name)
-    stored = stored[stored["sf_id"].isin(cells["sf_id"])]
-    kept = {(r.sf_id, r.direction): dict(r.field_hashes or {}) for r in each_row(stored)}
-    for cell in each_row(cells):
-        f = mapping.field(cell.field)
-        for direction in DIRECTIONS:
-            if f.flows(direction):
-                kept.setdefault((cell.sf_id, direction), {})[cell.field] = cell.hash
-    agreed = {k: {f: h for f, h in sorted(v.items()) if h is not None} for k, v in kept.items()}
-    return pd.DataFrame({"sf_id": [k[0] for k in agreed], "direction": [k[1] for k in agreed],
-                         "hash": agreed_record_hashes(list(agreed.values())), "field_hashes": list(agreed.values())})
 
 
 def _relink(run: ReconcileRun, plan: HealPlan) -> list[str]:

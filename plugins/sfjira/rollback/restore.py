@@ -9,8 +9,9 @@ as a `skip`. Every write is ledgered with cause `rollback` (its `before` the val
 `after` the restored one), so the rollback can itself be rolled back. A record a side refuses is
 ledgered as a `reject` with the API's code and fix and the run ends `partial`; the others land.
 
-The synced state is left as the run left it: the next sync finds both sides agreeing where both were
-restored (converged, nothing written), and reconciliation compares the values themselves.
+The sync's agreed state of every field the run wrote goes back to the value the run replaced
+(sfjira.rollback.agreed): the next sync finds restored fields unchanged on both sides, and carries a
+field changed since from the side it was changed on, as if the run had never happened.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira.exceptions import ApiError
+from sfjira.rollback.agreed import restore_agreed
 from sfjira.rollback.plan import ROLLBACK_LABEL, same
 from sfjira.rollback.run import RollbackRun
 from sfjira.rollback.steps import read_actions
@@ -52,12 +54,20 @@ def restore_step(run: RollbackRun, plan_out: dict[str, Any]) -> dict[str, Any]:
                                   partial(_write_jira, run, reason), ids="jira_key"))
     out["salesforce"] = run_chunks(run, "salesforce", "update", _records(actions, created, "salesforce"),
                                    run.salesforce.COLLECTION_MAX, partial(_write_salesforce, run, reason))
+    out["agreed"] = restore_agreed(run, actions, _refused(run))
     failed = sum(int(out[side].get("failed", 0)) for side in ("jira", "salesforce"))
     out["api_calls"] = {"jira": run.jira.calls, "salesforce": run.salesforce.calls}
     run.state.finish_run(run.run_id, "partial" if failed else "success", summary={"rollback": out})
     log.info("%s: %s", reason.capitalize(), json.dumps(out, sort_keys=True))
     print(f"SFJIRA ROLLBACK {run.name}: {json.dumps(out, sort_keys=True)}")
     return out
+
+
+def _refused(run: RollbackRun) -> set[tuple[str, str]]:
+    """(side, record id) of every record this rollback's writes were refused for (its `reject` rows)."""
+    rows = run.state.ledger(run_id=run.run_id, mapping=run.name)
+    rows = rows[rows["action"] == "reject"] if len(rows) else rows
+    return {(str(r.side), str(r.jira_key if r.side == "jira" else r.sf_id)) for r in each_row(rows)}
 
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:

@@ -63,8 +63,10 @@ def current_values(run: RollbackRun, ledger: pd.DataFrame, allowed: dict[str, se
 
 
 def plan_step(run: RollbackRun) -> dict[str, Any]:
-    earlier = _plan_begun(run)
+    earlier = started_plan(run)
     if earlier is not None:
+        log.info("Rollback of %s: its restore began in an earlier attempt; that attempt's plan is kept",
+                 ", ".join(run.targets))
         return earlier
     ledger = target_ledger(run)
     allowed = writable(run.mapping)
@@ -91,16 +93,18 @@ def plan_step(run: RollbackRun) -> dict[str, Any]:
     return out
 
 
-def _plan_begun(run: RollbackRun) -> dict[str, Any] | None:
-    """The plan this rollback run already began to write, if any: a run cleared after its restore wrote
-    part of it keeps that plan, so the restore resumes its intents (a chunk that was written but not
-    committed is found restored and ledgered once) instead of planning the written fields as `already`."""
-    if run.dry_run or not len(run.state.intents(run.name, run_id=run.run_id)):
+def started_plan(run: RollbackRun) -> dict[str, Any] | None:
+    """The plan of an earlier attempt of this rollback whose restore began (it announced a chunk), else None.
+
+    A re-run of the whole DAG run (cleared, or run again) plans again; planned afresh, the fields the
+    killed attempt restored would read `already` and drop out of the restore, which would then neither
+    ledger them (rolling the rollback back would miss them) nor chunk the rest as before -- and a chunk
+    number the first attempt completed would be skipped with other records in it. The earlier plan
+    keeps both: its chunks are the same, and the restore reads each record again before writing."""
+    if run.dry_run or run.state.intents(run.name, run_id=run.run_id).empty:
         return None
-    plan = ((run.state.get_run(run.run_id) or {}).get("summary") or {}).get("rollback", {}).get("plan")
-    if plan:
-        log.info("Rollback %s: its restore has begun; the plan it writes is kept (%s)", run.run_id, plan["diff"])
-    return dict(plan) if plan else None
+    found = ((run.state.get_run(run.run_id) or {}).get("summary") or {}).get("rollback", {}).get("plan")
+    return dict(found) if found else None
 
 
 def as_json(frame: pd.DataFrame) -> pd.DataFrame:
