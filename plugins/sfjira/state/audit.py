@@ -16,6 +16,7 @@ step and by `sfjira audit --prune`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -78,6 +79,8 @@ def audit(store: StateStore, *, mapping: str | None = None, run: str | None = No
 
 
 def _shown(value: Any, cipher: PiiCipher | None) -> Any:
+    if isinstance(value, float) and math.isnan(value):  # an image the store holds as NULL
+        return None
     return each_value(value, cipher.open if cipher is not None else _mask)
 
 

@@ -158,3 +158,15 @@ def test_unknown_cause_or_direction_is_refused(store: StateStore, run_id: str) -
             store.append_ledger(pd.DataFrame([{"side": "jira", "action": "update", "sf_id": "1", **bad}]),
                                 run_id=run_id, mapping="accounts")
         assert err.value.code == "STATE_INPUT_INVALID"
+
+
+def test_a_missing_image_comes_back_as_none_not_nan(store: StateStore) -> None:
+    run = store.begin_run("cases", "manual__2026-11-03T00:00:00+00:00")
+    store.append_ledger(pd.DataFrame([
+        {"side": "salesforce", "action": "update", "sf_id": "500C", "direction": "jira_to_sf", "cause": "change",
+         "field": "Description", "before": "Line one", "after": None},
+        {"side": "salesforce", "action": "update", "sf_id": "500D", "direction": "jira_to_sf", "cause": "change",
+         "field": "Description", "before": None, "after": "Line two"},
+    ]), run_id=run, mapping="cases")
+    rows = trail.audit(store, mapping="cases", run=run)
+    assert list(rows["before"]) == ["Line one", None] and list(rows["after"]) == [None, "Line two"]
