@@ -66,7 +66,10 @@ def test_under_the_share_passes_and_asks_limits_once(org: EmulatorProcess) -> No
     assert budget.check_salesforce(run, "jira create chunk 0") == {"used": 501, "max": 1000}
     budget.check_salesforce(run, "jira create chunk 0")  # from the last answer: no second call
     assert run.salesforce.calls[LIMITS] == 1
-    assert budget.figures(run) == {"api_usage": {"used": 501, "max": 1000}}
+    figures = budget.figures(run)
+    assert figures["api_usage"] == {"used": 501, "max": 1000}
+    # The one /limits call (plus the token's), timed for the report's latency.
+    assert set(figures) == {"api_usage", "latency"} and figures["latency"]["salesforce"][LIMITS]["calls"] == 1
 
 
 def test_at_the_share_stops_terminal_with_the_fix(org: EmulatorProcess) -> None:
