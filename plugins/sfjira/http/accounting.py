@@ -7,7 +7,7 @@ not a thousand. Every attempt counts (a retried call costs API quota twice).
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -44,7 +44,7 @@ class CallCounter:
     `ConnectionError`...) and ahead of a rate limit (paced)."""
 
     calls: Counter[str] = field(default_factory=Counter)
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     retries: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     waits: Counter[str] = field(default_factory=Counter)
