@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from airflow.api_fastapi.auth.managers.models.resource_details import AccessView, DagAccessEntity
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag, requires_access_view
@@ -217,7 +218,7 @@ def pages_router() -> APIRouter:
         if parsed is None:
             return HTMLResponse(page.not_sfjira(dag_id))
         can_read_mapping(parsed[1], request, user)
-        return RedirectResponse(request.url_for("mapping_page", mapping=parsed[1]).path, status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(f"{_base(request)}/mappings/{quote(parsed[1])}", status.HTTP_303_SEE_OTHER)
 
     @router.get("/dags/{dag_id}/runs/{run_id}", response_class=HTMLResponse)
     def run_view(dag_id: str, run_id: str, store: StoreDep, request: Request, user: GetUserDep) -> HTMLResponse:
