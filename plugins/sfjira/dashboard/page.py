@@ -8,6 +8,7 @@ the frame.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -54,9 +55,14 @@ DRIFT_SHOWN = ("field_mismatch", "conflict_pending", "missing_in_jira", "missing
                "duplicate")
 
 
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+
+
 def _text(value: Any) -> str:
     if value is None or value == "":
         return '<span class="muted">-</span>'
+    if isinstance(value, str) and _STAMP.match(value):  # ISO timestamps to the second, in UTC as stored
+        return escape(value[:19].replace("T", " "))
     if isinstance(value, dict | list):
         return f"<code>{escape(json.dumps(value, default=str)[:300])}</code>"
     return escape(str(value))
@@ -117,7 +123,8 @@ def index_page(rows: Sequence[Mapping[str, Any]], *, user: str, base: str) -> st
 
 def _cards(figures: Mapping[str, Any]) -> str:
     over = figures["overview"]
-    last = next((r for r in figures["runs"] if r["kind"] == "sync"), None)
+    # A dry run's state-store run stays open (it commits nothing), so the card shows the newest real sync.
+    last = next((r for r in figures["runs"] if r["kind"] == "sync" and not r["dry_run"]), None)
     marks = over.get("watermarks") or {}
     cards = [("last sync", _status((last or {}).get("status")), _short((last or {}).get("started_at"))),
              ("open rejects", _text(over["open_rejects"]), ""),
