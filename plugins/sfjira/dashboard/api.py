@@ -239,7 +239,15 @@ def create_app() -> FastAPI:
     app = FastAPI(title="sfjira dashboard", version="1",
                   description="Per-mapping figures of the Salesforce <-> Jira sync, and guarded actions that "
                               "trigger its DAGs. See docs/dashboard-api.md.",
-                  dependencies=[Depends(requires_access_view(AccessView.WEBSITE))])
+                  dependencies=[Depends(requires_access_view(AccessView.WEBSITE))],
+                  # FastAPI serves its own docs routes outside the app's dependencies, i.e. without a login:
+                  # off, and the OpenAPI document served by a guarded route instead.
+                  openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(api_router())
     app.include_router(pages_router())
+
+    @app.get(f"{API}/openapi.json", include_in_schema=False)
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
     return app

@@ -76,7 +76,7 @@ def dag_runs(services: Services, dag_id: str) -> list[dict[str, Any]]:
 
 READS = [f"{API}/mappings", f"{API}/mappings/{MAPPING}", f"{API}/mappings/{MAPPING}/rejects",
          f"{API}/mappings/{MAPPING}/task-health", f"{API}/mappings/{MAPPING}/audit?record=SUP-1", "/sfjira/",
-         f"/sfjira/mappings/{MAPPING}"]
+         f"/sfjira/mappings/{MAPPING}", f"{API}/openapi.json"]
 ACTIONS = [("replay-rejects", {}), ("reconcile-dry-run", {"scope": "all"}), ("rollback-dry-run", {"run": SYNC_2})]
 
 
@@ -89,6 +89,11 @@ def test_every_read_needs_a_login(airflow_api: Services, path: str) -> None:
 def test_every_action_needs_a_login(airflow_api: Services, action: str, body: dict[str, Any]) -> None:
     resp = call(airflow_api, "POST", f"{API}/mappings/{MAPPING}/actions/{action}", json=body)
     assert resp.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/sfjira/docs", "/sfjira/openapi.json", "/sfjira/redoc"])
+def test_fastapis_unguarded_doc_routes_are_off(airflow_api: Services, path: str) -> None:
+    assert call(airflow_api, "GET", path, "admin").status_code == 404
 
 
 def test_a_forged_token_is_refused(airflow_api: Services) -> None:
