@@ -96,16 +96,18 @@ def task_errors(env: Mapping[str, str]) -> str:
 
 
 class Services:
-    """api-server + scheduler (LocalExecutor) until stop(); `api()` calls the REST API (v2)."""
+    """api-server + scheduler (LocalExecutor) until stop(); `api()` calls the REST API (v2). Without
+    `scheduler`, the api-server alone (DAG runs created through it stay queued)."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], *, scheduler: bool = True) -> None:
         self.env = dict(env)
         self.base = f"http://127.0.0.1:{self.env['AIRFLOW__API__PORT']}"
         self.session = requests.Session()
         self.log = open(Path(self.env["AIRFLOW_HOME"]) / "services.log", "a")  # noqa: SIM115 - closed in stop()
         self.procs = [subprocess.Popen([str(AIRFLOW), *cmd], env=self.env, stdout=self.log,
                                        stderr=subprocess.STDOUT, cwd=REPO)
-                      for cmd in (["api-server", "--port", self.env["AIRFLOW__API__PORT"]], ["scheduler"])]
+                      for cmd in (["api-server", "--port", self.env["AIRFLOW__API__PORT"]],
+                                  *([["scheduler"]] if scheduler else []))]
         try:
             self.wait_for_api_server()
         except AssertionError:

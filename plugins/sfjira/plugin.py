@@ -1,7 +1,8 @@
 """SfJiraPlugin: what Airflow loads from the `airflow.plugins` entry point of the installed package.
 
-It is the home of what sfjira adds to Airflow itself (the dashboard and the webhook receivers come
-here). It is registered through the entry point, not as a file of the plugins folder: that folder's
+It is the home of what sfjira adds to Airflow itself: the dashboard (a FastAPI app mounted under
+`/sfjira` of the api-server, an "sfjira" entry in the UI's navigation, and per-DAG and per-run views).
+It is registered through the entry point, not as a file of the plugins folder: that folder's
 `.airflowignore` keeps Airflow from importing every module of the package as a plugin file.
 """
 
@@ -9,6 +10,19 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
+from sfjira.dashboard.mount import URL_PREFIX, LazyDashboard
+
 
 class SfJiraPlugin(AirflowPlugin):
     name = "sfjira"
+    fastapi_apps = [{"app": LazyDashboard(), "url_prefix": URL_PREFIX, "name": "sfjira dashboard"}]
+    # The UI shows an external view with a url_route inside its own frame; for `dag` and `dag_run` views
+    # it fills in {DAG_ID} and {RUN_ID} (airflow/ui: the plugin link replaces them before opening).
+    external_views = [
+        {"name": "sfjira", "href": f"{URL_PREFIX}/", "url_route": "sfjira", "destination": "nav",
+         "category": None},
+        {"name": "sfjira mapping", "href": f"{URL_PREFIX}/dags/{{DAG_ID}}", "url_route": "sfjira-dag",
+         "destination": "dag"},
+        {"name": "sfjira run", "href": f"{URL_PREFIX}/dags/{{DAG_ID}}/runs/{{RUN_ID}}", "url_route": "sfjira-run",
+         "destination": "dag_run"},
+    ]

@@ -7,7 +7,7 @@ not a thousand. Every attempt counts (a retried call costs API quota twice).
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -39,10 +39,12 @@ def endpoint_of(method: str, url: str) -> str:
 
 @dataclass
 class CallCounter:
-    """Counts attempts per endpoint, retries, transport errors, and the time spent waiting: after a
-    refusal (by reason: `HTTP 429`, `HTTP 503`, `ConnectionError`...) and ahead of a rate limit (paced)."""
+    """Counts attempts per endpoint, retries, transport errors, the seconds each endpoint took to answer
+    (latency), and the time spent waiting: after a refusal (by reason: `HTTP 429`, `HTTP 503`,
+    `ConnectionError`...) and ahead of a rate limit (paced)."""
 
     calls: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     retries: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     waits: Counter[str] = field(default_factory=Counter)
@@ -50,9 +52,11 @@ class CallCounter:
     paced: int = 0
     paced_s: float = 0.0
 
-    def record(self, method: str, url: str, status: int | None) -> str:
+    def record(self, method: str, url: str, status: int | None, elapsed: float = 0.0) -> str:
+        """One attempt; `elapsed`: seconds from sending to the whole answer read (or the transport error)."""
         key = endpoint_of(method, url)
         self.calls[key] += 1
+        self.seconds[key] += elapsed
         self.statuses[status if status is not None else 0] += 1
         return key
 
@@ -70,6 +74,10 @@ class CallCounter:
         """Retries by reason and seconds waited (after refusals, and paced ahead of a spent rate window)."""
         return {"retries": dict(sorted(self.waits.items())), "waited_s": round(self.waited_s, 3),
                 "paced": self.paced, "paced_s": round(self.paced_s, 3)}
+
+    def latency(self) -> dict[str, dict[str, float]]:
+        """Per endpoint: attempts and the seconds they took in all (a report sums steps, then divides)."""
+        return {key: {"calls": n, "seconds": round(self.seconds[key], 6)} for key, n in sorted(self.calls.items())}
 
     @property
     def total(self) -> int:

@@ -65,17 +65,18 @@ class ResilientSession(requests.Session):
         while True:
             attempt += 1
             self._hold()
+            started = time.monotonic()
             try:
                 response = super().request(method, url, *args, **kwargs)
             except requests.RequestException as exc:
-                key = self.counter.record(method, url, None)
+                key = self.counter.record(method, url, None, time.monotonic() - started)
                 decision = self.policy.for_exception(method, exc, attempt, waited)
                 if not decision.retry:
                     raise
                 self._pause(key, decision.delay, decision.reason, attempt)
                 waited += decision.delay
                 continue
-            key = self.counter.record(method, url, response.status_code)
+            key = self.counter.record(method, url, response.status_code, time.monotonic() - started)
             for observe in self.observers:
                 observe(response)
             if not refreshed and self.auth_refresher is not None:

@@ -39,8 +39,11 @@ _OTHER = {"jira": "salesforce", "salesforce": "jira"}
 
 def query(conn: sa.Connection, *, mapping: str | None = None, run: str | None = None, record: str | None = None,
           field: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
-          limit: int | None = None) -> pd.DataFrame:
-    """The matching ledger rows with their run's Airflow run id, oldest first (values as stored)."""
+          limit: int | None = None, conflicts: bool = False, newest: bool = False) -> pd.DataFrame:
+    """The matching ledger rows with their run's Airflow run id, oldest first (values as stored).
+
+    `conflicts`: only the writes a conflict decided (and conflicts ledgered as such); `newest`: the
+    `limit` newest rows rather than the oldest (still returned oldest first)."""
     stmt = (sa.select(ledger.c.seq, ledger.c.at, ledger.c.mapping, ledger.c.run_id,
                       runs.c.airflow_run_id, runs.c.kind.label("run_kind"), ledger.c.side, ledger.c.direction,
                       ledger.c.action, ledger.c.cause, ledger.c.sf_id, ledger.c.jira_key, ledger.c.field,
@@ -58,19 +61,24 @@ def query(conn: sa.Connection, *, mapping: str | None = None, run: str | None = 
         stmt = stmt.where(ledger.c.at >= since)
     if until is not None:
         stmt = stmt.where(ledger.c.at < until)
-    stmt = stmt.order_by(ledger.c.seq)
+    if conflicts:
+        stmt = stmt.where(sa.or_(ledger.c.cause == "conflict", ledger.c.action == "conflict"))
+    stmt = stmt.order_by(ledger.c.seq.desc() if newest else ledger.c.seq)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return to_frame(conn.execute(stmt), datetimes=("at",))
+    rows = to_frame(conn.execute(stmt), datetimes=("at",))
+    return rows.iloc[::-1].reset_index(drop=True) if newest else rows
 
 
 def audit(store: StateStore, *, mapping: str | None = None, run: str | None = None, record: str | None = None,
           field: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
-          cipher: PiiCipher | None = None, limit: int | None = None) -> pd.DataFrame:
+          cipher: PiiCipher | None = None, limit: int | None = None, conflicts: bool = False,
+          newest: bool = False) -> pd.DataFrame:
     """The audit trail (AUDIT_COLUMNS), oldest first. `winner`: the side whose value a conflict kept
-    (the other side was written). PII images masked, or opened with `cipher`."""
+    (the other side was written). PII images masked, or opened with `cipher`. `conflicts` and `newest`
+    as in `query`."""
     rows = store.audit_rows(mapping=mapping, run=run, record=record, field=field, since=since, until=until,
-                            limit=limit)
+                            limit=limit, conflicts=conflicts, newest=newest)
     conflict = (rows["cause"] == "conflict") | (rows["action"] == "conflict")
     rows["winner"] = rows["side"].map(_OTHER).where(conflict, None)
     for column in ("before", "after"):

@@ -21,6 +21,11 @@ def _count(conn: sa.Connection, table: sa.Table, mapping: str, *where: Any) -> i
     return int(conn.execute(query).scalar() or 0)
 
 
+def mappings(conn: sa.Connection) -> list[str]:
+    return [str(name) for name in conn.execute(sa.select(runs.runs.c.mapping).distinct().order_by(runs.runs.c.mapping))
+            .scalars()]
+
+
 def status(conn: sa.Connection, mapping: str) -> dict[str, Any]:
     recent = runs.listing(conn, mapping, limit=5, status=None)
     return {

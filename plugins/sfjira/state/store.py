@@ -253,11 +253,11 @@ class StateStore:
 
     def audit_rows(self, *, mapping: str | None = None, run: str | None = None, record: str | None = None,
                    field: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
-                   limit: int | None = None) -> pd.DataFrame:
+                   limit: int | None = None, conflicts: bool = False, newest: bool = False) -> pd.DataFrame:
         """Ledger rows joined with their run, as stored (sealed PII stays sealed): see sfjira.state.audit."""
         with self._tx(write=False) as conn:
             return _audit.query(conn, mapping=mapping, run=run, record=record, field=field, since=since,
-                                until=until, limit=limit)
+                                until=until, limit=limit, conflicts=conflicts, newest=newest)
 
     def prune_ledger(self, before: dt.datetime, *, mapping: str | None = None) -> int:
         """Delete ledger rows written before `before` (retention: sfjira.state.audit.prune)."""
@@ -394,6 +394,11 @@ class StateStore:
             return _lease.current(conn, mapping)
 
     # -- overview -----------------------------------------------------------------------------------
+
+    def mappings(self) -> list[str]:
+        """The mappings that have runs in this store, by name."""
+        with self._tx(write=False) as conn:
+            return overview.mappings(conn)
 
     def status(self, mapping: str) -> dict[str, Any]:
         """Counts for a CLI or dashboard: runs, links by state, synced records, pending intents, open rejects."""

@@ -83,14 +83,33 @@ def check_salesforce(run: SyncRun, before: str) -> dict[str, int | None]:
 
 
 def figures(run: SyncRun) -> dict[str, Any]:
-    """What a step hands to the report: the Salesforce usage it saw last and what Jira's rate limiting
-    cost it, for the hooks the step used (no call is made)."""
+    """What a step hands to the report: the Salesforce usage it saw last, what Jira's rate limiting
+    cost it and each endpoint's latency, for the hooks the step used (no call is made)."""
     out: dict[str, Any] = {}
     hooks = vars(run)
     if "salesforce" in hooks and hooks["salesforce"].api_usage.get("max"):
         out["api_usage"] = dict(hooks["salesforce"].api_usage)
     if "jira" in hooks:
         out["rate_limits"] = hooks["jira"].rate_limits
+    latency = {system: hooks[system].counter.latency() for system in ("salesforce", "jira") if system in hooks}
+    if latency:
+        out["latency"] = latency
+    return out
+
+
+def latency_summary(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """The run summary's `latency`: per system and endpoint, the attempts of every step, the seconds they
+    took and the mean in milliseconds (what the dashboard charts)."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for step in STEPS:
+        for system, endpoints in ((results.get(step) or {}).get("latency") or {}).items():
+            for endpoint, figure in endpoints.items():
+                total = out.setdefault(system, {}).setdefault(endpoint, {"calls": 0, "seconds": 0.0})
+                total["calls"] += int(figure.get("calls") or 0)
+                total["seconds"] = round(total["seconds"] + float(figure.get("seconds") or 0), 6)
+    for endpoints in out.values():
+        for total in endpoints.values():
+            total["mean_ms"] = round(1000 * total["seconds"] / total["calls"], 1) if total["calls"] else 0.0
     return out
 
 

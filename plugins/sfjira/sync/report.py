@@ -11,7 +11,7 @@ from sfjira.hooks.jira import JiraSyncHook
 from sfjira.hooks.salesforce import SalesforceSyncHook
 from sfjira.http import insecure_tls_connections
 from sfjira.state import audit
-from sfjira.sync.budget import format_usage, usage_summary
+from sfjira.sync.budget import format_usage, latency_summary, usage_summary
 from sfjira.sync.run import SyncRun
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,8 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
                       "before_reads": {"salesforce": before_reads(l_sf), "jira": before_reads(l_j)}},
         # The org's daily Salesforce usage against its limit, and what Jira's rate limiting cost (sync.budget).
         "api_usage": usage_summary(results),
+        # Seconds per endpoint, every attempt of every step (the dashboard's latency chart).
+        "latency": latency_summary(results),
         "plan_diff": plan.get("diff"),
         # Connections whose TLS certificate checks are off (allow_insecure_tls): said on every run.
         "insecure_tls": insecure_tls_connections([run.salesforce_conn_id, run.jira_conn_id]),

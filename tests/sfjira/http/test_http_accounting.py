@@ -37,3 +37,12 @@ def test_counter_counts_attempts_and_retries() -> None:
     assert snap["by_endpoint"] == {"GET /rest/api/3/issue/{key}": 2, "POST /rest/api/3/issue/bulk": 1}
     assert snap["retries"] == {"GET /rest/api/3/issue/{key}": 1}
     assert counter.statuses[0] == 1  # transport error
+
+
+def test_counter_sums_each_endpoints_seconds_for_its_latency() -> None:
+    counter = CallCounter()
+    counter.record("GET", "https://h/rest/api/3/issue/SUP-1", 200, 0.25)
+    counter.record("GET", "https://h/rest/api/3/issue/SUP-2", 200, 0.75)
+    counter.record("POST", "https://h/rest/api/3/issue/bulk", None, 2.0)
+    assert counter.latency() == {"GET /rest/api/3/issue/{key}": {"calls": 2, "seconds": 1.0},
+                                 "POST /rest/api/3/issue/bulk": {"calls": 1, "seconds": 2.0}}

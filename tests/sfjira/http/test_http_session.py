@@ -34,6 +34,9 @@ def test_transient_fault_then_success(scripted_server, fault: dict) -> None:  # 
     assert len(waits) == 2 and waits[1] >= waits[0] / 2
     assert session.counter.calls["GET /rest/api/3/myself"] == 3
     assert session.counter.retries["GET /rest/api/3/myself"] == 2
+    # Every attempt's time over the wire is measured for the endpoint's latency.
+    latency = session.counter.latency()["GET /rest/api/3/myself"]
+    assert latency["calls"] == 3 and latency["seconds"] > 0
 
 
 def test_retry_after_seconds_is_waited(scripted_server) -> None:  # noqa: ANN001

@@ -85,6 +85,16 @@ def test_a_conflict_names_the_side_that_won_and_why(store: StateStore) -> None:
     assert trail.audit(store, mapping="cases", field="summary")["winner"].isna().all()
 
 
+def test_conflicts_only_and_the_newest_rows(store: StateStore) -> None:
+    _seed(store)
+    conflicts = trail.audit(store, mapping="cases", conflicts=True)
+    assert list(conflicts["field"]) == ["customfield_10054"]
+    newest = trail.audit(store, mapping="cases", limit=2, newest=True)
+    assert list(newest["field"]) == ["customfield_10054", "Priority"]  # the two newest, oldest first
+    assert list(trail.audit(store, mapping="cases", limit=2)["action"]) == ["create", "link"]
+    assert store.mappings() == ["cases", "opps"]
+
+
 def test_pii_before_images_are_sealed_in_the_table_masked_or_opened_on_the_way_out(backend: Backend) -> None:
     cipher = PiiCipher([Fernet.generate_key()])
     with backend.open() as store:

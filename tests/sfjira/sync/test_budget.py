@@ -66,7 +66,10 @@ def test_under_the_share_passes_and_asks_limits_once(org: EmulatorProcess) -> No
     assert budget.check_salesforce(run, "jira create chunk 0") == {"used": 501, "max": 1000}
     budget.check_salesforce(run, "jira create chunk 0")  # from the last answer: no second call
     assert run.salesforce.calls[LIMITS] == 1
-    assert budget.figures(run) == {"api_usage": {"used": 501, "max": 1000}}
+    figures = budget.figures(run)
+    assert figures["api_usage"] == {"used": 501, "max": 1000}
+    # The one /limits call (plus the token's), timed for the report's latency.
+    assert set(figures) == {"api_usage", "latency"} and figures["latency"]["salesforce"][LIMITS]["calls"] == 1
 
 
 def test_at_the_share_stops_terminal_with_the_fix(org: EmulatorProcess) -> None:
@@ -109,3 +112,17 @@ def test_usage_summary_takes_the_highest_usage_and_sums_jira_waits() -> None:
     assert budget.format_usage(usage) == ("Salesforce API usage 15/1000 (1.5%, budget 90%); Jira 429s 3, "
                                           "waited 5.5 s (paced 1.2 s)")
     assert budget.usage_summary({})["salesforce"]["used"] is None
+
+
+def test_latency_summary_sums_the_steps_per_endpoint_and_gives_the_mean() -> None:
+    endpoint = "GET /services/data/v62.0/query"
+    results = {
+        "extract_salesforce": {"latency": {"salesforce": {endpoint: {"calls": 3, "seconds": 0.6}}}},
+        "load_salesforce": {"latency": {"salesforce": {endpoint: {"calls": 1, "seconds": 0.2}},
+                                        "jira": {"GET /rest/api/3/search/jql": {"calls": 2, "seconds": 0.1}}}},
+    }
+    assert budget.latency_summary(results) == {
+        "salesforce": {endpoint: {"calls": 4, "seconds": 0.8, "mean_ms": 200.0}},
+        "jira": {"GET /rest/api/3/search/jql": {"calls": 2, "seconds": 0.1, "mean_ms": 50.0}},
+    }
+    assert budget.latency_summary({}) == {}
