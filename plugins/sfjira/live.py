@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         emulators_file = save_emulators(work, sf, jira)
         print("Preparing Airflow: metadata DB, pools salesforce_api and jira_api ...", flush=True)
         prepare(env, logins=LOGINS, reserialize=False)  # the dag-processor parses dags/ itself
+        if stop.is_set():  # Ctrl-C while the emulators started or the DB was migrated
+            return 0
         supervisor = Supervisor(components(env), say=lambda line: print(line, flush=True))
         supervisor.start()
         watching = supervisor  # (for the closure: mypy does not narrow `supervisor` inside it)
