@@ -1,5 +1,6 @@
-# sfjira: `make demo` runs the main job on embedded defaults; `make test` runs the whole suite.
-# Both create .venv, install the pinned requirements.txt and sfjira itself (editable) first; only PyPI
+# sfjira: `make demo` runs the main job on embedded defaults; `make airflow` opens a live Airflow over the
+# emulators until Ctrl-C; `make test` runs the whole suite.
+# All create .venv, install the pinned requirements.txt and sfjira itself (editable) first; only PyPI
 # is contacted.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 # The stamp changes whenever requirements.txt or pyproject.toml does, so an edited pin reinstalls.
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint unit venv lock clean bench chaos docs
+.PHONY: demo airflow test lint unit venv lock clean bench chaos docs
 
 venv: $(STAMP)
 
@@ -22,6 +23,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m sfjira.demo
+
+# SFJIRA_AIRFLOW_PORT picks the UI's port (default 8080, or a free one when it is taken; 0: any free one).
+airflow: $(STAMP)
+	$(BIN)/python -m sfjira.live
 
 # mypy reads [tool.mypy] in pyproject.toml (plugins/sfjira, checked strictly).
 lint: $(STAMP)

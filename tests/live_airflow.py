@@ -2,16 +2,14 @@
 and an api-server + scheduler (LocalExecutor) whose task processes are real (`airflow worker -- <ti id>`
 children of a supervisor), so a test can kill one and watch Airflow retry it.
 
-Used by tests/dags/test_backfill_cli.py, tests/e2e/test_chaos.py and bench/chaos.py.
+Used by tests/dags/test_backfill_cli.py, tests/e2e/test_chaos.py, bench/chaos.py and (its REST client)
+tests/sfjira/test_live.py. The installation and its processes are sfjira.local_airflow's, which
+`make airflow` and `make demo` use too; what is here is what only tests need.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,64 +17,47 @@ from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
-AIRFLOW = Path(sys.executable).parent / "airflow"
-POOLS = ("salesforce_api", "jira_api")
+from sfjira.local_airflow import (
+    AIRFLOW,
+    REPO,
+    Component,
+    LocalAirflowError,
+    Login,
+    base_url,
+    free_port,
+    run_airflow,
+    wait_for_api_server,
+)
+from sfjira.local_airflow import airflow_environment as _airflow_environment
+from sfjira.local_airflow import prepare as _prepare
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["AIRFLOW", "REPO", "Rest", "Services", "airflow", "airflow_environment", "free_port", "list_runs",
+           "prepare", "task_errors", "task_process"]
 
 
 def airflow_environment(home: Path, sfjira_env: Mapping[str, str], *, storage: Path, task_retries: int = 0,
                         retry_delay_s: float = 30.0, mappings_dir: Path | None = None,
                         parallelism: int = 4) -> dict[str, str]:
-    """The environment of every Airflow process of one isolated installation: its home, this repo's DAGs
-    and plugins, LocalExecutor, a free api-server port, and sfjira's connections (`sfjira_env`, e.g. from
-    sfjira.emulator_env.environment) and settings. All users are admins (simple auth manager), so the
-    REST API takes a token from GET /auth/token."""
-    port = free_port()
-    bin_dir = str(AIRFLOW.parent)
-    env = {**os.environ,
-           "AIRFLOW_HOME": str(home),
-           "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-           "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-           "AIRFLOW__CORE__PARALLELISM": str(parallelism),
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-           "AIRFLOW__API__PORT": str(port),
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-           "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-           # The scheduler's log server: its fixed default port (8793) collides with a second installation.
-           "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-           "SFJIRA_STORAGE": f"file://{storage}",
-           "SFJIRA_TASK_RETRIES": str(task_retries),
-           "SFJIRA_RETRY_DELAY_S": str(retry_delay_s),
-           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
-    if mappings_dir is not None:
-        env["SFJIRA_MAPPINGS_DIR"] = str(mappings_dir)
-    env.update(sfjira_env)
-    return env
+    """sfjira.local_airflow.airflow_environment with the tests' defaults: no task retries unless asked,
+    every visitor an admin (the REST API takes a token from GET /auth/token)."""
+    return _airflow_environment(home, sfjira_env, storage=storage, task_retries=task_retries,
+                                retry_delay_s=retry_delay_s, mappings_dir=mappings_dir, parallelism=parallelism)
 
 
 def airflow(env: Mapping[str, str], *args: str, timeout: float = 180) -> str:
-    """`airflow <args>` in this installation; its stdout (an AssertionError with the output if it fails)."""
-    proc = subprocess.run([str(AIRFLOW), *args], env=dict(env), capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO)
-    assert proc.returncode == 0, f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+    """`airflow <args>` in this installation; its output (an AssertionError with the output if it fails)."""
+    try:
+        return run_airflow(env, *args, timeout=timeout).stdout
+    except LocalAirflowError as err:
+        raise AssertionError(str(err)) from None
 
 
 def prepare(env: Mapping[str, str], pool_slots: int = 4) -> None:
     """Migrate the metadata DB, create sfjira's pools and serialize the DAGs."""
-    airflow(env, "db", "migrate", timeout=300)
-    for pool in POOLS:
-        airflow(env, "pools", "set", pool, str(pool_slots), f"sfjira {pool}")
-    airflow(env, "dags", "reserialize", timeout=300)
+    try:
+        _prepare(env, pool_slots=pool_slots)
+    except LocalAirflowError as err:
+        raise AssertionError(str(err)) from None
 
 
 def list_runs(env: Mapping[str, str], dag_id: str) -> list[dict[str, Any]]:
@@ -86,57 +67,32 @@ def list_runs(env: Mapping[str, str], dag_id: str) -> list[dict[str, Any]]:
 
 
 def task_errors(env: Mapping[str, str]) -> str:
-    """Error lines of every task log, so a failed run explains itself in an assertion message."""
+    """Error lines of every task log, so a failed run explains itself in an assertion message (the
+    components' own logs, logs/<component>.log, are not task logs)."""
     lines = []
-    for log in sorted(Path(env["AIRFLOW_HOME"], "logs").rglob("*.log")):
+    for log in sorted(Path(env["AIRFLOW_HOME"], "logs").glob("dag_id=*/**/*.log")):
         bad = [line for line in log.read_text(errors="replace").splitlines()
                if "error" in line.lower() or "Error" in line]
         lines += [f"{log.relative_to(env['AIRFLOW_HOME'])}: {line[:400]}" for line in bad[-8:]]
     return "\n".join(lines[-60:])
 
 
-class Services:
-    """api-server + scheduler (LocalExecutor) until stop(); `api()` calls the REST API (v2). Without
-    `scheduler`, the api-server alone (DAG runs created through it stay queued)."""
+class Rest:
+    """The REST API (v2) of a running api-server at `base`: a token from the login (POST /auth/token), or
+    from GET /auth/token when every visitor is an admin."""
 
-    def __init__(self, env: Mapping[str, str], *, scheduler: bool = True) -> None:
-        self.env = dict(env)
-        self.base = f"http://127.0.0.1:{self.env['AIRFLOW__API__PORT']}"
+    def __init__(self, base: str, login: Login | None = None) -> None:
+        self.base = base
+        self.login = login
         self.session = requests.Session()
-        self.log = open(Path(self.env["AIRFLOW_HOME"]) / "services.log", "a")  # noqa: SIM115 - closed in stop()
-        self.procs = [subprocess.Popen([str(AIRFLOW), *cmd], env=self.env, stdout=self.log,
-                                       stderr=subprocess.STDOUT, cwd=REPO)
-                      for cmd in (["api-server", "--port", self.env["AIRFLOW__API__PORT"]],
-                                  *([["scheduler"]] if scheduler else []))]
-        try:
-            self.wait_for_api_server()
-        except AssertionError:
-            self.stop()
-            raise
-
-    def __enter__(self) -> Services:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def wait_for_api_server(self, timeout: float = 180) -> None:
-        """Task processes report to the api-server's execution API: a task the scheduler starts before it
-        listens fails with 'connection refused' (seen on a loaded machine), so wait until it answers."""
-        url = f"{self.base}/api/v2/monitor/health"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(1)
-        raise AssertionError(f"the api-server did not answer {url} within {timeout:.0f} s")
 
     def _token(self) -> str:
-        resp = requests.get(f"{self.base}/auth/token", timeout=30)
-        assert resp.status_code < 300, f"GET /auth/token: {resp.status_code} {resp.text[:300]}"
+        if self.login is None:
+            resp = requests.get(f"{self.base}/auth/token", timeout=30)
+        else:
+            resp = requests.post(f"{self.base}/auth/token", timeout=30,
+                                 json={"username": self.login.username, "password": self.login.password})
+        assert resp.status_code < 300, f"/auth/token: {resp.status_code} {resp.text[:300]}"
         return str(resp.json()["access_token"])
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -171,24 +127,52 @@ class Services:
                          params={"deserialize": "true"})
         return entry["value"]
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900, poll: float = 1.0) -> str:
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900, poll: float = 1.0,
+                     explain: str | Path = "") -> str:
+        """The run's final state; an AssertionError after `timeout` (with the task logs' errors of the
+        AIRFLOW_HOME `explain`, when given)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.run_state(dag_id, run_id)
             if state in ("success", "failed"):
                 return state
             time.sleep(poll)
-        raise AssertionError(f"{dag_id} {run_id} did not finish within {timeout:.0f} s\n{task_errors(self.env)}")
+        errors = task_errors({"AIRFLOW_HOME": str(explain)}) if explain else ""
+        raise AssertionError(f"{dag_id} {run_id} did not finish within {timeout:.0f} s\n{errors}")
+
+
+class Services(Rest):
+    """api-server + scheduler (LocalExecutor) of the installation `env` until stop(), each a
+    sfjira.local_airflow.Component (its log under AIRFLOW_HOME/logs); the REST API as `Rest`. Without
+    `scheduler`, the api-server alone (DAG runs created through it stay queued)."""
+
+    def __init__(self, env: Mapping[str, str], *, scheduler: bool = True) -> None:
+        self.env = dict(env)
+        super().__init__(base_url(self.env))
+        self.procs = [Component.airflow("api-server", "api-server", "--port", self.env["AIRFLOW__API__PORT"],
+                                        env=self.env),
+                      *([Component.airflow("scheduler", env=self.env)] if scheduler else [])]
+        for proc in self.procs:
+            proc.start()
+        try:
+            wait_for_api_server(self.env)
+        except LocalAirflowError as err:
+            self.stop()
+            raise AssertionError(str(err)) from None
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900, poll: float = 1.0,
+                     explain: str | Path = "") -> str:
+        return super().wait_for_run(dag_id, run_id, timeout, poll, explain or self.env["AIRFLOW_HOME"])
 
     def stop(self) -> None:
         for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        self.log.close()
+            proc.stop(grace=20)
 
 
 def task_process(ti_id: str) -> int | None:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = REPO / "plugins" / "sfjira"
-# The demo and the emulator connections drive the emulators: development tools, not the runtime.
-DEV_ONLY_MODULES = {"demo.py", "emulator_env.py"}
+# The demo, `make airflow` and the emulator connections drive the emulators: development tools, not the
+# runtime.
+DEV_ONLY_MODULES = {"demo.py", "live.py", "emulator_env.py"}
 DEV_TOOLS = {"pytest", "ruff", "hypothesis", "openapi-core", "trustme", "pytest-xdist", "pytest-timeout"}
 
 

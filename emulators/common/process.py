@@ -24,16 +24,19 @@ class EmulatorProcess:
     """One emulator process on loopback. `start()` blocks until it prints its URL.
 
     Its admin surface is locked with `admin_token` (a random one unless given; kept across restarts),
-    handed over in the environment rather than on the command line, where other users could read it."""
+    handed over in the environment rather than on the command line, where other users could read it.
+    `new_session` keeps it out of the terminal's process group, so a Ctrl-C reaches only the program
+    that started it, which stops it in its own time (`make airflow`)."""
 
     def __init__(self, module: str, data_dir: Path, port: int = 0, extra_args: list[str] | None = None,
-                 tls_dir: Path | None = None, admin_token: str | None = None) -> None:
+                 tls_dir: Path | None = None, admin_token: str | None = None, new_session: bool = False) -> None:
         self.module = module
         self.data_dir = Path(data_dir)
         self.port = port
         self.extra_args = extra_args or []
         self.tls_dir = tls_dir
         self.admin_token = admin_token or secrets.token_urlsafe(24)
+        self.new_session = new_session
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.ca_bundle = ""
@@ -53,7 +56,8 @@ class EmulatorProcess:
                ADMIN_TOKEN_ENV: self.admin_token}
         cmd = [sys.executable, "-m", self.module, "--port", str(self.port), "--data-dir", str(self.data_dir),
                *(["--tls-dir", str(self.tls_dir)] if self.tls_dir else []), *self.extra_args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=root)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=root,
+                                     start_new_session=self.new_session)
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
         for line in self.proc.stdout:

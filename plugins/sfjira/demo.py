@@ -2,62 +2,77 @@
 run by `airflow dags test` -- a first full sync, changes made on both sides behind the connector's
 back, an incremental run that carries them across, and a last run that has nothing to do.
 
-Everything lives under .demo/ (recreated on each run); the emulators are stopped at the end.
+Everything lives under .demo/ (recreated on each run; `--dir` names another folder); the emulators are
+stopped at the end. `airflow dags test` runs the tasks in its own process and prints their logs: each
+DAG run's output is kept in logs/, one file per run, named at the end.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from emulators.common.process import EmulatorProcess
 from sfjira.dag_factory import covering_logical_date
 from sfjira.emulator_env import environment, sqlite_state
+from sfjira.local_airflow import REPO, LocalAirflowError, airflow_environment, run_airflow
 from sfjira.mapping import parse_mapping
 
-REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / ".demo"
 MAPPINGS = ("opportunity_to_epic", "case_to_bug")
+SEED = {"seed": 42, "accounts": 25}
 
 
-def airflow_env(sf: EmulatorProcess, jira: EmulatorProcess) -> dict[str, str]:
-    env = {**os.environ,
-           "AIRFLOW_HOME": str(WORK / "airflow"),
-           "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-           "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "SFJIRA_STORAGE": f"file://{WORK / 'runs'}",
-           "SFJIRA_TASK_RETRIES": "0",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
-    env.update(environment(sf.url, jira.url, sf.ca_bundle, state=sqlite_state(str(WORK / "state.db"))))
-    return env
+def start_emulators(work: Path, *, new_session: bool = False) -> tuple[EmulatorProcess, EmulatorProcess]:
+    """Both emulators under `work`, Salesforce seeded with the demo's data, Jira empty (the first sync
+    fills it). The caller stops them, also when this fails half-way."""
+    sf = EmulatorProcess("emulators.salesforce", work / "salesforce", tls_dir=work / "tls", new_session=new_session)
+    jira = EmulatorProcess("emulators.jira", work / "jira", tls_dir=work / "tls", new_session=new_session)
+    try:
+        sf.start()
+        jira.start()
+        seeded = sf.seed(**SEED)
+    except BaseException:
+        jira.stop()
+        sf.stop()
+        raise
+    print(f"Salesforce emulator {sf.url}: seeded {json.dumps(seeded.get('counts', seeded))}")
+    print(f"Jira emulator {jira.url} (cloud mode)")
+    return sf, jira
 
 
-def airflow(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, capture_output=True,
-                          text=True, cwd=REPO)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        raise SystemExit(f"airflow {' '.join(args)} failed with exit code {proc.returncode}")
-    return proc.stdout + proc.stderr
+class Demo:
+    """The demo's Airflow: `dags test` runs whose whole output is kept, numbered, under `logs`."""
 
+    def __init__(self, work: Path, sf: EmulatorProcess, jira: EmulatorProcess) -> None:
+        self.logs = work / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.runs = 0
+        self.env = airflow_environment(
+            work / "airflow", environment(sf.url, jira.url, sf.ca_bundle, state=sqlite_state(str(work / "state.db"))),
+            storage=work / "runs", task_retries=0)
 
-def run_sync(env: dict[str, str], mapping: str, *, full: bool = False) -> None:
-    # Only the schedule is wanted here; the full load (with its PII key check) happens in the DAG runs,
-    # whose environment holds the demo's generated key.
-    path = REPO / "include" / "mappings" / f"{mapping}.yaml"
-    schedule = parse_mapping(path.read_text(), str(path)).schedule
-    logical = covering_logical_date(schedule, dt.datetime.now(dt.UTC))
-    conf = json.dumps({"full_resync": full})
-    out = airflow(env, "dags", "test", f"sfjira_sync__{mapping}", logical.isoformat(), "--conf", conf)
-    lines = [line.split("SFJIRA SUMMARY ", 1)[1] for line in out.splitlines() if "SFJIRA SUMMARY " in line]
-    print(f"  {lines[-1] if lines else mapping + ': (no summary printed; see .demo/airflow/logs)'}")
+    def dags_test(self, dag_id: str, *args: str) -> tuple[str, Path]:
+        """`airflow dags test DAG_ID ARGS`: its output, and the file that keeps it."""
+        self.runs += 1
+        log = self.logs / f"{self.runs:02d}-{dag_id}.log"
+        proc = run_airflow(self.env, "dags", "test", dag_id, *args, timeout=600, log=log)
+        return proc.stdout + proc.stderr, log
+
+    def run_sync(self, mapping: str, *, full: bool = False) -> None:
+        # Only the schedule is wanted here; the full load (with its PII key check) happens in the DAG runs,
+        # whose environment holds the demo's generated key.
+        path = REPO / "include" / "mappings" / f"{mapping}.yaml"
+        schedule = parse_mapping(path.read_text(), str(path)).schedule
+        logical = covering_logical_date(schedule, dt.datetime.now(dt.UTC))
+        conf = json.dumps({"full_resync": full})
+        out, log = self.dags_test(f"sfjira_sync__{mapping}", logical.isoformat(), "--conf", conf)
+        lines = [line.split("SFJIRA SUMMARY ", 1)[1] for line in out.splitlines() if "SFJIRA SUMMARY " in line]
+        print(f"  {lines[-1] if lines else mapping + f': (no summary printed; see {log})'}")
 
 
 def change_both_sides(sf: EmulatorProcess, jira: EmulatorProcess) -> None:
@@ -84,37 +99,39 @@ def change_both_sides(sf: EmulatorProcess, jira: EmulatorProcess) -> None:
         print(f"  edited Case {query[0]['Id']} subject in Salesforce; moved {key} to {moves[0]['to']['name']} in Jira")
 
 
-def main() -> int:
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    sf = EmulatorProcess("emulators.salesforce", WORK / "salesforce", tls_dir=WORK / "tls")
-    jira = EmulatorProcess("emulators.jira", WORK / "jira", tls_dir=WORK / "tls")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sfjira.demo", description="make demo: a guided sync")
+    parser.add_argument("--dir", type=Path, default=WORK, help="the demo's folder (default: .demo/)")
+    work = parser.parse_args(argv).dir.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    sf, jira = start_emulators(work)
     try:
-        sf.start()
-        jira.start()
-        seeded = sf.seed(seed=42, accounts=25)
-        print(f"Salesforce emulator {sf.url}: seeded {json.dumps(seeded.get('counts', seeded))}")
-        print(f"Jira emulator {jira.url} (cloud mode)")
-        env = airflow_env(sf, jira)
-        airflow(env, "db", "migrate")
-        out = airflow(env, "dags", "test", "sfjira_smoke")
+        demo = Demo(work, sf, jira)
+        run_airflow(demo.env, "db", "migrate", timeout=300)
+        out, _ = demo.dags_test("sfjira_smoke")
         print("Smoke DAG (Salesforce through sfjira's hook):")
         for line in out.splitlines():
             if "SMOKE " in line:
                 print("  " + line.split("SMOKE ", 1)[1])
         print("First sync (full resync) per mapping:")
         for mapping in MAPPINGS:
-            run_sync(env, mapping, full=True)
+            demo.run_sync(mapping, full=True)
         print("Changes made behind the connector's back:")
         change_both_sides(sf, jira)
         print("Incremental sync:")
         for mapping in MAPPINGS:
-            run_sync(env, mapping)
+            demo.run_sync(mapping)
         print("Again, with nothing changed:")
         for mapping in MAPPINGS:
-            run_sync(env, mapping)
-        print(f"Run folders, plans and diffs: {WORK / 'runs'}; state store: {WORK / 'state.db'}")
+            demo.run_sync(mapping)
+        print(f"Run folders, plans and diffs: {work / 'runs'}; state store: {work / 'state.db'}")
+        print(f"Task logs, one file per DAG run ({demo.runs} runs): {demo.logs}")
+        print("For the Airflow UI over the same emulators and DAGs: make airflow")
         return 0
+    except LocalAirflowError as err:
+        print(err, file=sys.stderr)
+        return 1
     finally:
         jira.stop()
         sf.stop()

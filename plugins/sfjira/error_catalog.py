@@ -113,6 +113,10 @@ _ENTRIES: tuple[ErrorCode, ...] = (
        "read the message; run `sfjira migrate` if the schema is old", "sfjira.exceptions.StateStoreError"),
     _e("CONFIG_INVALID", "config", "error", "a setting, connection extra, DAG run param or hook argument has a "
        "value sfjira cannot use", False, "correct the value the message names", "sfjira.exceptions.ConfigError"),
+    _e("LOCAL_AIRFLOW_FAILED", "internal", "error", "the local Airflow of `make airflow` / `make demo` could not "
+       "be set up or kept running: an Airflow CLI step failed, the asked-for port is taken, or a component "
+       "kept exiting", False, "read the output or component log the message names; choose a free port with "
+       "SFJIRA_AIRFLOW_PORT (0: any)", "sfjira.local_airflow.LocalAirflowError (sfjira.supervisor, sfjira.live)"),
     # -- transform rejects (one row per record, field, problem) --------------------------------------
     _e("VALUE_UNMAPPED", "transform", "reject", "a picklist/status value has no entry in the field's value map",
        False, "add it to value_map (or reverse_map) in the mapping, or set unmapped: default or pass", _T),

@@ -35,7 +35,7 @@ NOT_CODES = {
     # environment variables and setting aliases (sfjira.settings, sfjira.storage, sfjira.demo)
     "SFJIRA_STORAGE": "env var", "SFJIRA_TASK_RETRIES": "env var", "SFJIRA_RETRY_DELAY_S": "env var",
     "SFJIRA_MAPPINGS_DIR": "env var", "SFJIRA_SALESFORCE_CONN_ID": "env var", "SFJIRA_JIRA_CONN_ID": "env var",
-    "AIRFLOW_HOME": "env var", "AIRFLOW_CONN_SFJIRA_STATE": "env var", "AIRFLOW_CONN_SFJIRA_CRYPTO": "env var",
+    "AIRFLOW_HOME": "env var", "SFJIRA_AIRFLOW_PORT": "env var (sfjira.live)", "AIRFLOW_CONN_SFJIRA_STATE": "env var", "AIRFLOW_CONN_SFJIRA_CRYPTO": "env var",
     "ARROW_DEFAULT_MEMORY_POOL": "env var", "AIRFLOW_CONN_": "env var prefix (f-string, sfjira.emulator_env)",
     # OpenSSL reasons read off a TLS error (sfjira.http.retry), never recorded as codes
     "WRONG_VERSION_NUMBER": "OpenSSL reason", "UNSUPPORTED_PROTOCOL": "OpenSSL reason",
@@ -188,7 +188,7 @@ def test_reject_reason_tables_are_catalogued() -> None:
 
 def _error_classes() -> dict[str, type[SfJiraError]]:
     for module in pkgutil.walk_packages(sfjira.__path__, "sfjira."):
-        if not module.name.endswith("__main__") and module.name != "sfjira.demo":
+        if not module.name.endswith("__main__") and module.name not in ("sfjira.demo", "sfjira.live"):
             importlib.import_module(module.name)
     todo, found = [SfJiraError], {}
     while todo:
