@@ -92,3 +92,14 @@ def test_after_two_paused_hours_the_first_run_carries_every_change_made_meanwhil
     after = world.run(MAPPING, at=t0 + dt.timedelta(minutes=145))
     assert after.summary["summary"]["window"]["reason"] == "interval"
     assert world.writes() == {"salesforce": {}, "jira": {}}
+
+
+def test_a_manual_run_without_a_logical_date_syncs_from_the_cursor(world: World) -> None:
+    """Airflow 3 lets a manual run have no logical date (and so no data interval): the steps then take the
+    schedule's interval ending when the run was asked for, and read from the committed cursor on."""
+    first = make_cases(world.sf, 2)
+    world.run(MAPPING)
+    later = make_cases(world.sf, 1, prefix="Later")
+    dag_run = world.dag(MAPPING).test(logical_date=None, run_conf={"full_resync": False, "dry_run": False})
+    assert str(dag_run.state) == "success", {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    assert all(world.sf.get("Case", i)["Jira_Key__c"] for i in first + later)

@@ -16,6 +16,7 @@ their `plan` input.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from sfjira.mapping import load_mapping
@@ -26,6 +27,20 @@ from sfjira.sync.run import SyncRun, Window
 
 # The steps whose outputs the report reads (its `steps` argument); `plan` is required.
 REPORTED_STEPS = ("extract_salesforce", "extract_jira", "transform", "plan", "load_jira", "load_salesforce")
+
+
+def with_interval(context: Any, schedule: str) -> None:
+    """A manual run triggered without a logical date (Airflow 3 allows it: the API's `logical_date: null`)
+    has no data interval; it gets the schedule's interval that ends when the run was asked for (its
+    `run_after`), so it reads like a scheduled run at that moment -- from the committed cursor on."""
+    if context.get("data_interval_start") is not None and context.get("data_interval_end") is not None:
+        return
+    from croniter import croniter
+
+    asked = getattr(context.get("dag_run"), "run_after", None) or dt.datetime.now(dt.UTC)
+    end = asked if asked.tzinfo else asked.replace(tzinfo=dt.UTC)
+    context["data_interval_start"] = croniter(schedule, end).get_prev(dt.datetime)
+    context["data_interval_end"] = end
 
 
 class SyncStepOperator(StepOperator):
@@ -45,7 +60,9 @@ class SyncStepOperator(StepOperator):
 
     def make_run(self, context: Any) -> SyncRun:
         params = context["params"]
-        overlap = load_mapping(self.mapping_file).overlap_delta
+        mapping = load_mapping(self.mapping_file)
+        overlap = mapping.overlap_delta
+        with_interval(context, mapping.schedule)
         window = Window.for_interval(context["data_interval_start"], context["data_interval_end"], overlap,
                                      full=bool(params.get("full_resync")))
         run = SyncRun(mapping_file=self.mapping_file, dag_id=self.dag_id, airflow_run_id=context["run_id"],

@@ -130,3 +130,19 @@ def test_a_step_in_a_task_group_names_its_group() -> None:
             grouped = ExtractSalesforceOperator(task_id="extract_salesforce", **COMMON)
     assert plain.group is None
     assert grouped.task_id == "crm.extract_salesforce" and grouped.group == "crm"
+
+
+def test_a_manual_run_without_a_logical_date_reads_the_interval_that_ends_when_it_was_asked_for() -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from sfjira.operators.sync import with_interval
+
+    asked = dt.datetime(2026, 11, 29, 15, 7, 30, tzinfo=dt.UTC)
+    context = {"data_interval_start": None, "data_interval_end": None, "dag_run": SimpleNamespace(run_after=asked)}
+    with_interval(context, "*/10 * * * *")
+    assert (context["data_interval_start"], context["data_interval_end"]) == (
+        dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC), asked)
+    given = {"data_interval_start": asked - dt.timedelta(hours=1), "data_interval_end": asked}
+    with_interval(given, "*/10 * * * *")
+    assert given["data_interval_start"] == asked - dt.timedelta(hours=1), "a run with an interval keeps it"
