@@ -170,3 +170,14 @@ def test_parse_error_keeps_colons_of_the_message() -> None:
                                                          "type: 001x", ("AccountId",))
     bare = parse_error("UNKNOWN_EXCEPTION:something broke: badly --")
     assert (bare.code, bare.message, bare.fields) == ("UNKNOWN_EXCEPTION", "something broke: badly", ())
+
+
+def test_a_passing_fault_on_a_results_set_is_retried_by_the_hook_session(sf: SalesforceSyncHook,
+                                                                          sf_emulator: EmulatorProcess) -> None:
+    _opportunities(sf, 500)
+    sf_emulator.set_faults([{"fault": "503", "path": "/jobs/query/[^/]+/results", "method": "GET", "skip": 1,
+                             "times": 1}])
+    parts = list(sf.bulk_query("SELECT Id FROM Opportunity"))
+    assert sum(len(p) for p in parts) == 500
+    assert sf.calls[f"GET {JOBS}/query/{{id}}/results"] == 3  # two sets, the second one asked twice
+    assert [r["fault"] for r in sf_emulator.requests() if r["path"].endswith("/results")] == [None, "503", None]
