@@ -11,6 +11,7 @@ from typing import Any
 from emulators.common.control import AdminHandler, Secret
 from emulators.salesforce import defaults
 from emulators.salesforce.api_query import Cursors
+from emulators.salesforce.bulk_jobs import BulkJobs
 from emulators.salesforce.ids import normalize
 from emulators.salesforce.oauth import TokenStore
 from emulators.salesforce.org import Org
@@ -20,11 +21,12 @@ from emulators.salesforce.timefmt import format_datetime, normalize_datetime
 _BACKDATABLE = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 
 
-def admin_handlers(org: Org, tokens: TokenStore, cursors: Cursors) -> dict[str, AdminHandler]:
+def admin_handlers(org: Org, tokens: TokenStore, cursors: Cursors, jobs: BulkJobs) -> dict[str, AdminHandler]:
     def reset(body: dict[str, Any]) -> dict[str, Any]:
-        """Empty org, default settings. Sessions stay valid unless {"tokens": true}."""
+        """Empty org, default settings, no Bulk API jobs. Sessions stay valid unless {"tokens": true}."""
         org.reset()
         cursors.clear()
+        jobs.clear()
         if body.get("tokens"):
             tokens.clear()
         return {"ok": True, "records": len(org.store.type_of)}

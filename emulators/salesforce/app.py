@@ -4,6 +4,7 @@ control middleware (call counters, latency, faults)."""
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from starlette.types import ASGIApp, Scope
 from emulators.common.control import Control, ControlMiddleware, admin_routes
 from emulators.salesforce import api_collections, api_discovery, api_feeds, api_records
 from emulators.salesforce.admin import admin_handlers, credentials
+from emulators.salesforce.api_bulk import BulkApi, bulk_faults
 from emulators.salesforce.api_query import Cursors, QueryApi
+from emulators.salesforce.bulk_jobs import BulkJobs
 from emulators.salesforce.errors import ApiError, error_response
 from emulators.salesforce.oauth import OAuthServer, TokenStore, ensure_jwt_keys
 from emulators.salesforce.org import Org
@@ -51,7 +54,31 @@ FAULTS = {
 }
 
 
-def api_routes(api: Api, query: QueryApi, oauth: OAuthServer) -> list[Route]:
+def bulk_routes(api: Api, bulk: BulkApi) -> list[Route]:
+    """Bulk API 2.0: /jobs/query and /jobs/ingest (simple_salesforce asks for `unprocessedRecords`, the guide
+    writes `unprocessedrecords`: the results route takes either)."""
+    def rest(path: str, handler: Handler, methods: list[str]) -> Route:
+        return SfRoute(path, api.endpoint(handler), methods=methods)
+
+    query, ingest = f"{DATA}/jobs/query", f"{DATA}/jobs/ingest"
+    return [
+        rest(query, bulk.create_query, ["POST"]),
+        rest(query, bulk.list_jobs, ["GET"]),
+        rest(f"{query}/{{job_id}}", bulk.query_info, ["GET"]),
+        rest(f"{query}/{{job_id}}", bulk.set_state, ["PATCH"]),
+        rest(f"{query}/{{job_id}}", bulk.delete, ["DELETE"]),
+        rest(f"{query}/{{job_id}}/results", bulk.query_results, ["GET"]),
+        rest(ingest, bulk.create_ingest, ["POST"]),
+        rest(ingest, bulk.list_jobs, ["GET"]),
+        rest(f"{ingest}/{{job_id}}", bulk.ingest_info, ["GET"]),
+        rest(f"{ingest}/{{job_id}}", bulk.set_state, ["PATCH"]),
+        rest(f"{ingest}/{{job_id}}", bulk.delete, ["DELETE"]),
+        rest(f"{ingest}/{{job_id}}/batches", bulk.upload, ["PUT"]),
+        rest(f"{ingest}/{{job_id}}/{{kind}}", bulk.ingest_results, ["GET"]),
+    ]
+
+
+def api_routes(api: Api, query: QueryApi, oauth: OAuthServer, jobs: BulkJobs) -> list[Route]:
     def rest(path: str, handler: Handler, methods: list[str], authenticated: bool = True) -> Route:
         return SfRoute(path, api.endpoint(handler, authenticated), methods=methods)
 
@@ -62,7 +89,7 @@ def api_routes(api: Api, query: QueryApi, oauth: OAuthServer) -> list[Route]:
         Route("/services/oauth2/revoke", oauth.revoke, methods=["POST"]),
         rest("/services/data", api_discovery.versions, ["GET"], authenticated=False),
         rest(DATA, api_discovery.resources, ["GET"]),
-        rest(f"{DATA}/limits", api_discovery.limits, ["GET"]),
+        rest(f"{DATA}/limits", partial(api_discovery.limits, jobs=jobs), ["GET"]),
         rest(f"{DATA}/query", query.query, ["GET"]),
         rest(f"{DATA}/query/{{locator}}", query.more, ["GET"]),
         rest(f"{DATA}/queryAll", query.query_all, ["GET"]),
@@ -83,6 +110,7 @@ def api_routes(api: Api, query: QueryApi, oauth: OAuthServer) -> list[Route]:
         rest(collections, api_collections.delete, ["DELETE"]),
         rest(f"{collections}/{{sobject}}", api_collections.retrieve, ["GET", "POST"]),
         rest(f"{collections}/{{sobject}}/{{field}}", api_collections.upsert, ["PATCH"]),
+        *bulk_routes(api, BulkApi(jobs)),
     ]
 
 
@@ -90,9 +118,12 @@ def create_app(data_dir: Path, base_url: str, args: argparse.Namespace) -> ASGIA
     org = Org(data_dir, base_url, list(getattr(args, "schema_extra", None) or []))
     tokens = TokenStore(org)
     cursors = Cursors()
-    routes = api_routes(Api(org, tokens), QueryApi(cursors), OAuthServer(org, tokens, ensure_jwt_keys(data_dir)))
+    jobs = BulkJobs(org)
+    routes = api_routes(Api(org, tokens), QueryApi(cursors), OAuthServer(org, tokens, ensure_jwt_keys(data_dir)), jobs)
     control = Control(fault_table=FAULTS, admin_token=getattr(args, "admin_token", None))
-    admin = admin_routes(control, admin_handlers(org, tokens, cursors), lambda: credentials(org, tokens))
+    handlers = admin_handlers(org, tokens, cursors, jobs)
+    handlers["bulk_faults"] = partial(bulk_faults, jobs)
+    admin = admin_routes(control, handlers, lambda: credentials(org, tokens))
     app = Starlette(routes=[*admin, *routes])
     app.state.org = org
     return ControlMiddleware(app, control, routes)

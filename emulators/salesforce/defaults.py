@@ -39,7 +39,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "token_ttl_s": 7200,            # access token lifetime (Salesforce's default session timeout: 2 h)
     "api_daily_max": 100_000,       # DailyApiRequests Max; REQUEST_LIMIT_EXCEEDED once used up
     "bulk_daily_max": 15_000,       # DailyBulkApiRequests Max (reported by /limits)
-    "bulk_v2_query_jobs_max": 10_000,
+    "bulk_v2_query_jobs_max": 10_000,  # DailyBulkV2QueryJobs Max; a query job past it is refused
+    "bulk_job_polls": 0,            # Bulk API 2.0 jobs stay InProgress for this many polls of the job
     "deleted_reach_days": 15,       # getDeleted: a start older than this -> INVALID_REPLICATION_DATE
     "updated_reach_days": 30,       # getUpdated: the same rule with 30 days
     "jwt_audiences": [*JWT_AUDIENCES],

@@ -32,7 +32,7 @@ def _check_config(changes: dict[str, Any]) -> None:
     unknown = sorted(set(changes) - set(defaults.DEFAULT_CONFIG))
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown}; allowed: {', '.join(sorted(defaults.DEFAULT_CONFIG))}")
-    for key in ("token_ttl_s", "api_daily_max", "bulk_daily_max", "bulk_v2_query_jobs_max",
+    for key in ("token_ttl_s", "api_daily_max", "bulk_daily_max", "bulk_v2_query_jobs_max", "bulk_job_polls",
                 "deleted_reach_days", "updated_reach_days"):
         if key in changes and (not isinstance(changes[key], int | float) or changes[key] < 0):
             raise ValueError(f"{key} must be a number >= 0, got {changes[key]!r}")

@@ -179,6 +179,10 @@ _ENTRIES: tuple[ErrorCode, ...] = (
     _e("MALFORMED_REQUEST", "write", "reject", "Salesforce refused a whole collections request without an "
        "errorCode; the record that caused it was isolated", False, _FIX_SF_VALUE,
        "sfjira.hooks.salesforce (_write_all)"),
+    _e("BULK_ROW_UNPROCESSED", "write", "reject", "a Salesforce Bulk API 2.0 ingest job left the record "
+       "unprocessed (the job failed or was aborted) in every job the hook sent it in", False,
+       "read the job's errorMessage in the reject; the next run (or replay_rejects) sends the record again",
+       "sfjira.hooks.salesforce_bulk"),
     _e("UNEXPECTED_RESPONSE", "internal", "error", "an API answered a bulk write with a body that breaks its "
        "contract (wrong number of results)", False, "report this with the message",
        "sfjira.hooks.salesforce, sfjira.hooks.jira"),
@@ -286,6 +290,12 @@ _ENTRIES: tuple[ErrorCode, ...] = (
        "backoff", "sfjira.hooks.salesforce, sfjira.hooks.jira",
        retried_when="the fault may pass (refused, reset, timed out); a refused certificate, a TLS protocol "
                     "mismatch or a bad URL is terminal (sfjira.http.retry.transport_transient)"),
+    _e("BULK_JOB_FAILED", "salesforce", "error", "a Salesforce Bulk API 2.0 query job ended Failed or Aborted",
+       True, "run the task again: it creates a new query job; read the job's errorMessage if it keeps failing",
+       "sfjira.hooks.salesforce_bulk"),
+    _e("BULK_JOB_TIMEOUT", "salesforce", "error", "a Salesforce Bulk API 2.0 job did not finish within the hook's "
+       "wait", True, "run the task again: it resumes the same job from the id in its intent",
+       "sfjira.hooks.salesforce_bulk"),
     _e("RATE_LIMITED", "limits", "error", "an API kept answering 429 beyond the hook's retry budget", True,
        "let the rate limit reset (see Retry-After); lower the sync frequency or page size, or raise "
        "`retry_max_total` in the connection extra", "sfjira.http.session"),

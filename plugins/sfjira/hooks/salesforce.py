@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pandas as pd
 import requests
 from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 from simple_salesforce import Salesforce
@@ -28,6 +29,7 @@ from sfjira.exceptions import ApiError, ApiLimitExceeded
 from sfjira.hooks.chunks import ChunkRejected, write_isolating
 from sfjira.hooks.payload import dumps, salesforce_wire
 from sfjira.hooks.results import WriteError, WriteResult
+from sfjira.hooks.salesforce_bulk import OnJob, SalesforceBulk
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.salesforce_oauth import OAuthSettings, Token, extra, request_token
 from sfjira.hooks.secrets import mask
@@ -302,6 +304,28 @@ class SalesforceSyncHook(SalesforceHook):
         if sobject not in self._prefixes:
             self._prefixes[sobject] = str(self.describe(sobject).get("keyPrefix") or "")
         return self._prefixes[sobject]
+
+    # -- Bulk API 2.0 (sfjira.hooks.salesforce_bulk) ----------------------------------------------
+
+    @cached_property
+    def bulk(self) -> SalesforceBulk:
+        """Bulk API 2.0 jobs on this hook's token, session and call counter (`bulk.settings`: polling)."""
+        return SalesforceBulk(self)
+
+    def bulk_query(self, soql: str, *, fields: Sequence[str] | None = None, include_deleted: bool = False,
+                   on_job: OnJob | None = None) -> Iterator[pd.DataFrame]:
+        """SOQL as a Bulk API 2.0 query job: typed DataFrame parts, one per result set (by Sforce-Locator)."""
+        return self.bulk.query(soql, fields=fields, include_deleted=include_deleted, on_job=on_job)
+
+    def bulk_update(self, sobject: str, records: Sequence[Mapping[str, Any]], *, on_job: OnJob | None = None,
+                    resume: str | None = None) -> list[WriteResult]:
+        """Update by Id through an ingest job; one WriteResult per record, in input order."""
+        return self.bulk.update(sobject, records, on_job=on_job, resume=resume)
+
+    def bulk_upsert(self, sobject: str, ext_id_field: str, records: Sequence[Mapping[str, Any]], *,
+                    on_job: OnJob | None = None, resume: str | None = None) -> list[WriteResult]:
+        """Upsert by external id through an ingest job; `resume` continues a job a killed task created."""
+        return self.bulk.upsert(sobject, ext_id_field, records, on_job=on_job, resume=resume)
 
     # -- writes ----------------------------------------------------------------------------------
 
