@@ -8,6 +8,7 @@ reads the metadata database for the UI; task code never imports it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -16,7 +17,6 @@ from typing import Any
 from airflow.api.common.trigger_dag import trigger_dag
 from airflow.models import DagModel, DagRun, TaskInstance
 from airflow.models.taskinstancehistory import TaskInstanceHistory
-from airflow.utils import timezone
 from airflow.utils.session import create_session
 from airflow.utils.types import DagRunTriggeredByType
 from sqlalchemy import select
@@ -95,7 +95,7 @@ def trigger(target_dag: str, conf: Mapping[str, Any], *, user: str, note: str) -
     The run gets a logical date (now, to the microsecond so two actions in one second do not collide), as
     the UI's own Trigger dialog gives one: Airflow infers the data interval from it. Without one, Airflow 3
     creates a run with no data interval, and the sync's tasks, which read their window from it, fail."""
-    now = timezone.utcnow()
+    now = dt.datetime.now(dt.UTC)
     run = trigger_dag(target_dag, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=user,
                       conf=dict(conf), note=note, logical_date=now, run_after=now, replace_microseconds=False)
     if run is None:  # trigger_dag's signature allows it; it raises rather than return None today
