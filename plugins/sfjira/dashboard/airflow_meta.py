@@ -8,6 +8,7 @@ reads the metadata database for the UI; task code never imports it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -89,9 +90,14 @@ def trigger(target_dag: str, conf: Mapping[str, Any], *, user: str, note: str) -
     """Create a manual DAG run of `target_dag` with `conf`, attributed to `user` and triggered from the UI:
     Airflow's own `trigger_dag` (what `airflow dags trigger` runs), which validates the conf against the
     DAG's Params and queues the run for the scheduler. Raises DagNotFound, or ValueError/ParamValidationError
-    for a conf the DAG refuses."""
+    for a conf the DAG refuses.
+
+    The run gets a logical date (now, to the microsecond so two actions in one second do not collide), as
+    the UI's own Trigger dialog gives one: Airflow infers the data interval from it. Without one, Airflow 3
+    creates a run with no data interval, and the sync's tasks, which read their window from it, fail."""
+    now = dt.datetime.now(dt.UTC)
     run = trigger_dag(target_dag, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=user,
-                      conf=dict(conf), note=note)
+                      conf=dict(conf), note=note, logical_date=now, run_after=now, replace_microseconds=False)
     if run is None:  # trigger_dag's signature allows it; it raises rather than return None today
         raise LookupError(f"Airflow created no run of {target_dag}")
     return {"dag_id": target_dag, "dag_run_id": run.run_id, "state": _text(run.state), "conf": run.conf or {},

@@ -22,16 +22,18 @@ background:#fafafa;font-size:14px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .muted{color:#666}.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
 .card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:120px}
-.card b{display:block;font-size:20px}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
-.panel{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 12px;overflow-x:auto}
+.card b{display:block;font-size:20px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(420px,100%),1fr));gap:16px}
+.panel{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 12px;overflow-x:auto;min-width:0}
+@media (max-width:600px){body{padding:12px 10px}.card{min-width:0;flex:1 1 40%}h2{margin-top:20px}}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #eee;
 vertical-align:top}th{background:#f3f3f3;position:sticky;top:0}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .st-success{color:#087f23}.st-failed{color:#b00020}.st-partial,.st-up_for_retry{color:#a05a00}.st-running,.st-queued{color:#0057a3}
 button{background:#0072B2;color:#fff;border:0;border-radius:4px;padding:6px 12px;cursor:pointer;font-size:13px}
 button:disabled{background:#999}input,select{padding:4px 6px;font-size:13px}
-.actions form{display:inline-flex;gap:6px;align-items:center;margin:0 16px 8px 0}
-#result{white-space:pre-wrap;font-family:monospace;font-size:12px;margin-top:6px}
-a{color:#0057a3}code{font-size:12px}
+.actions form{display:inline-flex;flex-wrap:wrap;gap:6px;align-items:center;margin:0 16px 8px 0}
+#result{white-space:pre-wrap;overflow-wrap:anywhere;font-family:monospace;font-size:12px;margin-top:6px}
+a{color:#0057a3;overflow-wrap:anywhere}code{font-size:12px;overflow-wrap:anywhere}
 """
 
 # The action buttons: POST the form's fields as JSON with the login cookie, show Airflow's answer.

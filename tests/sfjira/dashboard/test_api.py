@@ -146,6 +146,8 @@ def test_an_admins_action_creates_the_dag_run_in_airflow(airflow_api: Services, 
     run = runs[answer["dag_run_id"]]  # in Airflow's metadata DB, as its REST API reads it back
     assert run["conf"] == conf and run["run_type"] == "manual" and run["state"] == "queued"
     assert run["triggered_by"] == "ui" and run["triggering_user_name"] == "admin"
+    # A logical date, so Airflow infers the data interval the sync's tasks read their window from.
+    assert run["logical_date"] and run["data_interval_start"] and run["data_interval_end"]
 
 
 def test_an_action_the_dags_params_refuse_is_a_400_and_creates_nothing(airflow_api: Services) -> None:
