@@ -174,17 +174,22 @@ def _runs(figures: Mapping[str, Any]) -> str:
                      "sf_to_jira": f"+{a.get('created') or 0} ~{a.get('updated') or 0} ={a.get('skipped') or 0} "
                                    f"!{a.get('conflicts') or 0} x{a.get('rejected') or 0}" if a else None,
                      "jira_to_sf": f"~{b.get('updated') or 0} ={b.get('skipped') or 0} x{b.get('rejected') or 0}"
-                                   if b else None})
+                                   if b else None,
+                     # Records the mapping refused before any write (counted apart from the loads' rejects).
+                     "transform_rejects": run.get("transform_rejects")})
     listing = table(rows, [("started", "started"), ("kind", "kind"), ("airflow_run_id", "Airflow run"),
                            ("status", "sfjira"), ("airflow_state", "Airflow"), ("dry_run", "dry run"),
-                           ("sf_to_jira", "SF→Jira"), ("jira_to_sf", "Jira→SF"), ("failed_tries", "failed tries"),
+                           ("sf_to_jira", "SF→Jira"), ("jira_to_sf", "Jira→SF"),
+                           ("transform_rejects", "mapping rejects"), ("failed_tries", "failed tries"),
                            ("retried", "retried tasks"), ("attempts", "attempts")],
-                    empty="No runs yet.", numeric=("failed_tries", "attempts"), status=("status", "airflow_state"))
+                    empty="No runs yet.", numeric=("transform_rejects", "failed_tries", "attempts"),
+                    status=("status", "airflow_state"))
     return (f'<h2>Recent runs</h2><div class="grid"><div class="panel"><b>Salesforce → Jira</b>'
             f'{charts.bars(labels, series("sf_to_jira"), label="records per run, Salesforce to Jira")}</div>'
             f'<div class="panel"><b>Jira → Salesforce</b>'
             f'{charts.bars(labels, series("jira_to_sf"), label="records per run, Jira to Salesforce")}</div></div>'
-            f'<p class="muted">SF→Jira: +created ~updated =skipped !conflicts xrejected. Airflow state, failed tries '
+            f'<p class="muted">SF→Jira: +created ~updated =skipped !conflicts xrejected by the API; mapping rejects: '
+            f'records the mapping refused before any write. Airflow state, failed tries '
             f'(every failed try, retried or not) and retried tasks come from Airflow\'s metadata.</p>'
             f'<div class="panel">{listing}</div>')
 
