@@ -16,6 +16,7 @@ from emulators.common.process import EmulatorProcess
 from emulators.salesforce import defaults
 from tests.emulators.receiver import Answer, Received, Receiver, eventually, serve
 from tests.emulators.salesforce.conftest import Rest
+from tests.emulators.salesforce.test_bulk2 import _ingest
 
 NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/", "om": "http://soap.sforce.com/2005/09/outbound",
       "sf": "urn:sobject.enterprise.soap.sforce.com", "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
@@ -150,3 +151,20 @@ def test_configuration_is_validated_and_reset_clears_it(sf: Rest, sf_emulator: E
     assert shown["delivery"]["max_age_s"] == 86_400 and shown["delivery"]["delays_s"] == [0.05]
     sf_emulator.reset()
     assert sf_emulator.admin("PUT", "outbound_messages", {})["messages"] == []
+
+
+def test_bulk_ingest_fires_them_too(sf: Rest, sf_emulator: EmulatorProcess, receiver: Receiver) -> None:
+    """Bulk API 2.0 rows go through the same Transaction as REST writes, 200 to a commit."""
+    configure(sf_emulator, receiver)
+    csv = "Name,StageName,CloseDate\n" + "".join(f"Bulk {n},Prospecting,2026-12-01\n" for n in range(250))
+    job = _ingest(sf, "insert", csv)
+    eventually(lambda: sf("GET", f"/jobs/ingest/{job['id']}").json()["state"] == "JobComplete")
+
+    def all_arrived() -> list[Received] | None:
+        got = receiver.wait_count(1)
+        return got if sum(len(notifications(m)[1]) for m in got) >= 250 else None
+
+    got = eventually(all_arrived)
+    sizes = [len(notifications(m)[1]) for m in got]
+    assert sum(sizes) == 250 and max(sizes) <= 100
+    assert {fields["Name"] for m in got for _, fields in notifications(m)[1]} == {f"Bulk {n}" for n in range(250)}
