@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from emulators.jira import catalog, render
+from emulators.jira import catalog, render, webhook_delivery
 from emulators.jira.context import Call
 from emulators.jira.errors import JiraError, JiraJSON, bad_request, field_errors, not_found
 from emulators.jira.issues_api import find
@@ -63,6 +63,7 @@ async def add_comment_route(call: Call) -> Response:
     with call.store.tx():
         stamp = _touch(call, issue.id)
         comment = add_comment(call, issue, doc, stamp)
+    webhook_delivery.comment_changed(call, "comment_created", issue, comment)
     return JiraJSON(render.comment(call, comment), status_code=201)
 
 
@@ -80,6 +81,7 @@ async def update_comment(call: Call) -> Response:
         comment.updated = _touch(call, issue.id)
         comment.update_author = call.me.account_id
         call.store.save_comment(comment)
+    webhook_delivery.comment_changed(call, "comment_updated", issue, comment)
     return JiraJSON(render.comment(call, comment))
 
 
@@ -89,6 +91,7 @@ async def delete_comment(call: Call) -> Response:
     with call.store.tx():
         call.store.delete_comment(comment.id)
         _touch(call, issue.id)
+    webhook_delivery.comment_changed(call, "comment_deleted", issue, comment)
     return Response(status_code=204)
 
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
 from emulators.common.control import Secret
 from emulators.jira.context import Env
 from emulators.jira.ratelimit import RateLimiter
 from emulators.jira.seed import Seeder, SeedParams
 from emulators.jira.settings import Settings
 from emulators.jira.timefmt import format_ms, parse_ms
+from emulators.jira.webhooks import Registry
 
 
 class Admin:
@@ -29,9 +33,12 @@ class Admin:
     def reset(self, body: dict[str, Any]) -> dict[str, Any]:
         """Drop all data; settings go back to the defaults too unless {"keep_config": true}."""
         self.env.store.clear()
+        if self.env.webhooks:
+            self.env.webhooks.outbox.clear()
         if not body.get("keep_config"):
             self.env.settings = Settings(mode=self.cli_mode) if self.cli_mode else Settings()
             self.env.save_settings()
+            Registry(self.env.store).clear()
         self.limiter.reset()
         self._remember_credentials()
         return {"ok": True, "config": self.env.settings.to_dict()}
@@ -69,10 +76,22 @@ class Admin:
         return {"issues": {p: n for p, n in rows}, "total": sum(n for _, n in rows),
                 "server_time": format_ms(self.env.store.now_ms(), self.env.settings.tz)}
 
+    async def webhook_deliveries(self, request: Request) -> Response:
+        """GET: every webhook delivery still remembered, oldest first, each with its attempts
+        ({"retry", "t", "status", "error", "outcome"}); DELETE forgets them (pending retries included)."""
+        hub = self.env.webhooks
+        if hub is None:
+            return JSONResponse({"deliveries": []})
+        if request.method == "DELETE":
+            hub.outbox.clear()
+        return JSONResponse({"deliveries": hub.outbox.views()})
+
     def credentials(self) -> list[Secret]:
         """Every secret credential accepted since the process started: API token, OAuth token, PAT,
-        password, and the Basic header values a client sends for the two Basic logins."""
-        return [{"kind": kind, "value": value} for kind, value in self.accepted]
+        password, the Basic header values a client sends for the two Basic logins, and the secrets of
+        the registered webhooks."""
+        hooks = [("webhook_secret", s) for s in Registry(self.env.store).secrets()]
+        return [{"kind": kind, "value": value} for kind, value in [*self.accepted, *hooks]]
 
     def _remember_credentials(self) -> None:
         creds = self.env.settings.credentials

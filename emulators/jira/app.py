@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from emulators.common.control import Control, ControlMiddleware, admin_routes
-from emulators.jira import activity_api, issues_api, meta_api, search_api
+from emulators.jira import activity_api, issues_api, meta_api, search_api, webhooks
 from emulators.jira.admin import Admin
 from emulators.jira.auth import authenticated, unauthorized
 from emulators.jira.context import Call, Env
@@ -25,6 +25,7 @@ from emulators.jira.errors import JiraError, JiraJSON
 from emulators.jira.ratelimit import RateLimiter, fault_table
 from emulators.jira.settings import Settings
 from emulators.jira.store import Store
+from emulators.jira.webhook_delivery import WebhookHub
 
 Handler = Callable[[Call], Awaitable[Response]]
 ANY, CLOUD, DC = "any", "cloud", "datacenter"
@@ -78,6 +79,17 @@ API: tuple[tuple[tuple[str, ...], str, Handler, str], ...] = (
 )
 
 
+# Admin webhooks live outside /rest/api (and outside the v3 OpenAPI document), in both modes.
+WEBHOOKS = "/rest/webhooks/1.0/webhook"
+WEBHOOK_API: tuple[tuple[str, str, Handler], ...] = (
+    ("POST", WEBHOOKS, webhooks.create),
+    ("GET", WEBHOOKS, webhooks.list_all),
+    ("GET", f"{WEBHOOKS}/{{id}}", webhooks.get_one),
+    ("PUT", f"{WEBHOOKS}/{{id}}", webhooks.update),
+    ("DELETE", f"{WEBHOOKS}/{{id}}", webhooks.delete),
+)
+
+
 def not_found(request: Request) -> Response:
     return JiraJSON({"message": f"null for uri: {request.url}", "status-code": 404}, status_code=404)
 
@@ -108,9 +120,11 @@ def endpoint(env: Env, limiter: RateLimiter, handler: Handler, version: int, mod
 
 
 def api_routes(env: Env, limiter: RateLimiter) -> list[BaseRoute]:
-    return [Route(f"/rest/api/{version}/{path}", endpoint(env, limiter, handler, version, modes),
-                  methods=list(methods))
-            for version in (2, 3) for methods, path, handler, modes in API]
+    return [*(Route(f"/rest/api/{version}/{path}", endpoint(env, limiter, handler, version, modes),
+                    methods=list(methods))
+              for version in (2, 3) for methods, path, handler, modes in API),
+            *(Route(path, endpoint(env, limiter, handler, 2, ANY), methods=[method])
+              for method, path, handler in WEBHOOK_API)]
 
 
 def load_settings(store: Store, cli_mode: str | None) -> Settings:
@@ -125,12 +139,14 @@ def create_app(data_dir: Path, base_url: str, args: argparse.Namespace) -> ASGIA
     store = Store(data_dir / "jira.sqlite3")
     cli_mode = getattr(args, "mode", None)
     env = Env(store, load_settings(store, cli_mode), base_url)
+    env.webhooks = WebhookHub(env)
     env.save_settings()
     limiter = RateLimiter()
     routes = api_routes(env, limiter)
     control = Control(fault_table=fault_table(lambda: env.settings), admin_token=getattr(args, "admin_token", None))
     actions = Admin(env, limiter, cli_mode)
-    admin = admin_routes(control, actions.handlers(), actions.credentials)
+    admin = [*admin_routes(control, actions.handlers(), actions.credentials),
+             Route("/__emulator/webhook_deliveries", actions.webhook_deliveries, methods=["GET", "DELETE"])]
     fallback = Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     app = Starlette(routes=[*admin, *routes, fallback])
     return ControlMiddleware(app, control, routes)

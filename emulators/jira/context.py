@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
@@ -14,12 +14,16 @@ from emulators.jira.store import Store
 from emulators.jira.timefmt import format_ms
 from emulators.jira.users import Directory, User, api_user, render_user
 
+if TYPE_CHECKING:
+    from emulators.jira.webhook_delivery import WebhookHub
+
 
 @dataclass
 class Env:
     store: Store
     settings: Settings
     base_url: str
+    webhooks: WebhookHub | None = None  # set by the app; None: writes fire no webhooks
 
     @property
     def directory(self) -> Directory:

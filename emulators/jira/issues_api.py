@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from emulators.jira import catalog, render
+from emulators.jira import catalog, render, webhook_delivery
 from emulators.jira.context import Call
 from emulators.jira.errors import JiraError, JiraJSON, bad_request, not_found
 from emulators.jira.mutations import add_comment, apply_changes, set_value, status_items
@@ -63,7 +63,8 @@ def create_one(call: Call, body: Any) -> Issue:
         for doc in changes.comments:
             add_comment(call, issue, doc, stamp)
         if transition is not None:
-            apply_changes(call, issue, Changes(), status_items(call, issue, transition.target))
+            apply_changes(call, issue, Changes(), status_items(call, issue, transition.target), notify=False)
+    webhook_delivery.issue_created(call, issue)
     return issue
 
 
@@ -112,6 +113,7 @@ async def edit_issue(call: Call) -> Response:
 
 async def delete_issue(call: Call) -> Response:
     issue = find(call)
+    webhook_delivery.issue_deleted(call, issue)
     with call.store.tx():
         call.store.delete_issue(issue.id)
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulators.jira import adf, catalog
+from emulators.jira import adf, catalog, webhook_delivery
 from emulators.jira.context import Call
 from emulators.jira.fields import ALL_FIELDS
 from emulators.jira.store import Comment, Issue
@@ -28,8 +28,10 @@ def set_value(issue: Issue, fid: str, value: Any) -> None:
         issue.fields[fid] = value
 
 
-def apply_changes(call: Call, issue: Issue, changes: Changes, extra: list[dict[str, Any]] | None = None) -> bool:
-    """Write the changes; one changelog entry for all of them. False when nothing changed."""
+def apply_changes(call: Call, issue: Issue, changes: Changes, extra: list[dict[str, Any]] | None = None,
+                  notify: bool = True) -> bool:
+    """Write the changes; one changelog entry for all of them. False when nothing changed. With `notify`,
+    webhooks hear of it (a create passes False: its transition is part of `jira:issue_created`)."""
     items = []
     for fid, new in changes.values.items():
         old = get_value(issue, fid)
@@ -46,8 +48,9 @@ def apply_changes(call: Call, issue: Issue, changes: Changes, extra: list[dict[s
         store.save_issue(issue)
         if items:
             store.add_history(issue.id, call.me.account_id, issue.updated, items)
-        for body in changes.comments:
-            add_comment(call, issue, body, issue.updated)
+        comments = [add_comment(call, issue, body, issue.updated) for body in changes.comments]
+    if notify:
+        webhook_delivery.issue_updated(call, issue, items, comments)
     return True
 
 

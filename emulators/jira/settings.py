@@ -3,7 +3,8 @@
 Config body keys (all optional): mode, time_zone (alias timeZone), rate_limit {budget, window_s} or
 null, credentials {cloud_email, cloud_api_token, cloud_oauth_token, dc_pat, dc_username, dc_password},
 required_fields {"DEL/Epic": ["customfield_10055"]}, clock_offset_s, now (ISO instant: sets the
-offset so the server clock reads that now), fault_retry_after_s.
+offset so the server clock reads that now), fault_retry_after_s, webhook_delivery {delays_s, max_retries,
+max_age_s, timeout_s, verify, shuffle_s} (how admin webhooks are retried; see webhooks.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,18 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from emulators.common.outbox import RetryPolicy
 from emulators.jira import catalog, defaults
 from emulators.jira.fields import ALL_FIELDS
 from emulators.jira.timefmt import parse_ms, wall_ms, zone
 
 DEFAULT_REQUIRED = {"DEL/Epic": ["customfield_10055"]}
+
+
+def jira_retry_policy() -> RetryPolicy:
+    """Jira Cloud retries a failed webhook and may deliver it up to 30 minutes late (Atlassian's retry
+    policy announcement); five retries spread over those 30 minutes, 20 s to answer."""
+    return RetryPolicy(delays_s=[60.0, 120.0, 240.0, 480.0, 900.0], max_retries=5, timeout_s=20.0)
 
 
 @dataclass
@@ -50,6 +58,7 @@ class Settings:
                                                                            DEFAULT_REQUIRED.items()})
     clock_offset_s: float = 0.0
     fault_retry_after_s: int = defaults.DEFAULT_FAULT_RETRY_AFTER_S
+    webhook_delivery: RetryPolicy = field(default_factory=jira_retry_policy)
 
     @property
     def cloud(self) -> bool:
@@ -138,6 +147,12 @@ def _set_retry_after(s: Settings, value: Any) -> None:
     s.fault_retry_after_s = int(value)
 
 
+def _set_delivery(s: Settings, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise ValueError("webhook_delivery must be an object, e.g. {\"delays_s\": [0.1], \"max_retries\": 3}")
+    s.webhook_delivery = RetryPolicy.from_dict(value, base=s.webhook_delivery)
+
+
 _SETTERS = {
     "mode": _set_mode,
     "time_zone": _set_tz,
@@ -148,4 +163,5 @@ _SETTERS = {
     "clock_offset_s": _set_offset,
     "now": _set_now,
     "fault_retry_after_s": _set_retry_after,
+    "webhook_delivery": _set_delivery,
 }

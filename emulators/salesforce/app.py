@@ -23,6 +23,7 @@ from emulators.salesforce.bulk_jobs import BulkJobs
 from emulators.salesforce.errors import ApiError, error_response
 from emulators.salesforce.oauth import OAuthServer, TokenStore, ensure_jwt_keys
 from emulators.salesforce.org import Org
+from emulators.salesforce.outbound import OutboundMessages
 from emulators.salesforce.rest import Api, Handler
 
 DATA = "/services/data/{version}"
@@ -123,7 +124,10 @@ def create_app(data_dir: Path, base_url: str, args: argparse.Namespace) -> ASGIA
     control = Control(fault_table=FAULTS, admin_token=getattr(args, "admin_token", None))
     handlers = admin_handlers(org, tokens, cursors, jobs)
     handlers["bulk_faults"] = partial(bulk_faults, jobs)
-    admin = admin_routes(control, handlers, lambda: credentials(org, tokens))
+    outbound = OutboundMessages(org)
+    handlers.update(reset=outbound.on_reset(handlers["reset"]), outbound_messages=outbound.configure)
+    admin = [*admin_routes(control, handlers, lambda: credentials(org, tokens)),
+             Route("/__emulator/outbound_deliveries", outbound.deliveries, methods=["GET", "DELETE"])]
     app = Starlette(routes=[*admin, *routes])
     app.state.org = org
     return ControlMiddleware(app, control, routes)

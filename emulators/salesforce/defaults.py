@@ -47,4 +47,5 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "jwt_cert_pem": None,           # another PEM certificate to verify JWT bearer assertions with
     "run_as_username": USERNAME,    # the user client_credentials logs in as
     "schema_extra": None,           # {"objects": {...}} merged over schema.yaml (same shape)
+    "outbound_messages": None,      # set through /__emulator/outbound_messages (outbound.py)
 }

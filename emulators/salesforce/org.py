@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,8 @@ class Org:
         self.clock = Clock(offset_ms=self.store.meta.get("clock_offset_ms", 0),
                            floor_ms=self.store.meta.get("clock_floor_ms", 0))
         self.usage = ApiUsage()
+        # Called with the records of every committed API write (REST, collections, Bulk): outbound messages.
+        self.write_listeners: list[Callable[[list[tuple[str, Record]]], None]] = []
         if defaults.INTEGRATION_USER_ID not in self.store.type_of:
             self.create_integration_user()
 

@@ -137,8 +137,11 @@ class Transaction:
     def commit(self) -> None:
         if self.pending:
             self.org.remember_clock()
-            self.org.store.save(list(self.pending.values()))
+            saved = list(self.pending.values())
+            self.org.store.save(saved)
             self.pending.clear()
+            for listener in self.org.write_listeners:
+                listener(saved)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _existing(self, obj: SObjectDef | None, raw_id: Any) -> tuple[str, Record]:
