@@ -53,11 +53,17 @@ def _ledger_audit_columns(conn: sa.Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _webhook_deliveries(conn: sa.Connection) -> None:
+    """Issue 15 (webhooks): the receiver's delivery ids. Depends on no other step, like the steps above."""
+    schema.webhook_deliveries.create(conn, checkfirst=True)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "baseline: runs, watermarks, links, synced state, ledger, rejects, intents, comment links, drift",
          _baseline),
     Step(2, "writer leases: one writer per mapping", _leases),
     Step(3, "ledger_audit_columns: ledger direction and cause, index on (mapping, at)", _ledger_audit_columns),
+    Step(4, "webhook_deliveries: delivery ids the webhook receiver accepted", _webhook_deliveries),
 )
 SCHEMA_VERSION = STEPS[-1].version
 """The newest schema version this code knows."""

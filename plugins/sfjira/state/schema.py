@@ -188,3 +188,15 @@ leases = sa.Table(
     sa.Column("renewed_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# One row per webhook delivery the receiver accepted (sfjira.webhooks): a retried or replayed delivery
+# finds its row and records no second asset event. `delivery` is Jira's X-Atlassian-Webhook-Identifier or
+# a Salesforce notification id; rows older than the retention are pruned as new ones arrive.
+webhook_deliveries = sa.Table(
+    "sfjira_webhook_deliveries", metadata,
+    sa.Column("source", sa.String(16), primary_key=True),
+    sa.Column("delivery", sa.String(255), primary_key=True),
+    sa.Column("mapping", _name(), nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Index(None, "received_at"),
+)

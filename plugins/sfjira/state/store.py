@@ -23,6 +23,7 @@ from sfjira.exceptions import StateStoreError
 from sfjira.pii import PiiCipher, PiiProtection
 from sfjira.state import audit as _audit
 from sfjira.state import comments as _comments
+from sfjira.state import deliveries as _deliveries
 from sfjira.state import drift as _drift
 from sfjira.state import intents as _intents
 from sfjira.state import lease as _lease
@@ -43,6 +44,7 @@ from sfjira.state.engine import (
     url_from_airflow,
 )
 from sfjira.state.intents import Intent
+from sfjira.state.types import utcnow
 
 
 class StateStore:
@@ -392,6 +394,18 @@ class StateStore:
         """The mapping's lease row (expired or not), None when nobody holds one."""
         with self._tx(write=False) as conn:
             return _lease.current(conn, mapping)
+
+    # -- webhook deliveries -------------------------------------------------------------------------
+
+    def claim_deliveries(self, source: str, mapping: str, deliveries: Sequence[str]) -> list[str]:
+        """Record webhook delivery ids; the ones not seen before (sfjira.state.deliveries)."""
+        with self._tx(write=True) as conn:
+            return _deliveries.claim(conn, source, mapping, deliveries, utcnow())
+
+    def release_deliveries(self, source: str, deliveries: Sequence[str]) -> int:
+        """Forget claimed delivery ids (their event could not be recorded: the sender's retry is new)."""
+        with self._tx(write=True) as conn:
+            return _deliveries.release(conn, source, deliveries)
 
     # -- overview -----------------------------------------------------------------------------------
 
