@@ -117,6 +117,13 @@ def assets(mapping: Mapping) -> list[Asset]:
                   uri=f"sfjira://{mapping.name}/jira/{mapping.jira.project}")]
 
 
+def events_asset(mapping: Mapping | str) -> Asset:
+    """What the webhook receiver (sfjira.webhooks) records an event on when either side reports a change.
+    The sync's extract steps name it as an inlet, which is what makes Airflow create it in its database."""
+    name = mapping if isinstance(mapping, str) else mapping.name
+    return Asset(name=f"sfjira.{name}.events", uri=f"sfjira://{name}/events")
+
+
 def mapping_dag(mapping: Mapping, kind: str, schedule: str | None, *, doc_md: str, params: dict[str, Any]) -> DAG:
     """The settings every sfjira DAG of a mapping shares: `sfjira_<kind>__<name>`, a data-interval
     timetable (none: triggered only), one run at a time, retries with backoff, tags."""
@@ -164,8 +171,9 @@ def add_sync_tasks(mapping: Mapping, *, salesforce_conn_id: str = "salesforce_de
     before it, which is also what orders them."""
     common = {"mapping_file": str(mapping.source_file), "salesforce_conn_id": salesforce_conn_id,
               "jira_conn_id": jira_conn_id, "state_conn_id": state_conn_id}
-    ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, **common)
-    ex_j = ExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, **common)
+    events = [events_asset(mapping)]
+    ex_sf = ExtractSalesforceOperator(task_id="extract_salesforce", pool=SALESFORCE_POOL, inlets=events, **common)
+    ex_j = ExtractJiraOperator(task_id="extract_jira", pool=JIRA_POOL, inlets=events, **common)
     transform = TransformOperator(task_id="transform", salesforce=ex_sf.output, jira=ex_j.output, **common)
     plan = PlanOperator(task_id="plan", salesforce=ex_sf.output, jira=ex_j.output, transformed=transform.output,
                         **common)

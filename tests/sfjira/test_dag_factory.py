@@ -8,7 +8,7 @@ import pytest
 from airflow.sdk import DAG
 from airflow.sdk.bases.operator import BaseOperator
 
-from sfjira.dag_factory import sync_dag, sync_params
+from sfjira.dag_factory import events_asset, sync_dag, sync_params
 from sfjira.mapping import load_mapping
 from tests.sfjira.mapping.conftest import SHIPPED
 
@@ -73,3 +73,14 @@ def test_a_broken_mapping_path_fails_where_the_dag_is_built(tmp_path) -> None:  
 
     with DAG("broken", schedule=None, start_date=START), pytest.raises(MappingError):
         sync_task_group(tmp_path / "missing.yaml")
+
+
+def test_the_sync_reads_the_mappings_events_asset() -> None:
+    """The webhook receiver records events on `sfjira://<name>/events`; an inlet of the extract steps is what
+    makes Airflow create that asset in its database (sfjira.webhooks needs it to exist)."""
+    mapping = load_mapping(SHIPPED / "opportunity_to_epic.yaml")
+    dag = sync_dag(mapping)
+    expected = events_asset(mapping.name)
+    assert expected.uri == f"sfjira://{mapping.name}/events"
+    for task_id in ("extract_salesforce", "extract_jira"):
+        assert dag.get_task(task_id).inlets == [expected]
