@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from sfjira.exceptions import transient_status
 
 CATEGORIES = ("transform", "identity", "write", "salesforce", "jira", "auth", "limits", "transport", "state",
-              "mapping", "config", "pii", "reconcile", "internal")
+              "mapping", "config", "pii", "reconcile", "webhooks", "internal")
 KINDS = ("error", "reject")
 _BY_STATUS = "the HTTP status is 408, 425, 429 or 5xx (sfjira.exceptions.transient_status)"
 
@@ -75,6 +75,7 @@ def _e(code: str, category: str, kind: str, meaning: str, retried: bool, fix: st
 _T = "sfjira.transform (rejects.REASONS)"
 _ID = "sfjira.identity.rules"
 _ST = "sfjira.state"
+_WH = "sfjira.webhooks (verify.WebhookRejected)"
 _SF = "Salesforce errorCode"
 _SF_RETRY = "the next run (or replay_rejects) sends the record again"
 _FIX_SF_VALUE = "correct the value on the Jira side or the mapping; the next run retries the record"
@@ -370,6 +371,38 @@ _ENTRIES: tuple[ErrorCode, ...] = (
        "upgrade sfjira on every worker, or point `sfjira_state` at a store of this release", f"{_ST}.migrations"),
     _e("STATE_MIGRATIONS_INVALID", "state", "error", "the migration steps of this release are inconsistent", False,
        "fix the STEPS list in sfjira.state.migrations", f"{_ST}.migrations"),
+    # -- the webhook receiver (sfjira.webhooks): each an HTTP answer to the sender, never raised in a task ---
+    _e("WEBHOOK_REJECTED", "webhooks", "error", "the webhook receiver refused a request, without a more precise "
+       "code", False, "read the message of the answer", _WH),
+    _e("WEBHOOK_BODY_TOO_LARGE", "webhooks", "error", "HTTP 413: a delivery's body passes the receiver's cap "
+       "(4 MiB); refused before the rest is read", False,
+       "send smaller deliveries (fewer fields or notifications per message; Jira: excludeBody)", _WH),
+    _e("WEBHOOK_NOT_CONFIGURED", "webhooks", "error", "HTTP 403: the receiver has no secret for this sender (the "
+       "Airflow connection sfjira_webhook_jira or sfjira_webhook_salesforce, its password or, for Salesforce, "
+       "organization_id in its extra, is missing); nothing is recorded", False,
+       "create the connection as the README's 'Webhooks (near-real-time)' says; the senders' retries then "
+       "arrive", _WH),
+    _e("WEBHOOK_UNSIGNED", "webhooks", "error", "HTTP 401: a delivery without proof of its sender (Jira: no "
+       "X-Hub-Signature; Salesforce: no ?token= in the URL)", False,
+       "give the Jira webhook its secret; end the outbound message's endpoint URL with ?token=<secret>", _WH),
+    _e("WEBHOOK_SIGNATURE_INVALID", "webhooks", "error", "HTTP 403: a delivery's signature or token does not match "
+       "the connection's secret", False,
+       "set the same secret on the sender and in the connection's password; otherwise someone else is posting",
+       _WH),
+    _e("WEBHOOK_ORG_MISMATCH", "webhooks", "error", "HTTP 403: an outbound message's OrganizationId is not the "
+       "org in the connection's extra", False,
+       "set organization_id in the extra of sfjira_webhook_salesforce to the org's id (Setup > Company "
+       "Information)", _WH),
+    _e("WEBHOOK_BODY_INVALID", "webhooks", "error", "HTTP 400: a signed delivery whose body is not the sender's "
+       "payload (not JSON for Jira, not a SOAP notifications message for Salesforce, or a DTD)", False,
+       "send the sender's own payload unchanged", _WH),
+    _e("WEBHOOK_UNKNOWN_MAPPING", "webhooks", "error", "HTTP 404: the URL names no mapping whose events asset "
+       "(sfjira://<mapping>/events) Airflow has", False,
+       "use the name of a mapping whose sync DAG Airflow has parsed", _WH),
+    _e("WEBHOOK_UNAVAILABLE", "webhooks", "error", "HTTP 503: the state store or Airflow's database failed while "
+       "a delivery was recorded; the delivery is not counted as seen", True,
+       "nothing: the sender retries (the scheduled sync catches up meanwhile); check the api-server log if it "
+       "persists", _WH),
     # -- reconciliation ----------------------------------------------------------------------------------
     _e("DRIFT_LIMIT_EXCEEDED", "reconcile", "error", "the reconciliation found more drift rows than its "
        "`fail_on_drift_above` param allows", False, "read the drift report of the run; heal with auto_heal=true, "

@@ -183,6 +183,6 @@ def test_airflow_lists_the_nav_entry_and_the_dag_and_run_views(airflow_api: Serv
     resp = call(airflow_api, "GET", "/api/v2/plugins", "viewer")
     assert resp.status_code == 200, resp.text
     plugin = next(p for p in resp.json()["plugins"] if p["name"] == "sfjira")
-    assert plugin["fastapi_apps"][0]["url_prefix"] == "/sfjira"
+    assert [app["url_prefix"] for app in plugin["fastapi_apps"]] == ["/sfjira/webhooks", "/sfjira"]
     views = {v["destination"]: v["href"] for v in plugin["external_views"]}
     assert views == {"nav": "/sfjira/", "dag": "/sfjira/dags/{DAG_ID}", "dag_run": "/sfjira/dags/{DAG_ID}/runs/{RUN_ID}"}

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from sfjira.state import StateStore
-from sfjira.state import deliveries
+from sfjira.state import StateStore, deliveries
 from sfjira.state.schema import webhook_deliveries
 
 
