@@ -259,8 +259,14 @@ def test_without_its_connection_a_sender_is_refused(airflow_api: Services) -> No
     try:
         refused(post_jira(airflow_api, jira_event()), 403, "WEBHOOK_NOT_CONFIGURED")
         refused(post_salesforce(airflow_api), 403, "WEBHOOK_NOT_CONFIGURED")
+        # A Salesforce connection without the org it must check is no configuration either.
+        airflow_api.api("POST", "/connections", json={"connection_id": "sfjira_webhook_salesforce",
+                                                      "conn_type": "generic", "password": SF_TOKEN})
+        refused(post_salesforce(airflow_api), 403, "WEBHOOK_NOT_CONFIGURED")
     finally:
         for conn_id in CONNECTIONS:
+            requests.delete(f"{airflow_api.base}/api/v2/connections/{conn_id}", timeout=30,
+                            headers=dict(airflow_api.session.headers))
             configure(airflow_api, conn_id)
     assert events(airflow_api) == before
     assert post_jira(airflow_api, jira_event()).status_code == 200  # configured again: accepted again
