@@ -10,6 +10,7 @@ as idempotent and cannot.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any
@@ -44,7 +45,8 @@ from sfjira.transform import to_salesforce
 
 log = logging.getLogger(__name__)
 
-BULK_JOB = "bulk_job"  # the key of a pending update intent's result holding its Bulk API 2.0 job id
+# A pending update intent's result while its Bulk API 2.0 job runs: the job id, a digest of the records sent.
+BULK_JOB, BULK_PAYLOAD = "bulk_job", "bulk_payload_sha256"
 
 
 @one_writer()
@@ -225,21 +227,33 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
 
 
 def _bulk_update(run: SyncRun, sobject: str, payload: list[dict[str, Any]], intent: Intent) -> list[WriteResult]:
-    """One chunk through an ingest job whose id goes into the chunk's intent as soon as the job exists: a
-    retry of a killed task finds it there and collects that job (`resume`) instead of creating another.
-    After an ambiguous failure inside the task the same job is resumed too. Rows a job leaves unprocessed
-    are sent in new jobs by the hook; the intent keeps the latest job, and an update by Id is idempotent,
-    so a resume that finds rows missing from it sends them again harmlessly."""
-    job: dict[str, str | None] = {"id": (intent.result or {}).get(BULK_JOB) if intent.resumed else None}
-    if job["id"]:
-        log.info("Salesforce update chunk %d: resuming Bulk API job %s of a killed attempt", intent.chunk, job["id"])
+    """One chunk through an ingest job whose id (with a digest of what it sends) goes into the chunk's intent
+    as soon as the job exists. A killed task's retry, or the next plan of the same run, finds a pending
+    intent with the same payload and collects that job (`resume`) instead of creating another; after an
+    ambiguous failure inside the task the same job is resumed too. Only an identical payload resumes a job:
+    a job sending other values would leave this plan's values unwritten. Rows a job leaves unprocessed are
+    sent in new jobs by the hook (the intent keeps the latest; an update by Id is idempotent)."""
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    job: dict[str, str | None] = {"id": _job_to_resume(run, digest)}
 
     def noted(job_id: str) -> None:
         job["id"] = job_id
-        run.state.note_intent(intent.intent_id, {BULK_JOB: job_id})
+        run.state.note_intent(intent.intent_id, {BULK_JOB: job_id, BULK_PAYLOAD: digest})
 
+    if job["id"]:
+        log.info("Salesforce update chunk %d: resuming Bulk API job %s of a killed attempt", intent.chunk, job["id"])
+        noted(job["id"])
     return settle(f"Salesforce Bulk API update of {len(payload)} record(s)",
                   lambda: run.salesforce.bulk_update(sobject, payload, on_job=noted, resume=job["id"]))
+
+
+def _job_to_resume(run: SyncRun, digest: str) -> str | None:
+    """The newest Bulk API job a pending update intent (this chunk's own, or a killed run's) noted for
+    exactly this payload."""
+    pending = run.state.pending_intents(run.name, "salesforce")
+    notes = [r for r in (pending.loc[pending["op"] == "update", "result"] if len(pending) else [])
+             if isinstance(r, dict) and r.get(BULK_PAYLOAD) == digest and r.get(BULK_JOB)]
+    return str(notes[-1][BULK_JOB]) if notes else None
 
 
 def _update_row(run: SyncRun, row: Any, field: str, before: Any, after: Any,
