@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sfjira import error_catalog
+from sfjira.exceptions import ApiError
 from sfjira.hooks.by_id import CHUNK as BY_ID_CHUNK
 from sfjira.hooks.payload import canonical
 from sfjira.hooks.results import WriteError, WriteResult
@@ -243,8 +244,18 @@ def _bulk_update(run: SyncRun, sobject: str, payload: list[dict[str, Any]], inte
     if job["id"]:
         log.info("Salesforce update chunk %d: resuming Bulk API job %s of a killed attempt", intent.chunk, job["id"])
         noted(job["id"])
-    return settle(f"Salesforce Bulk API update of {len(payload)} record(s)",
-                  lambda: run.salesforce.bulk_update(sobject, payload, on_job=noted, resume=job["id"]))
+    def send() -> list[WriteResult]:
+        try:
+            return run.salesforce.bulk_update(sobject, payload, on_job=noted, resume=job["id"])
+        except ApiError as exc:
+            if not job["id"] or exc.status != 404:
+                raise
+            # Salesforce keeps a job's results 7 days: a job that old is gone, so the records go in a new one.
+            log.warning("Bulk API job %s is gone (%s): sending the chunk in a new job", job["id"], exc.message)
+            job["id"] = None
+            return run.salesforce.bulk_update(sobject, payload, on_job=noted)
+
+    return settle(f"Salesforce Bulk API update of {len(payload)} record(s)", send)
 
 
 def _job_to_resume(run: SyncRun, digest: str) -> str | None:
