@@ -4,7 +4,8 @@ With `[sfjira] bulk_query_threshold` and `bulk_write_threshold` set low: a windo
 read by a queryAll job (and a later full resync through REST finds nothing to write, so both paths
 read the same values); a load above the second writes through an ingest job whose failed rows become
 rejects with Salesforce's code while the rest land; and a task killed while its job runs is finished
-by its re-run from the job id kept in the intent, without a second job.
+by the re-run of its DAG run (which plans again, under a new state-store run) from the job id the
+killed attempt's pending intent kept, without a second job.
 """
 
 from __future__ import annotations
