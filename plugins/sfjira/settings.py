@@ -48,6 +48,12 @@ SETTINGS = {s.key: s for s in (
     Setting("salesforce_api_budget_share", "0.9", "share (above 0, at most 1) of the org's daily Salesforce API "
             "limit the sync may see used: at or over it the sync stops before it reads or writes "
             "(SF_API_BUDGET_EXHAUSTED). It is the whole org's usage, other integrations' calls included"),
+    Setting("bulk_query_threshold", "10000", "a Salesforce extract whose window holds more records than this "
+            "(counted by one `SELECT COUNT()` over the window) reads them through a Bulk API 2.0 query job instead "
+            "of REST query pages of 2,000"),
+    Setting("bulk_write_threshold", "10000", "a Salesforce load updating more records than this writes them "
+            "through Bulk API 2.0 ingest jobs (10,000 records per job and write-ahead intent) instead of "
+            "sObject Collections of 200; the job id is kept in the intent, so a killed task resumes its job"),
     Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
     Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
             alias="SFJIRA_SALESFORCE_CONN_ID"),

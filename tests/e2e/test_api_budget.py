@@ -93,7 +93,8 @@ def test_an_extract_whose_reads_reach_the_share_stops_the_run_before_the_plan(
         world: World, caplog: pytest.LogCaptureFixture) -> None:
     make_opportunities(world.sf, 2)
     world.sf_emulator.configure(api_daily_max=DAILY_MAX)
-    _set_usage(world, THRESHOLD - 2)  # the check's /limits makes it 899, the extract's query 900
+    # The check's /limits makes it 898, the window's COUNT() 899, the extract's query 900.
+    _set_usage(world, THRESHOLD - 3)
     world.clear_calls()
 
     run = world.run(MAPPING, expect="failed")

@@ -220,6 +220,11 @@ class SalesforceSyncHook(SalesforceHook):
             result = self._call("query", self.conn.query_more, result["nextRecordsUrl"], identifier_is_url=True,
                                 headers=headers)
 
+    def count(self, soql: str, include_deleted: bool = False) -> int:
+        """The totalSize of a `SELECT COUNT() ...` query: one call, no records."""
+        result = self._call("count query", self.conn.query, soql, include_deleted=include_deleted)
+        return int(result.get("totalSize") or 0)
+
     def changed_records(self, sobject: str, fields: Sequence[str], since: datetime, until: datetime,
                         where: str | None = None, batch_size: int = QUERY_PAGE_MAX) -> Iterator[Page]:
         """Records of `sobject` with `since <= SystemModstamp < until`, ordered by SystemModstamp, Id.

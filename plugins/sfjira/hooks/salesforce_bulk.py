@@ -87,6 +87,11 @@ class SalesforceBulk:
         self.settings = settings or BulkSettings()
         self._types: dict[str, dict[str, dict[str, Any]]] = {}
 
+    @property
+    def objects_described(self) -> int:
+        """sObjects described so far to type query results (one describe call each)."""
+        return len(self._types)
+
     # -- queries ---------------------------------------------------------------------------------
 
     def query(self, soql: str, *, fields: Sequence[str] | None = None, include_deleted: bool = False,

@@ -92,17 +92,28 @@ def incremental_soql(sobject: str, fields: Sequence[str], since: datetime, until
     Id and SystemModstamp are always selected (keys and watermark). `where` is the mapping's SOQL
     condition, checked to be exactly one condition and ANDed in parentheses, so it cannot widen the window.
     """
+    condition = _window_condition(sobject, since, until, where)
+    columns = ["Id", WATERMARK_FIELD, *[f for f in check_fields(fields) if f not in ("Id", WATERMARK_FIELD)]]
+    return (f"SELECT {', '.join(columns)} FROM {sobject} WHERE {condition} "
+            f"ORDER BY {WATERMARK_FIELD}, Id")
+
+
+def count_soql(sobject: str, since: datetime, until: datetime, where: str | None = None) -> str:
+    """`SELECT COUNT() FROM ... WHERE <the same window condition as incremental_soql>`: how many records
+    the extract of that window reads (run with queryAll, deleted ones count too)."""
+    return f"SELECT COUNT() FROM {sobject} WHERE {_window_condition(sobject, since, until, where)}"
+
+
+def _window_condition(sobject: str, since: datetime, until: datetime, where: str | None) -> str:
     check_sobject(sobject)
     require_aware(since, "since")
     require_aware(until, "until")
     if until <= since:
         raise empty_window(since, until)
-    columns = ["Id", WATERMARK_FIELD, *[f for f in check_fields(fields) if f not in ("Id", WATERMARK_FIELD)]]
     conditions = [window_bounds(since, until)]
     if (clause := where_clause(where)) is not None:
         conditions.append(clause)
-    return (f"SELECT {', '.join(columns)} FROM {sobject} WHERE {' AND '.join(conditions)} "
-            f"ORDER BY {WATERMARK_FIELD}, Id")
+    return " AND ".join(conditions)
 
 
 def deleted_soql(sobject: str, since: datetime, until: datetime) -> str:

@@ -39,6 +39,8 @@ class Intent:
     created_at: dt.datetime
     resumed: bool
     """True when this chunk's intent already existed: a retry of the same run reached it before."""
+    result: dict[str, Any] | None = None
+    """A pending intent: what its write noted while running (`note`); a closed one: the chunk's outcome."""
 
 
 def begin(conn: sa.Connection, mapping: str, run_id: str, side: str, op: str, chunk: int,
@@ -72,14 +74,28 @@ def close(conn: sa.Connection, intent_id: int, status: str, result: Mapping[str,
                         .where(intents.c.intent_id == int(intent_id), intents.c.status == "pending")
                         .values(status=status, result=scrub(dict(result or {})), completed_at=utcnow()))
     row = _get(conn, intents.c.intent_id == int(intent_id), missing_ok=True)
+    _check_closed(intent_id, row, done.rowcount)
+    return _intent(row, resumed=True)
+
+
+def note(conn: sa.Connection, intent_id: int, result: Mapping[str, Any]) -> Intent:
+    """Set a pending intent's `result` (it stays pending); refuses one that is unknown or already closed."""
+    done = conn.execute(intents.update()
+                        .where(intents.c.intent_id == int(intent_id), intents.c.status == "pending")
+                        .values(result=scrub(dict(result))))
+    row = _get(conn, intents.c.intent_id == int(intent_id), missing_ok=True)
+    _check_closed(intent_id, row, done.rowcount)
+    return _intent(row, resumed=True)
+
+
+def _check_closed(intent_id: int, row: Mapping[str, Any] | None, changed: int) -> None:
     if row is None:
         raise StateStoreError(f"unknown intent {intent_id}", code="STATE_INTENT_UNKNOWN",
                               fix="use the intent_id returned by begin_intent or listed by pending_intents")
-    if done.rowcount != 1:
+    if changed != 1:
         raise StateStoreError(
             f"intent {intent_id} is already {row['status']}, not pending", code="STATE_INTENT_NOT_PENDING",
             fix="a chunk's results are saved once; re-read pending_intents() and skip closed chunks")
-    return _intent(row, resumed=True)
 
 
 def listing(conn: sa.Connection, mapping: str, *, side: str | None, run_id: str | None,
@@ -101,4 +117,4 @@ def _get(conn: sa.Connection, where: Any, *, missing_ok: bool = False) -> dict[s
 def _intent(row: Mapping[str, Any], *, resumed: bool) -> Intent:
     return Intent(intent_id=int(row["intent_id"]), run_id=row["run_id"], mapping=row["mapping"], side=row["side"],
                   op=row["op"], chunk=int(row["chunk"]), record_ids=list(row["record_ids"]), status=row["status"],
-                  created_at=row["created_at"], resumed=resumed)
+                  created_at=row["created_at"], resumed=resumed, result=row.get("result"))

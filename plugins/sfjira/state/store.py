@@ -322,6 +322,12 @@ class StateStore:
                         reject_rows=rejects, pii=self._pii)
             return intent
 
+    def note_intent(self, intent_id: int, result: Mapping[str, Any]) -> Intent:
+        """Keep facts about a pending intent's write while it runs (a Bulk API job id) in its `result`,
+        committed at once: a retry of the chunk reads them back (`Intent.result`). Closing replaces them."""
+        with self._tx(write=True) as conn:
+            return _intents.note(conn, intent_id, result)
+
     def abandon_intent(self, intent_id: int, *, reason: str) -> Intent:
         """Close a pending intent whose records turned out not to be written (found by the look-up)."""
         with self._tx(write=True) as conn:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sfjira.batching import batches
 from sfjira.rows import each_row
+from sfjira.state.intents import Intent
 from sfjira.storage import read_frame
 from sfjira.sync import budget
 from sfjira.sync.run import SyncRun
@@ -43,11 +44,13 @@ Writer = Callable[[pd.DataFrame, bool], ChunkOutcome]
 
 
 def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, writer: Writer,
-               ids: str = "sf_id", decisions: pd.DataFrame | None = None) -> dict[str, int]:
+               ids: str = "sf_id", decisions: pd.DataFrame | None = None,
+               on_intent: Callable[[Intent], None] | None = None) -> dict[str, int]:
     """Write `rows` `size` at a time; `writer(chunk, resumed_pending)` performs the API calls.
 
     `decisions`: ledger rows the plan made (conflicts), saved with the chunk that writes their record,
-    so they are recorded exactly once however often the task is retried."""
+    so they are recorded exactly once however often the task is retried. `on_intent` gets each chunk's
+    intent before its writer runs (a Bulk API write keeps its job id in it: `SyncStore.note_intent`)."""
     totals: dict[str, int] = {}
     store = run.state
     for number, chunk in enumerate(batches(rows, size)):
@@ -57,6 +60,8 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
         if intent.resumed and intent.status != "pending":
             log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
             continue
+        if on_intent is not None:
+            on_intent(intent)
         outcome = writer(chunk, intent.resumed)
         if intent.resumed:
             _flag_resumed(outcome.ledger)

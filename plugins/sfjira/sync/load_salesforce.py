@@ -1,6 +1,7 @@
 """Load into Salesforce: write the Jira key (and URL) back onto newly linked records, apply
 Jira-side field changes, flag records whose issue was deleted, copy Jira comments -- all through
-sObject Collections, 200 records per call, under write-ahead intents.
+sObject Collections, 200 records per call (field updates above `[sfjira] bulk_write_threshold`
+records: Bulk API 2.0 ingest jobs), under write-ahead intents.
 
 Records are written by their linked Salesforce Id rather than upserted on the Jira-key external id:
 an upsert on a key someone cleared in Salesforce would create a second record; an update by Id is
@@ -9,19 +10,24 @@ as idempotent and cannot.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from typing import Any
 
 import pandas as pd
 
 from sfjira import error_catalog
+from sfjira.exceptions import ApiError
+from sfjira.hooks.by_id import CHUNK as BY_ID_CHUNK
 from sfjira.hooks.payload import canonical
-from sfjira.hooks.results import WriteError
+from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.rejects import reject
 from sfjira.rows import each_row
+from sfjira.state.intents import Intent
 from sfjira.storage import read_frame
-from sfjira.sync import budget, cursor
-from sfjira.sync.before import conflict_reasons, salesforce_images
+from sfjira.sync import budget, bulk, cursor
+from sfjira.sync.before import conflict_reasons, reads_needed, salesforce_images
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.journal import (
     ChunkOutcome,
@@ -37,6 +43,11 @@ from sfjira.sync.run import SyncRun
 from sfjira.sync.settle import close_settled
 from sfjira.sync.writer import one_writer
 from sfjira.transform import to_salesforce
+
+log = logging.getLogger(__name__)
+
+# A pending update intent's result while its Bulk API 2.0 job runs: the job id, a digest of the records sent.
+BULK_JOB, BULK_PAYLOAD = "bulk_job", "bulk_payload_sha256"
 
 
 @one_writer()
@@ -165,24 +176,35 @@ def _merge(writes: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index()
 
 
-def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict[str, int]:
+def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict[str, Any]:
+    """The updates by Id: sObject Collections of 200, or, above `[sfjira] bulk_write_threshold` records,
+    Bulk API 2.0 ingest jobs of `bulk.WRITE_CHUNK` (one per intent; sfjira.sync.bulk)."""
     sobject = run.mapping.salesforce.object
     decided = conflict_reasons(run, conflicts, "salesforce")
+    use_bulk = bulk.use_bulk_write(len(records))
+    current: dict[str, Intent] = {}
+
+    def send(payload: list[dict[str, Any]]) -> list[WriteResult]:
+        if use_bulk:
+            return _bulk_update(run, sobject, payload, current["intent"])
+        # An update by Id is idempotent: after an ambiguous failure the same records are sent again.
+        return settle(f"Salesforce update of {len(payload)} record(s)",
+                      lambda: run.salesforce.update_collection(payload, sobject))
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         mapped = run.mapping.fields_for("jira_to_sf")
         payload = [{"Id": row.sf_id, **run.salesforce.encode_fields(mapped, json.loads(row.fields))}
                    for row in each_row(chunk)]
-        # Before-images: one SOQL for the chunk (<= 200 ids), of the fields it writes.
+        # Before-images: one SOQL per 200 ids of the chunk, of the fields it writes. A bulk chunk reads them
+        # the same way: a query job cannot take 10,000 ids in one SOQL (100,000 characters at most), and a
+        # job over the whole object would read far more than the chunk writes.
         images = salesforce_images(run, {p["Id"]: list(p) for p in payload})
-        # An update by Id is idempotent: after an ambiguous failure the same records are sent again.
-        results = settle(f"Salesforce update of {len(payload)} record(s)",
-                         lambda: run.salesforce.update_collection(payload, sobject))
+        results = send(payload)
         ok = [r.success for r in results]
         done = chunk[ok]
         outcome = ChunkOutcome(state=state_rows(done.dropna(subset=["js_hashes"])) if "js_hashes" in done else None,
                                counts={"sf_updated": sum(ok), "sf_rejected": len(ok) - sum(ok),
-                                       "before_reads": 1 if len(chunk) else 0})
+                                       "before_reads": reads_needed(len(chunk), BY_ID_CHUNK)})
         for row, res, data in zip(each_row(chunk), results, payload, strict=True):
             if res.success:
                 held = images.get(row.sf_id, {})
@@ -199,7 +221,50 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
             run.state.set_link_state(run.name, flagged, "deleted_jira", run_id=run.run_id)
         return outcome
 
-    return run_chunks(run, "salesforce", "update", records, run.salesforce.COLLECTION_MAX, write, decisions=conflicts)
+    size = bulk.WRITE_CHUNK if use_bulk else run.salesforce.COLLECTION_MAX
+    counts: dict[str, Any] = run_chunks(run, "salesforce", "update", records, size, write, decisions=conflicts,
+                                        on_intent=lambda intent: current.update(intent=intent))
+    return {**counts, "write_path": "bulk" if use_bulk else "rest"}
+
+
+def _bulk_update(run: SyncRun, sobject: str, payload: list[dict[str, Any]], intent: Intent) -> list[WriteResult]:
+    """One chunk through an ingest job whose id (with a digest of what it sends) goes into the chunk's intent
+    as soon as the job exists. A killed task's retry, or the next plan of the same run, finds a pending
+    intent with the same payload and collects that job (`resume`) instead of creating another; after an
+    ambiguous failure inside the task the same job is resumed too. Only an identical payload resumes a job:
+    a job sending other values would leave this plan's values unwritten. Rows a job leaves unprocessed are
+    sent in new jobs by the hook (the intent keeps the latest; an update by Id is idempotent)."""
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    job: dict[str, str | None] = {"id": _job_to_resume(run, digest)}
+
+    def noted(job_id: str) -> None:
+        job["id"] = job_id
+        run.state.note_intent(intent.intent_id, {BULK_JOB: job_id, BULK_PAYLOAD: digest})
+
+    if job["id"]:
+        log.info("Salesforce update chunk %d: resuming Bulk API job %s of a killed attempt", intent.chunk, job["id"])
+        noted(job["id"])
+    def send() -> list[WriteResult]:
+        try:
+            return run.salesforce.bulk_update(sobject, payload, on_job=noted, resume=job["id"])
+        except ApiError as exc:
+            if not job["id"] or exc.status != 404:
+                raise
+            # Salesforce keeps a job's results 7 days: a job that old is gone, so the records go in a new one.
+            log.warning("Bulk API job %s is gone (%s): sending the chunk in a new job", job["id"], exc.message)
+            job["id"] = None
+            return run.salesforce.bulk_update(sobject, payload, on_job=noted)
+
+    return settle(f"Salesforce Bulk API update of {len(payload)} record(s)", send)
+
+
+def _job_to_resume(run: SyncRun, digest: str) -> str | None:
+    """The newest Bulk API job a pending update intent (this chunk's own, or a killed run's) noted for
+    exactly this payload."""
+    pending = run.state.pending_intents(run.name, "salesforce")
+    notes = [r for r in (pending.loc[pending["op"] == "update", "result"] if len(pending) else [])
+             if isinstance(r, dict) and r.get(BULK_PAYLOAD) == digest and r.get(BULK_JOB)]
+    return str(notes[-1][BULK_JOB]) if notes else None
 
 
 def _update_row(run: SyncRun, row: Any, field: str, before: Any, after: Any,

@@ -11,6 +11,7 @@ from sfjira.hooks.jira import JiraSyncHook
 from sfjira.hooks.salesforce import SalesforceSyncHook
 from sfjira.http import insecure_tls_connections
 from sfjira.state import audit
+from sfjira.sync import bulk
 from sfjira.sync.budget import format_usage, latency_summary, usage_summary
 from sfjira.sync.run import SyncRun
 
@@ -30,13 +31,12 @@ def _merge_calls(*parts: dict[str, Any] | None) -> dict[str, int]:
 def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], load_jira: dict[str, Any],
                      load_sf: dict[str, Any], plan: dict[str, Any] | None = None) -> dict[str, int]:
     """The fewest calls the APIs allow for this run's reads and writes (one token, pages at each
-    API's maximum, writes in chunks at each API's per-call maximum; Jira edits are one call each)."""
+    API's maximum, writes in chunks at each API's per-call maximum; Jira edits are one call each). Salesforce:
+    the extract's COUNT() and the read path it chose, REST or Bulk API 2.0 (sfjira.sync.bulk has each cost)."""
     # Identity look-ups (sfjira.identity): one GET per key in doubt, one describe for the id prefix.
     lookups = (plan or {}).get("identity_lookups") or {}
-    sf_reads = 1 + max(1, math.ceil((extract_sf.get("changed", 0) + extract_sf.get("deleted_count", 0))
-                                    / SF_QUERY_PAGE)) + lookups.get("salesforce", 0) + before_reads(load_sf)
-    sf_writes = (math.ceil((load_sf.get("sf_updated", 0) + load_sf.get("sf_rejected", 0)) / SF_COLLECTION)
-                 + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
+    sf_reads = 1 + _extract_reads(extract_sf) + lookups.get("salesforce", 0) + before_reads(load_sf)
+    sf_writes = (_update_writes(load_sf) + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
     jira_reads = (1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
                   + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0)
                   + before_reads(load_jira))
@@ -44,6 +44,22 @@ def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], l
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
                    + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0))
     return {"salesforce": sf_reads + sf_writes, "jira": jira_reads + jira_writes}
+
+
+def _extract_reads(extract_sf: dict[str, Any]) -> int:
+    """The window's COUNT() (which decides the path, sfjira.sync.bulk) and the read on the path it chose."""
+    read = extract_sf.get("changed", 0) + extract_sf.get("deleted_count", 0)
+    path = extract_sf.get("read_path", "rest")
+    counted = 1 if "window_count" in extract_sf else 0  # reports of runs before the COUNT() existed
+    return counted + bulk.query_read_calls(path, read, int(extract_sf.get("bulk_describes", 0)), SF_QUERY_PAGE)
+
+
+def _update_writes(load_sf: dict[str, Any]) -> int:
+    """Collections of 200 on the REST path, six calls per ingest job of 10,000 on the bulk path."""
+    records = load_sf.get("sf_updated", 0) + load_sf.get("sf_rejected", 0)
+    if load_sf.get("write_path") == "bulk":
+        return bulk.write_calls(records)
+    return math.ceil(records / SF_COLLECTION)
 
 
 def before_reads(load: dict[str, Any]) -> int:

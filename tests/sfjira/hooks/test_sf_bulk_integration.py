@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from emulators.common.process import EmulatorProcess
+from sfjira.exceptions import ApiError
 from sfjira.hooks.salesforce import SalesforceSyncHook, records_to_frame
 from sfjira.hooks.salesforce_bulk import BulkSettings, parse_error
 
@@ -181,3 +182,11 @@ def test_a_passing_fault_on_a_results_set_is_retried_by_the_hook_session(sf: Sal
     assert sum(len(p) for p in parts) == 500
     assert sf.calls[f"GET {JOBS}/query/{{id}}/results"] == 3  # two sets, the second one asked twice
     assert [r["fault"] for r in sf_emulator.requests() if r["path"].endswith("/results")] == [None, "503", None]
+
+
+def test_resuming_a_job_salesforce_no_longer_has_is_a_404(sf: SalesforceSyncHook) -> None:
+    # The Salesforce load relies on it: a 404 on resume (results kept 7 days) sends the chunk in a new job.
+    ids = _opportunities(sf, 1)
+    with pytest.raises(ApiError) as gone:
+        sf.bulk_update("Opportunity", [{"Id": ids[0], "StageName": "Closed Won"}], resume="7500000000000AAAAA")
+    assert gone.value.status == 404

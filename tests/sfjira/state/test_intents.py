@@ -156,3 +156,19 @@ def test_a_process_killed_inside_complete_leaves_the_intent_pending(backend: Bac
     assert store.pending_intents("accounts")["intent_id"].tolist() == [intent.intent_id]
     store.complete_intent(intent.intent_id, **_results())  # the store is not locked or damaged
     assert len(store.links("accounts")) == 2
+
+
+def test_a_pending_intent_keeps_a_note_its_retry_reads_back_and_closing_replaces(store: StateStore,
+                                                                                 run_id: str) -> None:
+    intent = store.begin_intent("accounts", run_id, "salesforce", "update", 0, CHUNK)
+    assert intent.result is None
+    noted = store.note_intent(intent.intent_id, {"bulk_job": "750x0000000001"})
+    assert (noted.status, noted.result) == ("pending", {"bulk_job": "750x0000000001"})
+    again = store.begin_intent("accounts", run_id, "salesforce", "update", 0, CHUNK)
+    assert again.resumed and again.result == {"bulk_job": "750x0000000001"}
+    assert store.pending_intents("accounts", "salesforce").loc[0, "result"] == {"bulk_job": "750x0000000001"}
+    store.complete_intent(intent.intent_id, result={"sf_updated": 2})
+    with pytest.raises(StateStoreError) as closed:
+        store.note_intent(intent.intent_id, {"bulk_job": "750x0000000002"})
+    assert closed.value.code == "STATE_INTENT_NOT_PENDING"
+    assert store.intents("accounts").loc[0, "result"] == {"sf_updated": 2}
