@@ -19,7 +19,6 @@ a crashed scheduler never outlives its test.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,8 +28,9 @@ import pytest
 
 from emulators.common.process import EmulatorProcess
 from sfjira.emulator_env import environment, sqlite_state
+from sfjira.local_airflow import Component
 from sfjira.state import StateStore
-from tests.live_airflow import AIRFLOW, REPO, Services, airflow_environment, prepare, task_errors
+from tests.live_airflow import REPO, Services, airflow_environment, prepare, task_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -73,13 +73,16 @@ def backfill(services: Services, since: dt.datetime, **options: Any) -> dict[str
         raise
 
 
-def restart_scheduler(services: Services) -> None:
-    services.procs[1] = subprocess.Popen([str(AIRFLOW), "scheduler"], env=services.env, stdout=services.log,
-                                         stderr=subprocess.STDOUT, cwd=REPO)
+def scheduler(services: Services) -> Component:
+    return next(proc for proc in services.procs if proc.name == "scheduler")
 
 
 def scheduler_alive(services: Services) -> bool:
-    return services.procs[1].poll() is None
+    return scheduler(services).exit_code() is None
+
+
+def scheduler_log(services: Services) -> str:
+    return scheduler(services).log.read_text(errors="replace")
 
 
 def wait_for(what: str, check: Any, timeout: float = 240) -> Any:
@@ -108,7 +111,6 @@ def idle_airflow(tmp_path: Path) -> Iterator[Services]:
 @pytest.mark.timeout(1200)
 def test_a_backfill_reaching_the_latest_interval_can_stop_the_scheduler(idle_airflow: Services) -> None:
     services = idle_airflow
-    log = Path(services.env["AIRFLOW_HOME"]) / "services.log"
     services.unpause(DAG_ID)
     wait_for("the scheduler's first run", lambda: runs(services))
     for _ in range(ATTEMPTS):
@@ -130,14 +132,15 @@ def test_a_backfill_reaching_the_latest_interval_can_stop_the_scheduler(idle_air
             break
     assert not scheduler_alive(services), f"no crash in {ATTEMPTS} attempts: has apache/airflow#59120 been fixed? " \
                                           "Then the README's warning can go."
-    text = log.read_text()
+    text = scheduler_log(services)
     assert CRASH in text or DELETED in text, text[-5000:]
     print("the scheduler died on", "the unique (dag_id, logical_date)" if CRASH in text else "a deleted run")
 
     # Recovery: start the scheduler again, nothing else. Either the backfill's run stands for the interval
     # (the restarted scheduler finds it and skips its own) or the backfill was refused too (503, its runs
     # removed) and the restarted scheduler creates its own run for it; then it schedules on.
-    restart_scheduler(services)
+    scheduler(services).stop()  # what is left of its process group
+    scheduler(services).start()
     interval = tick - dt.timedelta(minutes=1)  # the latest interval at the crash
     wait_for("a scheduled run of a later interval", lambda: [
         r for r in runs(services) if r["run_type"] == "scheduled"
@@ -178,7 +181,7 @@ def test_a_manual_run_reaching_back_resyncs_while_the_scheduler_goes_on(
             and dt.datetime.fromisoformat(r["run_after"]) > done], timeout=420)
         assert services.wait_for_run(DAG_ID, after[0]["dag_run_id"]) == "success", task_errors(env)
         assert scheduler_alive(services)
-        log = (Path(env["AIRFLOW_HOME"]) / "services.log").read_text()
+        log = scheduler_log(services)
         assert CRASH not in log and "Failed creating DagRun" not in log
         logical = [r["logical_date"] for r in runs(services) if r["logical_date"]]
         assert len(logical) == len(set(logical))
