@@ -66,6 +66,7 @@ from sfjira.operators.sync import (
 )
 from sfjira.reconcile.run import SCOPE_ALL, SCOPE_PATTERN
 from sfjira.rollback.plan import CREATE_POLICIES
+from sfjira.sync.cursor import MAX_REACH_BACK_HOURS
 
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
 SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
@@ -161,6 +162,12 @@ def sync_params() -> dict[str, Param]:
         "replay_rejects": Param(False, type="boolean",
                                 description="Also read the open rejects' records by id on both sides and push them "
                                             "through the plan and load again (after fixing the data or the mapping)"),
+        # The safe way to re-sync "the last N hours" of a scheduled DAG: a manual run never takes the
+        # logical date of an interval the scheduler has yet to create (a backfill can: README).
+        "reach_back_hours": Param(0, type="integer", minimum=0, maximum=MAX_REACH_BACK_HOURS,
+                                  description="Manual runs: also re-read what changed this many hours before "
+                                              "the run's interval (and re-sync it), on top of the window "
+                                              "from the cursor. 0: off"),
     }
 
 
@@ -297,7 +304,9 @@ def _doc(mapping: Mapping) -> str:
             f"Salesforce `{mapping.salesforce.object}` <-> Jira `{mapping.jira.project}/{mapping.jira.issue_type}`, "
             f"schedule `{mapping.schedule}`, overlap `{mapping.overlap}`. Mapping file: `{mapping.source_file}`.\n\n"
             "Params: `dry_run` (plan only, readable diff in the run folder), `full_resync` (ignore the window), "
-            "`replay_rejects` (also re-read the open rejects' records by id and sync them again).")
+            "`replay_rejects` (also re-read the open rejects' records by id and sync them again), "
+            "`reach_back_hours` (re-sync the last N hours: trigger a manual run; never a backfill up to "
+            "the latest interval, which stops Airflow 3.3's scheduler -- see the README).")
 
 
 def build_dags(dags_folder: Path) -> tuple[dict[str, DAG], list[MappingError]]:

@@ -311,6 +311,10 @@ _ENTRIES: tuple[ErrorCode, ...] = (
        "sfjira.hooks.soql_condition.ConditionError"),
     _e("RECONCILE_PARAM_INVALID", "config", "error", "a reconciliation DAG run param has an unusable value",
        False, "correct the param the message names", "sfjira.reconcile.run"),
+    _e("SYNC_REACH_BACK_INVALID", "config", "error", "a sync run's `reach_back_hours` is not a whole number of "
+       "hours from 0 to 168, or was given to a backfill run", False,
+       "trigger a manual run (not a backfill) with reach_back_hours from 0 to 168; for more, use full_resync or a "
+       "reconciliation with a scope date", "sfjira.sync.cursor.parse_reach_back"),
     # -- mapping ----------------------------------------------------------------------------------------
     _e("MAPPING_YAML", "mapping", "error", "a mapping file is not valid YAML", False,
        "correct the YAML at the line named", "sfjira.mapping.loader"),

@@ -7,7 +7,12 @@ its own data interval says: a run that failed for good, a paused DAG or a stoppe
 run reads everything since.
 
 - a scheduled or manual run reads [min(interval start, cursor) - overlap, interval end)
-- a backfill of a past window reads exactly that window (plus the overlap)
+- a run with `reach_back_hours` N reads from N hours before its interval start on (or from the cursor,
+  if that is earlier): the safe way to re-sync "the last N hours" while the DAG is scheduled -- a manual
+  run has a `manual__` run id and a logical date of its trigger time, so it never takes the logical date
+  of an interval the scheduler is yet to create, which a backfill reaching the latest interval does
+  (README, "Re-syncing the last N hours")
+- a backfill of a past window reads exactly that window (plus the overlap); it refuses `reach_back_hours`
 - a full resync reads everything and never moves the cursor (its window ends in the future)
 - the cursor moves to the window's end once both loads completed, never backwards, and never from a dry
   run; a backfill moves it only when its window reaches back to the cursor (nothing left unread between)
@@ -21,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from sfjira.exceptions import ConfigError
 from sfjira.sync.run import Window
 
 if TYPE_CHECKING:
@@ -31,6 +37,10 @@ log = logging.getLogger(__name__)
 
 SIDES = ("salesforce", "jira")
 BACKFILL = "backfill"  # Airflow's DagRunType.BACKFILL_JOB
+REACH_BACK = "reach_back"
+# A week: further back than that, a full resync or a reconciliation (scope YYYY-MM-DD) is the tool, and a
+# slip of the finger (hours typed as minutes) cannot turn a manual run into a months-long read.
+MAX_REACH_BACK_HOURS = 168
 # A window this much longer than its interval is read in full (losing nothing comes first), but said.
 WIDE = dt.timedelta(days=1)
 
@@ -41,22 +51,57 @@ def committed(state: StateStore, mapping: str) -> dt.datetime | None:
     return min((marks[side] for side in SIDES if side in marks), default=None)
 
 
+def bad_reach_back(message: str) -> ConfigError:
+    """A `reach_back_hours` the sync cannot use: terminal, a retry sees the same conf."""
+    return ConfigError(message, code="SYNC_REACH_BACK_INVALID",
+                       fix=f"trigger a manual run (not a backfill) with reach_back_hours a whole number from 0 to "
+                           f"{MAX_REACH_BACK_HOURS}; for more, use full_resync or a reconciliation with a scope date")
+
+
+def parse_reach_back(value: object, *, backfill: bool = False) -> dt.timedelta:
+    """The `reach_back_hours` param as a duration (0 when unset). The DAG's Param schema checks it on
+    trigger already; this check also covers a backfill's conf and a DAG embedding the sync's task group
+    with params of its own."""
+    if value is None or value == "" or value == 0:
+        return dt.timedelta(0)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise bad_reach_back(f"reach_back_hours must be a whole number of hours, got {value!r}")
+    hours = int(value)
+    if hours > MAX_REACH_BACK_HOURS:
+        raise bad_reach_back(f"reach_back_hours is {hours}, more than the {MAX_REACH_BACK_HOURS} allowed")
+    if backfill and hours:
+        raise bad_reach_back(f"reach_back_hours ({hours}) was given to a backfill run: a backfill reads exactly "
+                             "its own intervals, and a backfill reaching the latest interval collides with the "
+                             "scheduler's run for it")
+    return dt.timedelta(hours=hours)
+
+
 def choose_window(start: dt.datetime, end: dt.datetime, overlap: dt.timedelta, *, cursor: dt.datetime | None,
-                  backfill: bool = False, full: bool = False, now: dt.datetime | None = None) -> Window:
+                  backfill: bool = False, full: bool = False, now: dt.datetime | None = None,
+                  reach_back: dt.timedelta = dt.timedelta(0)) -> Window:
     """The window a run reads for its data interval [start, end), and why."""
     if full:
         return Window.for_interval(start, end, overlap, full=True, now=now)
     if backfill:
         return Window.for_interval(start, end, overlap, reason=BACKFILL)
+    if reach_back and (cursor is None or cursor > start - reach_back):  # reaches past the cursor too
+        last = f"; last committed {cursor.isoformat()}" if cursor else ""
+        return Window(start - reach_back - overlap, end,
+                      reason=f"{REACH_BACK} ({_hours(reach_back)} before the interval start {start.isoformat()}{last})")
     if cursor is None or cursor >= start:
         return Window.for_interval(start, end, overlap)
     return Window(cursor - overlap, end, reason=f"cursor (last committed {cursor.isoformat()})")
 
 
+def _hours(span: dt.timedelta) -> str:
+    hours = span / dt.timedelta(hours=1)
+    return f"{hours:g} h"
+
+
 def with_note(window: Window, start: dt.datetime, overlap: dt.timedelta) -> Window:
     """The window, with a warning for the summary when it reaches far behind its interval."""
     behind = (start - overlap) - window.since
-    if window.full or behind <= WIDE:
+    if window.full or behind <= WIDE or window.reason.startswith(REACH_BACK):  # asked for: nothing to explain
         return window
     log.warning("sfjira: window starts %s before its interval (cursor left behind); reading all of it", behind)
     return replace(window, note=f"reading {behind} further back than this interval: the cursor was left behind "
@@ -77,8 +122,9 @@ def for_step(run: SyncRun, context: Any, overlap: dt.timedelta, *,
     if windows:
         return min(windows, key=lambda w: w.since)
     backfill = getattr(context.get("dag_run"), "run_type", None) == BACKFILL
+    reach_back = parse_reach_back(params.get("reach_back_hours"), backfill=backfill)
     window = choose_window(start, end, overlap, cursor=None if full else committed(run.state, run.name),
-                           backfill=backfill, full=full)
+                           backfill=backfill, full=full, reach_back=reach_back)
     return with_note(window, start, overlap)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sfjira.exceptions import ConfigError
 from sfjira.state import StateStore
 from sfjira.sync import cursor
 from sfjira.sync.run import EPOCH, SyncRun, Window
@@ -99,3 +100,82 @@ def test_a_backfill_moves_it_only_when_nothing_is_left_unread_before_it(store: S
     adjoining = Window(END - OVERLAP, END + dt.timedelta(minutes=10), reason="backfill")
     moved = (END + dt.timedelta(minutes=10)).isoformat()
     assert cursor.commit(sync_run(store, adjoining)) == dict.fromkeys(cursor.SIDES, moved)
+
+
+# -- reach_back_hours: re-syncing "the last N hours" with a manual run -------------------------------------------
+
+
+def test_reach_back_widens_the_window_n_hours_before_the_interval_and_says_so() -> None:
+    four = dt.timedelta(hours=4)
+    window = cursor.choose_window(START, END, OVERLAP, cursor=START, reach_back=four)
+    assert (window.since, window.until) == (START - four - OVERLAP, END)
+    assert window.reason == f"reach_back (4 h before the interval start {START.isoformat()}; " \
+                            f"last committed {START.isoformat()})"
+    # asked for, so the summary carries no "cursor left behind" warning however far it reaches
+    week = cursor.choose_window(START, END, OVERLAP, cursor=START, reach_back=dt.timedelta(hours=168))
+    assert cursor.with_note(week, START, OVERLAP).note is None
+    assert Window.from_dict(window.as_dict()) == window
+
+
+def test_reach_back_never_narrows_a_window_the_cursor_already_widened() -> None:
+    mark = START - dt.timedelta(hours=6)  # failed runs left the cursor six hours behind
+    window = cursor.choose_window(START, END, OVERLAP, cursor=mark, reach_back=dt.timedelta(hours=4))
+    assert (window.since, window.reason) == (mark - OVERLAP, f"cursor (last committed {mark.isoformat()})")
+    first = cursor.choose_window(START, END, OVERLAP, cursor=None, reach_back=dt.timedelta(hours=2))
+    assert (first.since, first.reason.startswith("reach_back")) == (START - dt.timedelta(hours=2) - OVERLAP, True)
+
+
+def test_a_full_resync_or_a_zero_reach_back_is_unchanged_by_it() -> None:
+    assert cursor.choose_window(START, END, OVERLAP, cursor=START, reach_back=dt.timedelta(0)) == \
+        Window(START - OVERLAP, END)
+    full = cursor.choose_window(START, END, OVERLAP, cursor=START, full=True, reach_back=dt.timedelta(hours=3))
+    assert (full.since, full.reason) == (EPOCH, "full_resync")
+
+
+def test_a_reach_back_run_moves_the_cursor_to_its_end(store: StateStore) -> None:
+    cursor.commit(sync_run(store, Window(START - OVERLAP, END)))
+    later = END + dt.timedelta(minutes=15)
+    window = cursor.choose_window(END, later, OVERLAP, cursor=END, reach_back=dt.timedelta(hours=4))
+    assert cursor.commit(sync_run(store, window)) == dict.fromkeys(cursor.SIDES, later.isoformat())
+
+
+@pytest.mark.parametrize("value", [None, "", 0, "0"])
+def test_reach_back_unset_is_zero(value: object) -> None:
+    assert cursor.parse_reach_back(value) == dt.timedelta(0)
+    assert cursor.parse_reach_back(value, backfill=True) == dt.timedelta(0)
+
+
+@pytest.mark.parametrize("value", [4, "4", " 12 ", 168])
+def test_reach_back_takes_whole_hours_up_to_a_week(value: object) -> None:
+    assert cursor.parse_reach_back(value) == dt.timedelta(hours=int(str(value)))
+
+
+@pytest.mark.parametrize(("value", "said"), [(-1, "whole number"), ("-3", "whole number"), (2.5, "whole number"),
+                                             (True, "whole number"), ("4h", "whole number"),
+                                             (169, "more than the 168"), ("1000", "more than the 168")])
+def test_an_unusable_reach_back_fails_with_its_code_and_fix(value: object, said: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        cursor.parse_reach_back(value)
+    assert caught.value.code == "SYNC_REACH_BACK_INVALID"
+    assert said in str(caught.value) and "manual run" in caught.value.fix
+    assert not caught.value.transient
+
+
+def test_a_backfill_refuses_reach_back() -> None:
+    with pytest.raises(ConfigError, match="given to a backfill run") as caught:
+        cursor.parse_reach_back(4, backfill=True)
+    assert caught.value.code == "SYNC_REACH_BACK_INVALID"
+
+
+def test_the_sync_dags_param_schema_refuses_what_the_code_refuses() -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    from sfjira.dag_factory import sync_params
+
+    def resolve(*value: object) -> object:
+        return sync_params()["reach_back_hours"].resolve(*value)
+
+    assert (resolve(), resolve(4), resolve(168)) == (0, 4, 168)
+    for bad in (-1, 169, "4h", 2.5):
+        with pytest.raises(ParamValidationError):
+            resolve(bad)
