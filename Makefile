@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Two workers, whole files per worker (module fixtures stay together): 12 min instead of 19 on 2 cores.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=15
 
 test: $(STAMP) lint
 	bash .ci/pytest.sh $(BIN)/python $(PYTEST_ARGS)

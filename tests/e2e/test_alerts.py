@@ -93,6 +93,9 @@ def test_a_run_that_rejects_more_than_allowed_mails_the_team_and_a_clean_one_doe
     assert "the run rejected 2 record(s), more than 0" in body and "sfjira rejects --mapping alerted" in body
 
 
+# The state store's part (the runs these rules read) is the same on both backends: the rejects test covers
+# PostgreSQL; these two keep to SQLite to spare the suite two more live runs.
+@pytest.mark.parametrize("state_conn", ["sqlite"], indirect=True)
 def test_a_sync_failing_past_its_allowed_intervals_mails_the_team(world: World, inbox: Inbox) -> None:
     _with_alerts(world, "alerted")
     make_cases(world.sf, 1, Priority="High")
@@ -111,6 +114,7 @@ def test_a_sync_failing_past_its_allowed_intervals_mails_the_team(world: World, 
     assert "the sync has not succeeded since" in body and "2 interval(s) of `*/10 * * * *`" in body
 
 
+@pytest.mark.parametrize("state_conn", ["sqlite"], indirect=True)
 def test_drift_above_the_threshold_mails_the_team(world: World, inbox: Inbox) -> None:
     _with_alerts(world, "alerted")
     (case,) = make_cases(world.sf, 1, Priority="High")
