@@ -156,11 +156,13 @@ def test_the_sfjira_page_shows_the_state_stores_figures(live: Live, synced: dict
         assert row[6] == f"+{a['created'] or 0} ~{a['updated'] or 0} ={a['skipped'] or 0} " \
                          f"!{a['conflicts'] or 0} x{a['rejected'] or 0}"
         assert row[7] == f"~{b['updated'] or 0} ={b['skipped'] or 0} x{b['rejected'] or 0}"
-        assert row[10] == str(run["attempts"])
+        assert row[8] == str(run["transform_rejects"] or 0)  # the Low cases the mapping refused
+        assert row[11] == str(run["attempts"])
+    assert sum(int(row[8]) for row in runs) > 0
     # Airflow's side of the same rows: the retried run's failed try and its twice-run task.
-    assert shown[synced["retried"]][4] == "success" and shown[synced["retried"]][8] == "1"
-    assert shown[synced["retried"]][9] == f"{RETRIED_TASK} x2"
-    assert shown[synced["first"]][9] == "-"
+    assert shown[synced["retried"]][4] == "success" and shown[synced["retried"]][9] == "1"
+    assert shown[synced["retried"]][10] == f"{RETRIED_TASK} x2"
+    assert shown[synced["first"]][10] == "-"
 
     rejects = _cell_texts(frame, "Open rejects")
     assert sorted(r[2] for r in rejects) == sorted(r["record_id"] for r in figures["rejects"])
