@@ -132,6 +132,13 @@ class _Chunk:
         self.outcome.ledger.append(ledger_row(self.side, action, row.sf_id, _key(row), field=field, before=before,
                                               after=after, reason=self.reason, cause="rollback"))
 
+    def restored(self, row: Any, todo: dict[str, tuple[Any, Any]]) -> None:
+        """The fields of `row` this chunk wrote back ({field: (value replaced, value restored)}), ledgered."""
+        actions = json.loads(row.action)
+        for field, (now, value) in todo.items():
+            self.written(row, field, actions[field], now, value)
+        self.count("restored", len(todo))
+
     def skip(self, row: Any, field: str, now: Any, value: Any) -> None:
         self.count("changed_since")
         self.outcome.ledger.append(ledger_row(self.side, "skip", row.sf_id, _key(row), field=field, before=now,
@@ -173,10 +180,7 @@ def _write_jira(run: RollbackRun, reason: str, chunk: pd.DataFrame, resumed: boo
         except ApiError as exc:
             book.refused(row, exc.code, exc.message, exc.fix)
             continue
-        actions = json.loads(row.action)
-        for field, (now, value) in todo.items():
-            book.written(row, field, actions[field], now, value)
-        book.count("restored", len(todo))
+        book.restored(row, todo)
     return book.outcome
 
 
@@ -206,10 +210,7 @@ def _write_salesforce(run: RollbackRun, reason: str, chunk: pd.DataFrame, resume
                              "fix the record in Salesforce (or the value), then run the rollback again: it "
                              "restores what is left", field=",".join(err.fields) if err and err.fields else None)
                 continue
-            actions = json.loads(row.action)
-            for field, (now, value) in todo.items():
-                book.written(row, field, actions[field], now, value)
-            book.count("restored", len(todo))
+            book.restored(row, todo)
     return book.outcome
 
 
