@@ -10,6 +10,7 @@ tests/sfjira/test_live.py. The installation and its processes are sfjira.local_a
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,7 @@ from sfjira.local_airflow import (
 )
 from sfjira.local_airflow import airflow_environment as _airflow_environment
 from sfjira.local_airflow import prepare as _prepare
+from sfjira.supervisor import Supervisor, log_tail
 
 __all__ = ["AIRFLOW", "REPO", "Rest", "Services", "airflow", "airflow_environment", "free_port", "list_runs",
            "prepare", "task_errors", "task_process"]
@@ -144,21 +146,37 @@ class Rest:
 class Services(Rest):
     """api-server + scheduler (LocalExecutor) of the installation `env` until stop(), each a
     sfjira.local_airflow.Component (its log under AIRFLOW_HOME/logs); the REST API as `Rest`. Without
-    `scheduler`, the api-server alone (DAG runs created through it stay queued)."""
+    `scheduler`, the api-server alone (DAG runs created through it stay queued).
 
-    def __init__(self, env: Mapping[str, str], *, scheduler: bool = True) -> None:
+    A component that exits is restarted by sfjira.supervisor (as `make airflow` does), and what the
+    supervisor said is kept in `said` for failure messages: on a loaded machine the scheduler can die of a
+    locked SQLite metadata DB, and a test should not then wait for queued runs that nothing will start.
+    `supervise=False` leaves a dead component dead (the scheduler-crash reproduction needs that)."""
+
+    def __init__(self, env: Mapping[str, str], *, scheduler: bool = True, supervise: bool = True) -> None:
         self.env = dict(env)
         super().__init__(base_url(self.env))
         self.procs = [Component.airflow("api-server", "api-server", "--port", self.env["AIRFLOW__API__PORT"],
                                         env=self.env),
                       *([Component.airflow("scheduler", env=self.env)] if scheduler else [])]
-        for proc in self.procs:
-            proc.start()
+        self.said: list[str] = []
+        self._stop = threading.Event()
+        self._supervisor = Supervisor(self.procs, say=self.said.append)
+        self._supervisor.start()
+        self._watch = threading.Thread(target=self._supervise, daemon=True) if supervise else None
+        if self._watch:
+            self._watch.start()
         try:
             wait_for_api_server(self.env)
         except LocalAirflowError as err:
             self.stop()
             raise AssertionError(str(err)) from None
+
+    def _supervise(self) -> None:
+        try:
+            self._supervisor.run(self._stop, poll=1.0)
+        except LocalAirflowError as err:  # it kept dying: say so in the failure message, stop watching
+            self.said.append(str(err))
 
     def __enter__(self) -> Services:
         return self
@@ -166,11 +184,23 @@ class Services(Rest):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def explain(self) -> str:
+        """What the supervisor said (exits, restarts) and the last lines of each component's log."""
+        tails = [f"-- {c.name} ({'running' if c.exit_code() is None else 'exited'}), {c.log}:\n"
+                 + "\n".join(log_tail(c, 20)) for c in self.procs]
+        return "\n".join([*self.said, *tails])
+
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900, poll: float = 1.0,
                      explain: str | Path = "") -> str:
-        return super().wait_for_run(dag_id, run_id, timeout, poll, explain or self.env["AIRFLOW_HOME"])
+        try:
+            return super().wait_for_run(dag_id, run_id, timeout, poll, explain or self.env["AIRFLOW_HOME"])
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{self.explain()}") from None
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._watch:
+            self._watch.join(timeout=30)
         for proc in self.procs:
             proc.stop(grace=20)
 

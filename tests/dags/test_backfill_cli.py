@@ -52,10 +52,11 @@ def backfill_runs(env: dict[str, str]) -> list[dict]:
     return [r for r in list_runs(env, DAG_ID) if r["run_id"].startswith("backfill__")]
 
 
-def run_backfill(env: dict[str, str], *extra: str) -> list[dict]:
+def run_backfill(services: Services, *extra: str) -> list[dict]:
     """Create a backfill over the three intervals and wait for its runs to finish. Only one backfill per
     DAG may run: the scheduler marks the previous one complete shortly after its runs end, so retry
     (as when the metadata DB was locked)."""
+    env = services.env
     before = {r["run_id"]: r.get("end_date") for r in backfill_runs(env)}
     args = [str(AIRFLOW), "backfill", "create", "--dag-id", DAG_ID,
             "--from-date", DAY.isoformat(), "--to-date", (DAY + dt.timedelta(minutes=30)).isoformat(), *extra]
@@ -75,7 +76,8 @@ def run_backfill(env: dict[str, str], *extra: str) -> list[dict]:
         if len(fresh) >= 3 and all(r["state"] in ("success", "failed") for r in fresh):
             return fresh
         time.sleep(2)
-    raise AssertionError(f"backfill runs did not finish: {backfill_runs(env)}\n{task_errors(env)}")
+    raise AssertionError(f"backfill runs did not finish: {list_runs(env, DAG_ID)}\n{task_errors(env)}\n"
+                         f"{services.explain()}")
 
 
 @pytest.mark.timeout(1200)  # two backfills (480 s wait each at most) and a live Airflow start
@@ -119,7 +121,7 @@ def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf
 
     services = Services(env)
     try:
-        runs = run_backfill(env)
+        runs = run_backfill(services)
         assert sorted(r["state"] for r in runs) == ["success"] * 3, task_errors(env)
         assert store.watermarks("opportunity_to_epic") == cursor
         backfilled = store.runs("opportunity_to_epic", limit=None)
@@ -131,7 +133,7 @@ def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf
         assert {r["Id"]: r["Jira_Key__c"] for r in opportunities()} == {k: v[0] for k, v in first.items()}
 
         jira_emulator.clear_calls()
-        again = run_backfill(env, "--reprocess-behavior", "completed")
+        again = run_backfill(services, "--reprocess-behavior", "completed")
         assert sorted(r["state"] for r in again) == ["success"] * 3, task_errors(env)
     finally:
         services.stop()

@@ -104,7 +104,7 @@ def idle_airflow(tmp_path: Path) -> Iterator[Services]:
         unreachable, unreachable, str(tmp_path / "none.pem"), state=sqlite_state(str(tmp_path / "state.db"))),
         storage=tmp_path / "runs", mappings_dir=short_schedule_mappings(tmp_path, "* * * * *"))
     prepare(env)
-    with Services(env) as services:
+    with Services(env, supervise=False) as services:  # the crash must stay visible
         yield services
 
 
