@@ -57,6 +57,7 @@ def postgres_problem() -> str | None:
     return None
 
 
+# SQLITE_STATE_ONLY (tests.e2e.world) narrows it to SQLite for the files where the backend does not matter.
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def state_conn(request: pytest.FixtureRequest, tmp_path: Path, postgres_problem: str | None
                ) -> Iterator[dict[str, Any]]:

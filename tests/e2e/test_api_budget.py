@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.world import World, make_opportunities
+from tests.e2e.world import SQLITE_STATE_ONLY, World, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 MAPPING = "opportunity_to_epic"
 DAILY_MAX = 1000

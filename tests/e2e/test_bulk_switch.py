@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.world import World, kill_dag_test_while_held, make_opportunities
+from tests.e2e.world import SQLITE_STATE_ONLY, World, kill_dag_test_while_held, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 MAPPING = "opportunity_to_epic"
 THRESHOLD = 3

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.world import World, make_cases, make_opportunities
+from tests.e2e.world import SQLITE_STATE_ONLY, World, make_cases, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 
 def _keys(world: World, sobject: str, ids: list[str]) -> list[str]:

@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
-from tests.e2e.world import World, case_comment_texts, jira_comment_texts, make_cases, make_opportunities
+from tests.e2e.world import (
+    SQLITE_STATE_ONLY,
+    World,
+    case_comment_texts,
+    jira_comment_texts,
+    make_cases,
+    make_opportunities,
+)
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 
 def _key(world: World, sobject: str, record_id: str) -> str:

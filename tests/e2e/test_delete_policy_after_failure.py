@@ -8,7 +8,9 @@ Found by the chaos suite: the link used to be marked first, so a failed walk to 
 
 from __future__ import annotations
 
-from tests.e2e.world import World, make_cases
+from tests.e2e.world import SQLITE_STATE_ONLY, World, make_cases
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 
 def _key(world: World, case_id: str) -> str:

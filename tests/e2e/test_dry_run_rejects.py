@@ -4,7 +4,9 @@ of its batch syncs."""
 
 from __future__ import annotations
 
-from tests.e2e.world import STAGES, World, make_cases, make_opportunities
+from tests.e2e.world import SQLITE_STATE_ONLY, STAGES, World, make_cases, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 
 def test_dry_run_writes_nothing_and_leaves_a_readable_plan(world: World) -> None:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 import pytest
 
 from sfjira.emulator_env import jira_connection, salesforce_connection
-from tests.e2e.world import World, make_opportunities
+from tests.e2e.world import SQLITE_STATE_ONLY, World, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 
 def _task(run: object, task_id: str) -> object:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.world import CASE_STATUS_TO_JIRA, World, make_cases, make_opportunities
+from tests.e2e.world import CASE_STATUS_TO_JIRA, SQLITE_STATE_ONLY, World, make_cases, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 WEB_ONLY = ("  jira_key_field: Jira_Key__c\n", "  where: \"Origin = 'Web'\"\n  jira_key_field: Jira_Key__c\n")
 

@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from sfjira.cli.rejects import trigger_command
-from tests.e2e.world import Run, World, make_opportunities
+from tests.e2e.world import SQLITE_STATE_ONLY, Run, World, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 UNMAPPED = ["Closed Lost", "Closed Won", "Negotiation/Review"]
 LONG_AGO = "2025-01-01T00:00:00Z"

@@ -9,7 +9,9 @@ import pytest
 
 from sfjira.cli import main
 from sfjira.rollback.plan import ROLLBACK_LABEL
-from tests.e2e.world import World, make_cases
+from tests.e2e.world import SQLITE_STATE_ONLY, World, make_cases
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 MAPPING = "case_to_bug"
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import STAGES, World, make_opportunities
+from tests.e2e.world import SQLITE_STATE_ONLY, STAGES, World, make_opportunities
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 RERUN = ("transform", "plan", "load_jira", "load_salesforce", "report")
 

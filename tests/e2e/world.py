@@ -21,11 +21,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from emulators.common.process import EmulatorProcess
 from emulators.jira.testing import JiraRest
 from emulators.salesforce.testing import access_token
+
+# The e2e files whose subject does not depend on the state store's backend (call counts, change detection,
+# comments, replay, dry runs, ...) run on SQLite alone: `pytestmark = [SQLITE_STATE_ONLY]`. PostgreSQL is
+# covered query by query in tests/sfjira/state, and end to end by the files where the backend matters
+# (one writer and its lease, killed loads and their intents, the cursor, identity, retries, rollback).
+# Each PostgreSQL e2e variant costs 20-50 s of a 2-core CI run.
+SQLITE_STATE_ONLY = pytest.mark.parametrize("state_conn", ["sqlite"], indirect=True)
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_MAPPINGS = REPO / "include" / "mappings"
