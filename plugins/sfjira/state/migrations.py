@@ -58,12 +58,19 @@ def _webhook_deliveries(conn: sa.Connection) -> None:
     schema.webhook_deliveries.create(conn, checkfirst=True)
 
 
+def _jira_deletes(conn: sa.Connection) -> None:
+    """Issue 15 (deletes seen at once): Jira deletions reported by webhook, pending until a sync applies them.
+    Depends on no other step, like the steps above."""
+    schema.jira_deletes.create(conn, checkfirst=True)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "baseline: runs, watermarks, links, synced state, ledger, rejects, intents, comment links, drift",
          _baseline),
     Step(2, "writer leases: one writer per mapping", _leases),
     Step(3, "ledger_audit_columns: ledger direction and cause, index on (mapping, at)", _ledger_audit_columns),
     Step(4, "webhook_deliveries: delivery ids the webhook receiver accepted", _webhook_deliveries),
+    Step(5, "jira_deletes: Jira deletions reported by webhook, pending until a sync applies them", _jira_deletes),
 )
 SCHEMA_VERSION = STEPS[-1].version
 """The newest schema version this code knows."""

@@ -200,3 +200,21 @@ webhook_deliveries = sa.Table(
     sa.Column("received_at", UtcDateTime, nullable=False),
     sa.Index(None, "received_at"),
 )
+
+# One row per linked record whose Jira issue a verified `jira:issue_deleted` webhook reported gone
+# (sfjira.state.jira_deletes). Pending while `settled_at` is NULL: the next sync run confirms the delete by
+# reading the issue and applies the mapping's jira_deleted policy; `outcome` says how it ended. A newer report
+# for the same record makes it pending again. Settled rows are pruned after the retention.
+jira_deletes = sa.Table(
+    "sfjira_jira_deletes", metadata,
+    sa.Column("mapping", _name(), primary_key=True),
+    sa.Column("sf_id", sa.String(64), primary_key=True),
+    sa.Column("jira_key", sa.String(64), nullable=False),
+    sa.Column("jira_id", sa.String(64)),
+    sa.Column("delivery", sa.String(255)),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("settled_at", UtcDateTime),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("run_id", sa.String(512)),
+    sa.Index(None, "mapping", "settled_at"),
+)

@@ -26,6 +26,7 @@ from sfjira.state import comments as _comments
 from sfjira.state import deliveries as _deliveries
 from sfjira.state import drift as _drift
 from sfjira.state import intents as _intents
+from sfjira.state import jira_deletes as _jira_deletes
 from sfjira.state import lease as _lease
 from sfjira.state import ledger as _ledger
 from sfjira.state import links as _links
@@ -412,6 +413,34 @@ class StateStore:
         """Forget claimed delivery ids (their event could not be recorded: the sender's retry is new)."""
         with self._tx(write=True) as conn:
             return _deliveries.release(conn, source, deliveries)
+
+    # -- Jira deletions reported by webhook ---------------------------------------------------------
+
+    def note_jira_delete(self, mapping: str, *, jira_id: str | None, jira_key: str | None,
+                         delivery: str | None = None) -> str | None:
+        """Keep a reported Jira deletion pending for the record linked to the issue; that record's id, or
+        None when no active link of the mapping has the issue (sfjira.state.jira_deletes)."""
+        with self._tx(write=True) as conn:
+            return _jira_deletes.note(conn, mapping, jira_id=jira_id, jira_key=jira_key, delivery=delivery,
+                                      now=utcnow())
+
+    def pending_jira_deletes(self, mapping: str) -> pd.DataFrame:
+        """The reported deletions no run has settled yet: sf_id, jira_key, jira_id, delivery, received_at."""
+        with self._tx(write=False) as conn:
+            return _jira_deletes.pending(conn, mapping)
+
+    def settle_jira_deletes(self, mapping: str, taken: pd.DataFrame, outcome: str, *,
+                            run_id: str | None = None) -> int:
+        """Settle the pending rows a run took (`taken`: sf_id, received_at) unless reported again since."""
+        if not len(taken):
+            return 0
+        with self._tx(write=True) as conn:
+            return _jira_deletes.settle(conn, mapping, taken, outcome, run_id=run_id, now=utcnow())
+
+    def jira_delete_history(self, mapping: str) -> pd.DataFrame:
+        """Every reported deletion of the mapping, pending and settled, newest first."""
+        with self._tx(write=False) as conn:
+            return _jira_deletes.history(conn, mapping)
 
     # -- overview -----------------------------------------------------------------------------------
 

@@ -28,3 +28,8 @@ FINISHED_STATUSES = ("success", "partial", "failed")
 
 INTENT_OPS = ("create", "update", "upsert", "delete", "transition", "comment")
 INTENT_STATUSES = ("pending", "completed", "abandoned")
+
+JIRA_DELETE_OUTCOMES = ("applied", "ignored", "exists", "settled", "out_of_scope")
+"""How a Jira deletion reported by webhook ended (sfjira.state.jira_deletes): the policy was applied; the policy
+is `ignore`; the issue still exists (the report was not proof); the link had already left "active" (a
+Salesforce delete, or the policy applied by another path); the key is not one of the mapping's project."""
