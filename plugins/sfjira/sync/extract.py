@@ -6,7 +6,8 @@ A COUNT() of the window first decides the path: REST query pages, or a Bulk API 
 above `[sfjira] bulk_query_threshold` (sfjira.sync.bulk).
 Jira: one paged search over `updated` (the hook widens to whole minutes in the API user's zone
 and filters on the exact instant), with the `sfjira` entity property and, when comments sync,
-the issues' comments inline.
+the issues' comments inline; and the issues a `jira:issue_deleted` webhook reported, each read to confirm
+it is gone (sfjira.sync.jira_deleted).
 With the `replay_rejects` Param both also read the records of the open rejects by id (sfjira.sync.replay).
 """
 
@@ -23,7 +24,7 @@ from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import count_soql, incremental_soql
 from sfjira.mapping.model import Mapping
 from sfjira.storage import write_frame
-from sfjira.sync import budget, bulk
+from sfjira.sync import budget, bulk, jira_deleted
 from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
 from sfjira.sync.writer import one_writer
@@ -125,6 +126,9 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
                            "changed": len(frame)}
     if with_comments:
         out["comments"] = write_frame(run.folder, "jira_comments", _comments_frame(hook, pages))
+    # Deletions the webhook receiver heard of, each confirmed by reading the issue (sfjira.sync.jira_deleted).
+    taken, out["delete_checks"] = jira_deleted.confirm(run)
+    out["deleted"] = write_frame(run.folder, "jira_deleted", taken)
     out["api_calls"] = hook.calls
     out.update(budget.figures(run))
     log.info("Jira: %d changed %s/%s issues in [%s, %s)", len(frame), mapping.jira.project, mapping.jira.issue_type,

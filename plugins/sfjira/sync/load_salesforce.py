@@ -1,5 +1,6 @@
 """Load into Salesforce: write the Jira key (and URL) back onto newly linked records, apply
-Jira-side field changes, flag records whose issue was deleted, copy Jira comments -- all through
+Jira-side field changes, flag records whose issue was deleted (found by a Jira write, or reported by
+webhook and confirmed: sfjira.sync.jira_deleted), copy Jira comments -- all through
 sObject Collections, 200 records per call (field updates above `[sfjira] bulk_write_threshold`
 records: Bulk API 2.0 ingest jobs), under write-ahead intents.
 
@@ -26,7 +27,7 @@ from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.state.intents import Intent
 from sfjira.storage import read_frame
-from sfjira.sync import budget, bulk, cursor
+from sfjira.sync import budget, bulk, cursor, jira_deleted
 from sfjira.sync.before import conflict_reasons, reads_needed, salesforce_images
 from sfjira.sync.extract import issues_by_key
 from sfjira.sync.journal import (
@@ -56,10 +57,12 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
         return {"dry_run": True}
     plan = plan_out["tables"]
     counts: dict[str, Any] = {}
-    writes = pd.concat([_write_back(run, plan),
-                        _field_updates(read_frame(plan["sf_update"])), _jira_deleted(run, jira_result)],
+    gone = _jira_deleted(run, jira_result, plan)
+    writes = pd.concat([_write_back(run, plan), _field_updates(read_frame(plan["sf_update"])), gone],
                        ignore_index=True)
     counts.update(_write(run, _merge(writes), conflicts_written_to(plan, "salesforce")))
+    # The policy writes are done: the webhook-reported deletions this run took can be settled.
+    counts["jira_deleted_reports"] = jira_deleted.settle(run, plan_out, set(gone["sf_id"]))
     counts.update(_comments(run, read_frame(plan["comments_to_sf"])))
     counts["superseded"] = close_superseded(run, "salesforce", ("update", "comment"))
     quiet = read_frame(plan["state_only"])
@@ -149,9 +152,13 @@ def _field_updates(updates: pd.DataFrame) -> pd.DataFrame:
     return updates.assign(kind="update")
 
 
-def _jira_deleted(run: SyncRun, jira_result: dict[str, Any]) -> pd.DataFrame:
-    """Issues found deleted while loading Jira: apply the mapping's Jira-deleted policy."""
-    gone = read_frame(jira_result["jira_gone"]) if jira_result.get("jira_gone") else pd.DataFrame({"sf_id": []})
+def _jira_deleted(run: SyncRun, jira_result: dict[str, Any], plan: dict[str, str]) -> pd.DataFrame:
+    """Issues found deleted while loading Jira, and those a webhook reported and the extract confirmed
+    (the plan's `jira_deleted`, sfjira.sync.jira_deleted): apply the mapping's Jira-deleted policy."""
+    found = read_frame(jira_result["jira_gone"]) if jira_result.get("jira_gone") else pd.DataFrame({"sf_id": []})
+    reported = read_frame(plan["jira_deleted"]) if plan.get("jira_deleted") else pd.DataFrame({"sf_id": []})
+    gone = pd.concat([reported.reindex(columns=["sf_id", "jira_key"]), found.reindex(columns=["sf_id", "jira_key"])],
+                     ignore_index=True).astype(object).drop_duplicates("sf_id")
     policy = run.mapping.deletes.jira_deleted if run.mapping.deletes else None
     if not len(gone) or policy is None or policy.action == "ignore":
         return pd.DataFrame(columns=["sf_id", "fields", "kind"])
@@ -159,7 +166,8 @@ def _jira_deleted(run: SyncRun, jira_result: dict[str, Any]) -> pd.DataFrame:
     # writes to the issue meets its 404 again and applies the policy, so a failed run loses nothing.
     key_field = run.mapping.salesforce.jira_key_field
     change = {key_field: None} if policy.action == "clear_key" else {policy.field: policy.value}
-    return pd.DataFrame({"sf_id": gone["sf_id"], "fields": json.dumps(change), "kind": "jira_deleted"})
+    return pd.DataFrame({"sf_id": gone["sf_id"], "jira_key": gone["jira_key"], "fields": json.dumps(change),
+                         "kind": "jira_deleted"})
 
 
 def _merge(writes: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,8 @@ Per linked record and mapped field, against the hashes of the values last agreed
   unchanged (our own echo included: it hashes like what we wrote) -> skip.
 A Salesforce record with no link and no Jira key is created in Jira; one that carries a Jira key,
 or a Jira issue that carries a Salesforce id, is adopted as a link instead (never a second issue).
+A linked issue a webhook reported deleted, and the extract confirmed gone, gets the mapping's
+jira_deleted policy (`jira_deleted`).
 Claims the identity rules refused (`sfjira.identity`: a key of another project, type or record...)
 are left out of every table and listed in `rejects` with their code: nothing is written for them.
 Nothing here reads or writes an API or the state store: the plan is files, so a dry run stops here. A
@@ -32,8 +34,8 @@ from sfjira.sync.transformed import without
 from sfjira.transform import TransformResult, comments_to_jira, comments_to_salesforce, to_jira, to_salesforce
 
 STATUS = "status"
-PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "sf_rekey", "deletes", "ledger",
-               "rejects", "comments_to_jira", "comments_to_sf")
+PLAN_TABLES = ("jira_create", "jira_update", "sf_update", "state_only", "adopt", "sf_rekey", "deletes", "jira_deleted",
+               "ledger", "rejects", "comments_to_jira", "comments_to_sf")
 
 
 @dataclass
@@ -85,12 +87,14 @@ def plan_transformed(mapping: Mapping, sf: TransformResult, jira: TransformResul
                      links: pd.DataFrame, synced: pd.DataFrame, *, run_id: str = "",
                      sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
                      comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
-                     pii: PiiProtection | None = None) -> Plan:
+                     pii: PiiProtection | None = None, jira_deleted: pd.DataFrame | None = None) -> Plan:
     """The plan from both sides' transform results (`to_jira` of the Salesforce records, `to_salesforce`
     of the Jira issues). `refused`: the claims `sfjira.identity` refused (rules.REFUSED_COLUMNS); their
     records and issues are left out of everything and become rejects (their transform rejects go with
     them). `pii`: the mapping's PII fields and key (default: from the Airflow connection when the mapping
-    declares PII): their hashes are keyed, conflict values sealed."""
+    declares PII): their hashes are keyed, conflict values sealed. `jira_deleted`: the webhook-reported
+    deletions the extract took (sfjira.sync.jira_deleted: sf_id, verdict): the confirmed ones of records
+    still linked become the `jira_deleted` table, the mapping's jira_deleted policy to apply."""
     pii = pii if pii is not None else PiiProtection.for_mapping(mapping)
     refused = refused if refused is not None else empty_refused()
     barred = refused_sf_ids(refused)
@@ -147,6 +151,7 @@ def plan_transformed(mapping: Mapping, sf: TransformResult, jira: TransformResul
     tables.update(_writes(mapping, sf, jira_target, decisions, key_of))
     tables["ledger"] = _ledger(mapping, decisions, key_of, run_id, pii)
     tables["deletes"] = _deletes(mapping, deleted_ids, key_of)
+    tables["jira_deleted"] = _jira_deleted(mapping, jira_deleted, active, deleted_ids)
     tables["rejects"] = combined(from_transform(sf.rejects), from_transform(jira.rejects), from_refused(refused))
     tables.update(_comments(mapping, sf_comments, jira_comments, comment_links, key_of,
                             creating=sf.frame.index[new]))
@@ -357,6 +362,22 @@ def _deletes(mapping: Mapping, deleted_ids: set[str], key_of: pd.Series) -> pd.D
     action = policy.action if policy else "ignore"
     return pd.DataFrame({"sf_id": linked, "jira_key": key_of.reindex(linked).to_numpy(), "action": action,
                          "status": getattr(policy, "status", None), "label": getattr(policy, "label", None)})
+
+
+def _jira_deleted(mapping: Mapping, reported: pd.DataFrame | None, active: pd.DataFrame,
+                  deleted_ids: set[str]) -> pd.DataFrame:
+    """Confirmed Jira deletions of records still actively linked; a record deleted in Salesforce too has
+    nothing left to flag (its link is settled by the Salesforce-deleted policy)."""
+    policy = mapping.deletes.jira_deleted
+    columns = ["sf_id", "jira_key", "action", "field", "value"]
+    if reported is None or not len(reported) or not len(active):
+        return pd.DataFrame(columns=columns)
+    gone = reported[(reported["verdict"] == "gone") & reported["sf_id"].isin(active["sf_id"])
+                    & ~reported["sf_id"].isin(list(deleted_ids))]
+    key_of = pd.Series(active["jira_key"].to_numpy(), index=active["sf_id"].to_numpy())
+    return pd.DataFrame({"sf_id": gone["sf_id"].to_numpy(dtype=object),
+                         "jira_key": key_of.reindex(gone["sf_id"]).to_numpy(dtype=object),
+                         "action": policy.action, "field": policy.field, "value": policy.value}, columns=columns)
 
 
 def _comments(mapping: Mapping, sf_comments: pd.DataFrame | None, jira_comments: pd.DataFrame | None,

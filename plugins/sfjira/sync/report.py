@@ -37,7 +37,9 @@ def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], l
     lookups = (plan or {}).get("identity_lookups") or {}
     sf_reads = 1 + _extract_reads(extract_sf) + lookups.get("salesforce", 0) + before_reads(load_sf)
     sf_writes = (_update_writes(load_sf) + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
+    # A webhook-reported deletion is confirmed by one GET of its issue (sfjira.sync.jira_deleted).
     jira_reads = (1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
+                  + extract_jira.get("delete_checks", 0)
                   + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0)
                   + before_reads(load_jira))
     creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
@@ -90,7 +92,9 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
                        "comments": l_j.get("comments_to_jira", 0)},
         "jira_to_sf": {"read": ex_j.get("changed", 0), "updated": l_sf.get("sf_updated", 0),
                        "planned_updates": counts.get("sf_update", 0), "rejected": l_sf.get("sf_rejected", 0),
-                       "comments": l_sf.get("comments_to_sf", 0)},
+                       "comments": l_sf.get("comments_to_sf", 0),
+                       # Webhook-reported Jira deletions settled by this run, by outcome (sync.jira_deleted).
+                       "deletes_reported": l_sf.get("jira_deleted_reports") or {}},
         "transform_rejects": counts.get("rejects", 0),
         "api_calls": {"used": used, "minimum": minimum, "salesforce": sf_calls, "jira": jira_calls,
                       # By-id reads of the ledger's before-images (sfjira.sync.before), part of both figures.

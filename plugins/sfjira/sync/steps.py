@@ -73,6 +73,7 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
         comment_links=store.comment_links(mapping.name) if mapping.comments else None,
         refused=read_frame(transform_out["refused"]),
         pii=run.pii,
+        jira_deleted=read_frame(jira_out["deleted"]) if jira_out.get("deleted") else None,
     )
     # `fields` (JSON of the values to write) may hold PII values: sealed like the PII columns.
     paths = {name: write_frame(run.folder, f"plan_{name}", plan.tables[name], pii=run.pii, sealed=("fields",))
@@ -86,7 +87,9 @@ def plan_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any],
             "identity_lookups": transform_out.get("identity_lookups") or {},
             "lookup_calls": transform_out.get("lookup_calls") or {},
             # What was read, so the load can close the rejects of records that went through (sync.settle).
-            "read": {"salesforce": sf_out["records"], "jira": jira_out["issues"]}}
+            "read": {"salesforce": sf_out["records"], "jira": jira_out["issues"]},
+            # The webhook-reported Jira deletions the extract took: settled by load_salesforce (sync.jira_deleted).
+            "jira_deleted_taken": jira_out.get("deleted")}
 
 
 def render_diff(run: SyncRun, plan: Plan) -> str:
@@ -110,7 +113,8 @@ def render_diff(run: SyncRun, plan: Plan) -> str:
             lines.append(f"- {row.sf_id} / {target}: {json.dumps(fields, ensure_ascii=False)}{extra}")
         if len(table) > 500:
             lines.append(f"- ... {len(table) - 500} more (see the Parquet table)")
-    for name, title in (("ledger", "Conflicts"), ("rejects", "Rejected"), ("deletes", "Deletes")):
+    for name, title in (("ledger", "Conflicts"), ("rejects", "Rejected"), ("deletes", "Deletes"),
+                        ("jira_deleted", "Deleted in Jira")):
         table = plan.tables[name]
         if len(table):
             shown = table.head(200).map(lambda v: "***" if is_sealed(v) else v)

@@ -9,7 +9,11 @@ Each request goes through the same steps, and stops at the first that fails (its
    after the sender, so an anonymous caller learns nothing about which mappings exist;
 5. the delivery ids (Jira's X-Atlassian-Webhook-Identifier, Salesforce's notification ids): claimed in the
    state store; all seen before -> 200 (Salesforce: the Ack) and nothing recorded, so a retry stops;
-6. one asset event on the mapping's events asset (AssetManager.register_asset_change, as Airflow's own
+6. a `jira:issue_deleted` of an issue with an active link of the mapping: kept pending in the state store
+   (sfjira.state.jira_deletes) for the sync run the event starts, which confirms and applies it
+   (sfjira.sync.jira_deleted); any other issue is ignored. Kept before the event is recorded, so the run
+   it starts finds it;
+7. one asset event on the mapping's events asset (AssetManager.register_asset_change, as Airflow's own
    POST /api/v2/assets/events does), then 200 / the SOAP Ack. If it cannot be recorded the claim is released
    and the answer is 503: the sender retries.
 
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -29,6 +33,9 @@ from starlette.concurrency import run_in_threadpool
 from sfjira.exceptions import SfJiraError
 from sfjira.webhooks import verify
 from sfjira.webhooks.verify import WebhookRejected
+
+if TYPE_CHECKING:
+    from sfjira.state import StateStore
 
 log = logging.getLogger("sfjira.webhooks")
 
@@ -67,8 +74,10 @@ def secret_of(conn_id: str) -> tuple[str, dict[str, Any]]:
     return str(conn.password), dict(conn.extra_dejson or {})
 
 
-def record_event(mapping: str, extra: dict[str, Any], deliveries: list[str], source: str) -> str:
-    """Claim the deliveries and record the asset event: "recorded" or "duplicate" (all seen before)."""
+def record_event(mapping: str, extra: dict[str, Any], deliveries: list[str], source: str,
+                 deleted: verify.DeletedIssue | None = None) -> str:
+    """Claim the deliveries, keep a reported Jira deletion pending, and record the asset event: "recorded"
+    or "duplicate" (all seen before)."""
     from sfjira.dashboard.api import state_store
 
     try:
@@ -87,11 +96,27 @@ def record_event(mapping: str, extra: dict[str, Any], deliveries: list[str], sou
     if not fresh:
         return "duplicate"
     try:
+        if deleted is not None:
+            _note_deleted(store, mapping, deleted, fresh[0])
         _register(mapping, {**extra, "deliveries": fresh})
+    except SfJiraError as err:
+        store.release_deliveries(source, fresh)
+        raise unavailable("the state store", err) from err
     except Exception as err:  # noqa: BLE001 - whatever failed, the sender must retry
         store.release_deliveries(source, fresh)
         raise unavailable("Airflow's database", err) from err
     return "recorded"
+
+
+def _note_deleted(store: StateStore, mapping: str, deleted: verify.DeletedIssue, delivery: str) -> None:
+    sf_id = store.note_jira_delete(mapping, jira_id=deleted.jira_id, jira_key=deleted.jira_key, delivery=delivery)
+    issue = verify.loggable(deleted.jira_key or deleted.jira_id)
+    if sf_id is None:
+        log.info("webhook jira mapping=%s: deletion of issue %s ignored: no active link of the mapping has it",
+                 verify.loggable(mapping), issue)
+    else:
+        log.info("webhook jira mapping=%s: deletion of issue %s pending for the next sync run",
+                 verify.loggable(mapping), issue)
 
 
 def unavailable(what: str, err: BaseException) -> WebhookRejected:
@@ -162,7 +187,7 @@ async def jira(request: Request, mapping: str) -> Response:
         issue: dict[str, Any] = event["issue"] if isinstance(event.get("issue"), dict) else {}
         extra = {"source": "jira", "event": str(event.get("webhookEvent") or ""),
                  "issue": str(issue.get("key") or ""), "retry": request.headers.get("x-atlassian-webhook-retry")}
-        outcome = await run_in_threadpool(record_event, name, extra, [key], "jira")
+        outcome = await run_in_threadpool(record_event, name, extra, [key], "jira", verify.deleted_issue(event))
     except WebhookRejected as err:
         _log("jira", mapping, delivery, err.code)
         return _refused(err)

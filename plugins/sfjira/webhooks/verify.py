@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET  # authenticated senders only; DTDs are refus
 from dataclasses import dataclass, field
 
 from sfjira.exceptions import SfJiraError
+from sfjira.identity.keys import ISSUE_ID, is_jira_key
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Larger than any Jira issue event or 100-notification Salesforce message the shipped mappings produce."""
@@ -87,6 +88,28 @@ class OutboundMessage:
     notification_ids: list[str]
     record_ids: list[str] = field(default_factory=list)
     object: str = ""
+
+
+@dataclass(frozen=True)
+class DeletedIssue:
+    """The issue a `jira:issue_deleted` delivery names: its id and key where each has the right shape."""
+
+    jira_id: str | None
+    jira_key: str | None
+
+
+def deleted_issue(event: dict[str, object]) -> DeletedIssue | None:
+    """The issue of a `jira:issue_deleted` event, or None (another event, or neither id nor key well-formed:
+    values from the payload are data, never used unchecked)."""
+    if event.get("webhookEvent") != "jira:issue_deleted":
+        return None
+    issue = event.get("issue")
+    if not isinstance(issue, dict):
+        return None
+    raw_id, raw_key = issue.get("id"), issue.get("key")
+    jira_id = str(raw_id) if isinstance(raw_id, str | int) and ISSUE_ID.fullmatch(str(raw_id)) else None
+    jira_key = raw_key if is_jira_key(raw_key) else None
+    return DeletedIssue(jira_id, jira_key) if jira_id or jira_key else None
 
 
 def invalid_body(what: str) -> WebhookRejected:
