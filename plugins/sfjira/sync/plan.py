@@ -75,12 +75,13 @@ def build_plan(mapping: Mapping, sf_records: pd.DataFrame, sf_deleted: pd.DataFr
                links: pd.DataFrame, synced: pd.DataFrame, *, run_id: str = "",
                sf_comments: pd.DataFrame | None = None, jira_comments: pd.DataFrame | None = None,
                comment_links: pd.DataFrame | None = None, refused: pd.DataFrame | None = None,
-               pii: PiiProtection | None = None) -> Plan:
+               pii: PiiProtection | None = None, jira_deleted: pd.DataFrame | None = None) -> Plan:
     """The transform and the plan in one call, on the extracted frames (the sync DAG runs them as two
     tasks: sfjira.sync.steps). Arguments as `plan_transformed`."""
     return plan_transformed(mapping, to_jira(mapping, sf_records), to_salesforce(mapping, jira_issues), sf_deleted,
                             links, synced, run_id=run_id, sf_comments=sf_comments,
-                            jira_comments=jira_comments, comment_links=comment_links, refused=refused, pii=pii)
+                            jira_comments=jira_comments, comment_links=comment_links, refused=refused, pii=pii,
+                            jira_deleted=jira_deleted)
 
 
 def plan_transformed(mapping: Mapping, sf: TransformResult, jira: TransformResult, sf_deleted: pd.DataFrame,

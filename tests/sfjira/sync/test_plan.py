@@ -93,3 +93,21 @@ def test_a_refused_claim_is_left_out_of_every_table_and_rejected(opportunities: 
     assert plan.tables["jira_create"]["sf_id"].tolist() == [OPP_B]
     rejects = plan.tables["rejects"]
     assert rejects.loc[rejects["record_id"] == OPP_A, "code"].tolist() == ["IDENTITY_KEY_OTHER_PROJECT"]
+
+
+def test_confirmed_jira_deletions_of_linked_records_get_the_policy(opportunities: Mapping) -> None:
+    """The webhook-reported deletions the extract took (sfjira.sync.jira_deleted): only the confirmed ones of
+    records still actively linked, and not deleted in Salesforce too, are planned."""
+    opp_c, opp_d = "006000000000003AAA", "006000000000004AAA"
+    links = pd.concat([links_frame([(OPP_A, "10001", "DEL-1"), (OPP_B, "10002", "DEL-2"), (opp_c, "10003", "DEL-3")]),
+                       links_frame([(opp_d, "10004", "DEL-4")]).assign(state="deleted_jira")], ignore_index=True)
+    reported = pd.DataFrame({"sf_id": [OPP_A, OPP_B, opp_c, opp_d], "verdict": ["gone", "exists", "gone", "gone"]})
+    sf_deleted = pd.DataFrame({"Id": [opp_c]})
+    plan = build_plan(opportunities, sf_frame(opportunities, []), sf_deleted, jira_frame(opportunities, []), links,
+                      pd.DataFrame(columns=["sf_id", "direction", "hash", "field_hashes"]), jira_deleted=reported)
+    table = plan.tables["jira_deleted"]
+    assert table.to_dict("records") == [{"sf_id": OPP_A, "jira_key": "DEL-1", "action": "clear_key", "field": None,
+                                         "value": None}]
+    assert plan.counts()["jira_deleted"] == 1
+    assert build_plan(opportunities, sf_frame(opportunities, []), NO_DELETES, jira_frame(opportunities, []), links,
+                      pd.DataFrame(columns=["sf_id", "direction", "hash", "field_hashes"])).counts()["jira_deleted"] == 0

@@ -77,3 +77,14 @@ def test_sender_strings_are_logged_tamed() -> None:
     assert verify.loggable("abc\nFAKE LOG LINE") == "abc?FAKE?LOG?LINE"
     assert len(verify.loggable("x" * 500)) == 80
     assert verify.loggable(None) == "-"
+
+
+def test_a_deleted_issue_is_read_only_from_a_delete_event_with_well_formed_ids() -> None:
+    from sfjira.webhooks.verify import DeletedIssue, deleted_issue
+
+    event = {"webhookEvent": "jira:issue_deleted", "issue": {"id": "10001", "key": "SUP-1"}}
+    assert deleted_issue(event) == DeletedIssue("10001", "SUP-1")
+    assert deleted_issue({**event, "webhookEvent": "jira:issue_updated"}) is None
+    assert deleted_issue({**event, "issue": {"id": 10001, "key": "sup-1"}}) == DeletedIssue("10001", None)
+    assert deleted_issue({**event, "issue": {"id": "1 OR 1=1", "key": "SUP-1/../2"}}) is None
+    assert deleted_issue({**event, "issue": ["SUP-1"]}) is None
