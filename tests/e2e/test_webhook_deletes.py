@@ -2,8 +2,9 @@
 (which the webhook's asset event starts), not only from a reconciliation or the next write to the issue.
 
 The plugin's receiver is served over real HTTP on loopback; the Jira emulator delivers its signed
-`jira:issue_deleted` webhook to it; the sync runs are real `dag.test()` runs. A delivery naming an issue
-that still exists (validly signed, so only Jira's say-so is in doubt) changes nothing.
+`jira:issue_deleted` webhook to it; the sync runs are real `dag.test()` runs. A run that fails leaves the
+report pending; a delivery naming an issue that still exists (validly signed, so only Jira's say-so is in
+doubt) changes nothing.
 """
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ def test_a_deleted_issue_flags_its_case_in_the_next_run(world: World, receiver: 
     assert delivery["state"] == "delivered", delivery
     assert list(world.store.pending_jira_deletes(MAPPING)["sf_id"]) == [gone]
 
+    # A run that fails to write the flag settles nothing: the report waits for the next run.
+    world.sf_emulator.set_faults([{"fault": "500", "path": "/composite/sobjects", "method": "PATCH"}])
+    world.run(MAPPING, expect="failed")
+    assert world.sf.get("Case", gone)["Jira_Status__c"] is None
+    assert list(world.store.pending_jira_deletes(MAPPING)["sf_id"]) == [gone]
+
+    world.sf_emulator.set_faults([])
     run = world.run(MAPPING)
     assert world.sf.get("Case", gone)["Jira_Status__c"] == "Deleted in Jira"
     assert world.sf.get("Case", kept)["Jira_Status__c"] is None
