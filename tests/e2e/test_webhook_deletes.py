@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.world import World, make_cases
+from tests.e2e.world import SQLITE_STATE_ONLY, World, make_cases
 from tests.emulators.receiver import eventually
+
+# The pending-delete queries run on both backends in tests/sfjira/state/test_jira_deletes.py.
+pytestmark = [SQLITE_STATE_ONLY]
 
 MAPPING = "case_to_bug"
 SECRET = "jira-hmac-" + uuid.uuid4().hex
