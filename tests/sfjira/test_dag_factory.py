@@ -113,3 +113,8 @@ def test_the_sync_dag_runs_on_its_cron_or_an_event_and_one_run_at_a_time() -> No
     assert ids[DagRunType.SCHEDULED] == dag.timetable.timetable.generate_run_id(
         run_type=DagRunType.SCHEDULED, run_after=info.run_after, data_interval=info.data_interval)
     assert ids[DagRunType.ASSET_TRIGGERED].startswith("asset_triggered__")
+    # Backfills (and the re-sync code around them) still see the cron's intervals.
+    assert dag.timetable.periodic
+    begin = pendulum.datetime(2026, 11, 29, 15, 0, tz="UTC")
+    assert [(i.data_interval.start.minute, i.data_interval.end.minute)
+            for i in dag.iter_dagrun_infos_between(begin, begin.add(minutes=30))] == [(0, 15), (15, 30), (30, 45)]
