@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from sfjira.local_airflow import prepare as _prepare
 from sfjira.supervisor import Supervisor, log_tail
 
 __all__ = ["AIRFLOW", "REPO", "Rest", "Services", "airflow", "airflow_environment", "free_port", "list_runs",
-           "prepare", "task_errors", "task_process"]
+           "prepare", "task_errors", "task_process", "wait_for"]
 
 
 def airflow_environment(home: Path, sfjira_env: Mapping[str, str], *, storage: Path, task_retries: int = 0,
@@ -203,6 +203,16 @@ class Services(Rest):
             self._watch.join(timeout=30)
         for proc in self.procs:
             proc.stop(grace=20)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 240, poll: float = 2) -> Any:
+    """What `check` returns once it is truthy; an AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(poll)
+    raise AssertionError(f"not within {timeout:.0f} s: {what}")
 
 
 def task_process(ti_id: str) -> int | None:

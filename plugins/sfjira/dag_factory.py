@@ -1,7 +1,8 @@
 """The one DAG builder: every DAG kind of a mapping -- `sfjira_sync__<name>`, `sfjira_reconcile__<name>`
 and `sfjira_rollback__<name>` -- from the settings they share (`mapping_dag`).
 
-The sync DAG runs each data interval of the mapping's schedule:
+The sync DAG runs each data interval of the mapping's schedule, and soon after each change either side
+reports to the webhook receiver (sfjira.webhooks: an event on `events_asset`, coalesced while a run is on):
 
     extract_salesforce ─┐
                         ├─> transform ─> plan ─> load_jira ─> load_salesforce ─> report
@@ -41,7 +42,15 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, BaseOperator, CronDataIntervalTimetable, Param, TaskGroup
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetOrTimeSchedule,
+    BaseOperator,
+    CronDataIntervalTimetable,
+    Param,
+    TaskGroup,
+)
 
 from sfjira import settings
 from sfjira.alerts import MappingAlerts
@@ -125,12 +134,27 @@ def events_asset(mapping: Mapping | str) -> Asset:
     return Asset(name=f"sfjira.{name}.events", uri=f"sfjira://{name}/events")
 
 
-def mapping_dag(mapping: Mapping, kind: str, schedule: str | None, *, doc_md: str, params: dict[str, Any]) -> DAG:
+def timetable(schedule: str | None,
+              events: Asset | None = None) -> CronDataIntervalTimetable | AssetOrTimeSchedule | None:
+    """The cron's data intervals (None: triggered only); with `events`, also a run whenever the asset gets
+    an event (`asset_triggered` runs: no logical date, no data interval -- sfjira.sync.cursor reads them
+    from the committed cursor to the run's start). The cron stays: it is the safety net when no event comes."""
+    if not schedule:
+        return None
+    cron = CronDataIntervalTimetable(schedule, timezone="UTC")
+    return AssetOrTimeSchedule(timetable=cron, assets=events) if events is not None else cron
+
+
+def mapping_dag(mapping: Mapping, kind: str, schedule: str | None, *, doc_md: str, params: dict[str, Any],
+                events: Asset | None = None) -> DAG:
     """The settings every sfjira DAG of a mapping shares: `sfjira_<kind>__<name>`, a data-interval
-    timetable (none: triggered only), one run at a time, retries with backoff, tags."""
+    timetable (none: triggered only; `events`: or an asset event), one run at a time, retries with backoff,
+    tags. One run at a time also coalesces events: while a run is queued or running Airflow keeps the
+    asset's new events queued, and the next run consumes all of them (airflow/models/dag.py
+    `dags_needing_dagruns` defers an asset-triggered DAG at max_active_runs)."""
     return DAG(
         dag_id=f"sfjira_{kind}__{mapping.name}",
-        schedule=CronDataIntervalTimetable(schedule, timezone="UTC") if schedule else None,
+        schedule=timetable(schedule, events),
         start_date=start_date_of(mapping),
         catchup=False,
         max_active_runs=1,
@@ -219,8 +243,10 @@ def sync_task_group(mapping: Mapping | str | Path, *, group_id: str | None = Non
 
 
 def sync_dag(mapping: Mapping) -> DAG:
-    """`sfjira_sync__<name>`: the sync's tasks in a DAG of their own on the mapping's schedule."""
-    with mapping_dag(mapping, "sync", mapping.schedule, doc_md=_doc(mapping), params=sync_params()) as dag:
+    """`sfjira_sync__<name>`: the sync's tasks in a DAG of their own on the mapping's schedule, and on
+    every event the webhook receiver records for the mapping (near-real-time; README)."""
+    with mapping_dag(mapping, "sync", mapping.schedule, doc_md=_doc(mapping), params=sync_params(),
+                     events=events_asset(mapping)) as dag:
         add_sync_tasks(mapping)
     return dag
 

@@ -30,7 +30,7 @@ from emulators.common.process import EmulatorProcess
 from sfjira.emulator_env import environment, sqlite_state
 from sfjira.local_airflow import Component
 from sfjira.state import StateStore
-from tests.live_airflow import REPO, Services, airflow_environment, prepare, task_errors
+from tests.live_airflow import REPO, Services, airflow_environment, prepare, task_errors, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -83,15 +83,6 @@ def scheduler_alive(services: Services) -> bool:
 
 def scheduler_log(services: Services) -> str:
     return scheduler(services).log.read_text(errors="replace")
-
-
-def wait_for(what: str, check: Any, timeout: float = 240) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(2)
-    raise AssertionError(f"not within {timeout:.0f} s: {what}")
 
 
 @pytest.fixture

@@ -84,3 +84,37 @@ def test_the_sync_reads_the_mappings_events_asset() -> None:
     assert expected.uri == f"sfjira://{mapping.name}/events"
     for task_id in ("extract_salesforce", "extract_jira"):
         assert dag.get_task(task_id).inlets == [expected]
+
+
+def test_the_sync_dag_runs_on_its_cron_or_an_event_and_one_run_at_a_time() -> None:
+    """Near-real-time (issue 15.5): the receiver's events start runs; the cron stays as the safety net.
+    The serialized form is what the scheduler reads, so it is checked through it."""
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.timetables.assets import AssetOrTimeSchedule
+    from airflow.timetables.base import TimeRestriction
+    from airflow.timetables.interval import CronDataIntervalTimetable
+    from airflow.utils.types import DagRunType
+
+    mapping = load_mapping(SHIPPED / "opportunity_to_epic.yaml")
+    dag = DagSerialization.from_dict(DagSerialization.to_dict(sync_dag(mapping)))
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    assert isinstance(dag.timetable.timetable, CronDataIntervalTimetable)
+    assert dag.timetable.timetable._expression == mapping.schedule == "*/15 * * * *"
+    assert [a.uri for _, a in dag.timetable.asset_condition.iter_assets()] == \
+        [events_asset(mapping.name).uri]
+    assert dag.max_active_runs == 1  # what makes a burst of events coalesce (queued while a run is on)
+    # Scheduled runs keep their intervals and run ids: the cron's own.
+    restriction = TimeRestriction(earliest=START, latest=None, catchup=False)
+    info = dag.timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert info == dag.timetable.timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert info is not None and info.data_interval.end - info.data_interval.start == pendulum.duration(minutes=15)
+    ids = {kind: dag.timetable.generate_run_id(run_type=kind, run_after=info.run_after,
+                                               data_interval=info.data_interval) for kind in DagRunType}
+    assert ids[DagRunType.SCHEDULED] == dag.timetable.timetable.generate_run_id(
+        run_type=DagRunType.SCHEDULED, run_after=info.run_after, data_interval=info.data_interval)
+    assert ids[DagRunType.ASSET_TRIGGERED].startswith("asset_triggered__")
+    # Backfills (and the re-sync code around them) still see the cron's intervals.
+    assert dag.timetable.periodic
+    begin = pendulum.datetime(2026, 11, 29, 15, 0, tz="UTC")
+    assert [(i.data_interval.start.minute, i.data_interval.end.minute)
+            for i in dag.iter_dagrun_infos_between(begin, begin.add(minutes=30))] == [(0, 15), (15, 30), (30, 45)]

@@ -32,12 +32,21 @@ REPORTED_STEPS = ("extract_salesforce", "extract_jira", "transform", "plan", "lo
 def with_interval(context: Any, schedule: str) -> None:
     """A manual run triggered without a logical date (Airflow 3 allows it: the API's `logical_date: null`)
     has no data interval; it gets the schedule's interval that ends when the run was asked for (its
-    `run_after`), so it reads like a scheduled run at that moment -- from the committed cursor on."""
+    `run_after`), so it reads like a scheduled run at that moment -- from the committed cursor on.
+
+    An asset-triggered run (a webhook's event) has none either; its interval ends when the run STARTED,
+    not at its `run_after`: Airflow 3.3 stamps that with the first of the queued events, and events recorded
+    after it until the run is created get no run of their own (the queue entry they joined is deleted with
+    the run's creation, airflow/jobs/scheduler_job_runner.py `_create_dag_runs_asset_triggered`) -- their
+    changes happened before the run started, so this window covers them. Both extracts read the same
+    stamp, so they read the same window."""
     if context.get("data_interval_start") is not None and context.get("data_interval_end") is not None:
         return
     from croniter import croniter
 
-    asked = getattr(context.get("dag_run"), "run_after", None) or dt.datetime.now(dt.UTC)
+    dag_run = context.get("dag_run")
+    started = getattr(dag_run, "start_date", None) if cursor.is_event_run(context) else None
+    asked = started or getattr(dag_run, "run_after", None) or dt.datetime.now(dt.UTC)
     end = asked if asked.tzinfo else asked.replace(tzinfo=dt.UTC)
     context["data_interval_start"] = croniter(schedule, end).get_prev(dt.datetime)
     context["data_interval_end"] = end

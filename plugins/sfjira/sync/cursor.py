@@ -12,6 +12,10 @@ run reads everything since.
   run has a `manual__` run id and a logical date of its trigger time, so it never takes the logical date
   of an interval the scheduler is yet to create, which a backfill reaching the latest interval does
   (README, "Re-syncing the last N hours")
+- an event-triggered run (`asset_triggered`: the webhook receiver recorded a change) reads from the cursor
+  to when it started, [cursor - overlap, start): whatever the events said, everything since the last
+  commit (an event may be lost or late; the cursor is not). Before the first commit it reads like a
+  manual run
 - a backfill of a past window reads exactly that window (plus the overlap); it refuses `reach_back_hours`
 - a full resync reads everything and never moves the cursor (its window ends in the future)
 - the cursor moves to the window's end once both loads completed, never backwards, and never from a dry
@@ -37,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SIDES = ("salesforce", "jira")
 BACKFILL = "backfill"  # Airflow's DagRunType.BACKFILL_JOB
+EVENT = "asset_triggered"  # Airflow's DagRunType.ASSET_TRIGGERED
 REACH_BACK = "reach_back"
 # A week: further back than that, a full resync or a reconciliation (scope YYYY-MM-DD) is the tool, and a
 # slip of the finger (hours typed as minutes) cannot turn a manual run into a months-long read.
@@ -76,14 +81,24 @@ def parse_reach_back(value: object, *, backfill: bool = False) -> dt.timedelta:
     return dt.timedelta(hours=hours)
 
 
+def is_event_run(context: Any) -> bool:
+    """A run Airflow created for events on the mapping's events asset (the webhook receiver's)."""
+    return getattr(context.get("dag_run"), "run_type", None) == EVENT
+
+
 def choose_window(start: dt.datetime, end: dt.datetime, overlap: dt.timedelta, *, cursor: dt.datetime | None,
                   backfill: bool = False, full: bool = False, now: dt.datetime | None = None,
-                  reach_back: dt.timedelta = dt.timedelta(0)) -> Window:
+                  reach_back: dt.timedelta = dt.timedelta(0), event: bool = False) -> Window:
     """The window a run reads for its data interval [start, end), and why."""
     if full:
         return Window.for_interval(start, end, overlap, full=True, now=now)
     if backfill:
         return Window.for_interval(start, end, overlap, reason=BACKFILL)
+    if event and cursor is not None and not reach_back:
+        # From the cursor, not the cron interval's start: event runs come seconds apart, and each would
+        # otherwise read (and plan) every change of the interval so far again.
+        return Window(min(cursor, end) - overlap, end, reason=f"{EVENT} (from the cursor, last committed "
+                                                              f"{cursor.isoformat()})")
     if reach_back and (cursor is None or cursor > start - reach_back):  # reaches past the cursor too
         last = f"; last committed {cursor.isoformat()}" if cursor else ""
         return Window(start - reach_back - overlap, end,
@@ -114,17 +129,19 @@ def for_step(run: SyncRun, context: Any, overlap: dt.timedelta, *,
     and the params); every later step takes the one they read (`read`: the windows in the extracts'
     outputs, handed on through the plan's), since the cursor may have moved meanwhile (this run's own
     load moves it before the report). Should the two extracts differ (a concurrent backfill committed
-    between them), the earlier start is the one both loads and the report stand on."""
+    between them, or one extract of an event run cleared and run again later), the earlier start and the
+    earlier end are the ones both loads and the report stand on."""
     params = context["params"]
     start, end = context["data_interval_start"], context["data_interval_end"]
     full = bool(params.get("full_resync"))
     windows = [Window.from_dict(w) for w in read or () if w]
     if windows:
-        return min(windows, key=lambda w: w.since)
+        # The earliest start, and the earliest end: the cursor may move only as far as both sides read.
+        return replace(min(windows, key=lambda w: w.since), until=min(w.until for w in windows))
     backfill = getattr(context.get("dag_run"), "run_type", None) == BACKFILL
     reach_back = parse_reach_back(params.get("reach_back_hours"), backfill=backfill)
     window = choose_window(start, end, overlap, cursor=None if full else committed(run.state, run.name),
-                           backfill=backfill, full=full, reach_back=reach_back)
+                           backfill=backfill, full=full, reach_back=reach_back, event=is_event_run(context))
     return with_note(window, start, overlap)
 
 

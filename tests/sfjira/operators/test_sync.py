@@ -146,3 +146,20 @@ def test_a_manual_run_without_a_logical_date_reads_the_interval_that_ends_when_i
     given = {"data_interval_start": asked - dt.timedelta(hours=1), "data_interval_end": asked}
     with_interval(given, "*/10 * * * *")
     assert given["data_interval_start"] == asked - dt.timedelta(hours=1), "a run with an interval keeps it"
+
+
+def test_an_event_run_reads_the_interval_that_ends_when_it_started() -> None:
+    """Airflow stamps an asset-triggered run's run_after with the first of the events it consumes; the
+    later ones' changes happened before the run started, which is where its window ends."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from sfjira.operators.sync import with_interval
+
+    first_event = dt.datetime(2026, 11, 29, 15, 7, 30, tzinfo=dt.UTC)
+    started = first_event + dt.timedelta(seconds=40)  # queued behind the previous run meanwhile
+    run = SimpleNamespace(run_after=first_event, start_date=started, run_type="asset_triggered")
+    context = {"data_interval_start": None, "data_interval_end": None, "dag_run": run}
+    with_interval(context, "*/10 * * * *")
+    assert (context["data_interval_start"], context["data_interval_end"]) == (
+        dt.datetime(2026, 11, 29, 15, 0, tzinfo=dt.UTC), started)

@@ -179,3 +179,47 @@ def test_the_sync_dags_param_schema_refuses_what_the_code_refuses() -> None:
     for bad in (-1, 169, "4h", 2.5):
         with pytest.raises(ParamValidationError):
             resolve(bad)
+
+
+# -- event-triggered runs (the webhook receiver's events: issue 15.5) --------------------------------------------
+
+
+def test_an_event_run_reads_from_the_cursor_to_its_start() -> None:
+    started = END + dt.timedelta(minutes=3, seconds=12)  # a cron tick of 10 min: mid-interval
+    mark = END + dt.timedelta(minutes=1)  # an earlier event run committed a minute ago
+    window = cursor.choose_window(END, started, OVERLAP, cursor=mark, event=True)
+    assert (window.since, window.until) == (mark - OVERLAP, started)
+    assert window.reason == f"asset_triggered (from the cursor, last committed {mark.isoformat()})"
+    # a cursor left behind by failed runs: still from the cursor, however far (nothing is lost)
+    behind = START - dt.timedelta(hours=3)
+    assert cursor.choose_window(END, started, OVERLAP, cursor=behind, event=True).since == behind - OVERLAP
+
+
+def test_an_event_run_before_the_first_commit_reads_its_interval() -> None:
+    window = cursor.choose_window(START, END, OVERLAP, cursor=None, event=True)
+    assert (window.since, window.until, window.reason) == (START - OVERLAP, END, "interval")
+
+
+def test_an_event_run_moves_the_cursor_forward_and_a_later_cron_run_never_moves_it_back(store: StateStore) -> None:
+    name = sync_run(store, Window(START, END)).name
+    cursor.commit(sync_run(store, Window(START - OVERLAP, END)))  # the cron run of [START, END)
+    started = END + dt.timedelta(minutes=4)
+    event = cursor.choose_window(END, started, OVERLAP, cursor=cursor.committed(store, name), event=True)
+    assert cursor.commit(sync_run(store, event)) == dict.fromkeys(cursor.SIDES, started.isoformat())
+    # the next cron run, for [END, END + 10 min): reads its interval (the cursor is past its start) ...
+    tick = END + dt.timedelta(minutes=10)
+    cron = cursor.choose_window(END, tick, OVERLAP, cursor=started)
+    assert (cron.since, cron.until) == (END - OVERLAP, tick)
+    cursor.commit(sync_run(store, cron))
+    # ... and an event run queued behind it whose start came first never takes the cursor back
+    assert cursor.commit(sync_run(store, Window(END, started - dt.timedelta(minutes=1)))) == \
+        dict.fromkeys(cursor.SIDES, tick.isoformat())
+
+
+def test_later_steps_stand_on_the_earliest_start_and_the_earliest_end_the_extracts_read() -> None:
+    """Each extract of an event run ends its window at the run's start; one extract cleared and run again
+    later reads further: the cursor may only move as far as both read."""
+    context = {"params": {}, "data_interval_start": START, "data_interval_end": END}
+    read = [Window(START - OVERLAP, END + dt.timedelta(minutes=5)).as_dict(), Window(START, END).as_dict()]
+    window = cursor.for_step(None, context, OVERLAP, read=read)  # type: ignore[arg-type]  # the run is not read
+    assert (window.since, window.until) == (START - OVERLAP, END)
