@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # The stamp changes whenever requirements.txt or pyproject.toml does, so an edited pin reinstalls.
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo airflow test lint unit venv lock clean bench chaos docs
+.PHONY: demo airflow test lint unit venv lock clean bench chaos latency docs
 
 venv: $(STAMP)
 
@@ -44,11 +44,15 @@ docs: $(STAMP)
 	$(BIN)/python -m sfjira.cli errors --format markdown > docs/errors.md
 
 bench: $(STAMP)
-	for b in bench/*.py; do [ "$$b" = bench/chaos.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in bench/*.py; do case "$$b" in bench/chaos.py|bench/latency.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # The chaos suite at its full size (2,000 records, 5 seeds): hours on 2 cores, hence not part of `bench`.
 chaos: $(STAMP)
 	$(BIN)/python bench/chaos.py
+
+# Edit-to-arrival latency with a live Airflow (200 edits over 5 minutes by default): 10-15 min, not part of `bench`.
+latency: $(STAMP)
+	$(BIN)/python bench/latency.py
 
 # Regenerate the full pin set from pyproject.toml (runtime + the dev extra) in a scratch venv.
 lock:
