@@ -59,6 +59,9 @@ class Settings:
     clock_offset_s: float = 0.0
     fault_retry_after_s: int = defaults.DEFAULT_FAULT_RETRY_AFTER_S
     webhook_delivery: RetryPolicy = field(default_factory=jira_retry_policy)
+    # Progress reads of a bulk operation task answered RUNNING before it reports COMPLETE (its changes are
+    # applied when it is submitted; this only paces what a client polling the queue sees).
+    bulk_task_running_polls: int = 0
 
     @property
     def cloud(self) -> bool:
@@ -153,6 +156,12 @@ def _set_delivery(s: Settings, value: Any) -> None:
     s.webhook_delivery = RetryPolicy.from_dict(value, base=s.webhook_delivery)
 
 
+def _set_running_polls(s: Settings, value: Any) -> None:
+    if int(value) < 0:
+        raise ValueError("bulk_task_running_polls must be >= 0")
+    s.bulk_task_running_polls = int(value)
+
+
 _SETTERS = {
     "mode": _set_mode,
     "time_zone": _set_tz,
@@ -164,4 +173,5 @@ _SETTERS = {
     "now": _set_now,
     "fault_retry_after_s": _set_retry_after,
     "webhook_delivery": _set_delivery,
+    "bulk_task_running_polls": _set_running_polls,
 }
