@@ -21,7 +21,7 @@ from starlette.responses import Response
 from emulators.jira import catalog
 from emulators.jira.bulk_inputs import BulkRequestError, Edit, read_edits
 from emulators.jira.context import Call
-from emulators.jira.errors import JiraError, JiraJSON
+from emulators.jira.errors import LOCKED, JiraError, JiraJSON
 from emulators.jira.mutations import apply_changes, status_items
 from emulators.jira.store import Issue
 from emulators.jira.writes import Changes, FieldReader, FieldValueError
@@ -56,7 +56,7 @@ class Outcome:
         if issue is None:
             self.invalid += 1
             return
-        problems: list[str] = change(issue)
+        problems: list[str] = [LOCKED] if issue.key in call.settings.locked_issues else change(issue)
         if problems:
             self.failed[str(issue.id)] = problems
         else:

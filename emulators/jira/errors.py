@@ -47,3 +47,10 @@ def field_errors(errors: dict[str, str]) -> JiraError:
 
 def not_found(message: str = ISSUE_NOT_FOUND) -> JiraError:
     return JiraError(404, [message])
+
+
+LOCKED = "You do not have permission to edit or transition this issue."
+
+
+def locked(message: str = LOCKED) -> JiraError:
+    return JiraError(403, [message])

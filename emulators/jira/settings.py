@@ -62,6 +62,9 @@ class Settings:
     # Progress reads of a bulk operation task answered RUNNING before it reports COMPLETE (its changes are
     # applied when it is submitted; this only paces what a client polling the queue sees).
     bulk_task_running_polls: int = 0
+    # Issues the API user may see but not change (as an issue security level or a status whose workflow
+    # property `jira.issue.editable` is false leaves them): edits and transitions of them are refused.
+    locked_issues: list[str] = field(default_factory=list)
 
     @property
     def cloud(self) -> bool:
@@ -162,6 +165,12 @@ def _set_running_polls(s: Settings, value: Any) -> None:
     s.bulk_task_running_polls = int(value)
 
 
+def _set_locked(s: Settings, value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ValueError("locked_issues must be a list of issue keys")
+    s.locked_issues = list(value)
+
+
 _SETTERS = {
     "mode": _set_mode,
     "time_zone": _set_tz,
@@ -174,4 +183,5 @@ _SETTERS = {
     "fault_retry_after_s": _set_retry_after,
     "webhook_delivery": _set_delivery,
     "bulk_task_running_polls": _set_running_polls,
+    "locked_issues": _set_locked,
 }

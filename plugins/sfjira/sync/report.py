@@ -41,8 +41,10 @@ def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], l
                   + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0)
                   + before_reads(load_jira))
     creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
+    # A Jira Cloud bulk task (sfjira.sync.jira_bulk_updates) costs its submission and one progress read.
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
-                   + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0))
+                   + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0)
+                   + 2 * load_jira.get("bulk_tasks", 0))
     return {"salesforce": sf_reads + sf_writes, "jira": jira_reads + jira_writes}
 
 
