@@ -61,6 +61,7 @@ def test_a_status_change_of_200_issues_is_one_bulk_task_and_a_refused_issue_is_r
     assert list(rejects.index) == [refused]
     assert (rejects.loc[refused, "code"], rejects.loc[refused, "field"]) == ("JIRA_BULK_ISSUE_FAILED", "status")
     assert "permission" in rejects.loc[refused, "message"]
+    assert world.xcom(run, "report")["sf_to_jira"]["updated"] == CASES - 1
     report = world.xcom(run, "report")["api_calls"]
     print(f"\nJira calls, bulk path ({CASES} issues, 1 refused): {calls}; used {report['used']['jira']}, "
           f"minimum {report['minimum']['jira']}")
