@@ -81,3 +81,29 @@ def test_a_status_change_of_200_issues_is_one_bulk_task_and_a_refused_issue_is_r
     report = world.xcom(per_issue, "report")["api_calls"]
     print(f"Jira calls, per-issue path ({CASES} issues): {calls}; used {report['used']['jira']}, "
           f"minimum {report['minimum']['jira']}")
+
+
+def test_a_load_retried_after_its_bulk_edit_went_unread_polls_that_task_instead_of_sending_another(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SFJIRA_TASK_RETRIES", "1")
+    cases = make_cases(world.sf, 60, Status="New")
+    world.run(MAPPING)
+    records = [{"attributes": {"type": "Case"}, "id": i, "Subject": "Printer fleet recall"} for i in cases]
+    world.sf.call("PATCH", "/composite/sobjects", json={"allOrNone": True, "records": records})
+    # Every progress read of the first attempt fails: its 4 sends, each tried 4 times by the hook.
+    world.jira_emulator.set_faults([{"fault": "500", "path": "/bulk/queue/", "method": "GET", "times": 16}])
+    world.clear_calls()
+
+    run = world.run(MAPPING)
+
+    load = next(ti for ti in run.dag_run.get_task_instances() if ti.task_id == "load_jira")
+    assert load.try_number == 2, "load_jira failed transiently once and was retried by Airflow"
+    assert world.jira_emulator.calls()["faults_fired"] == {"500": 16}
+    by_endpoint = world.jira_emulator.calls()["by_endpoint"]
+    assert by_endpoint[f"POST {V3}/bulk/issues/fields"] == 1, "the retry polled the task its intent kept"
+    assert by_endpoint[f"GET {V3}/bulk/queue/{{taskId}}"] == 17
+    assert f"PUT {V3}/issue/{{issueIdOrKey}}" not in by_endpoint
+    summaries = {i["fields"]["summary"] for i in world.issues("project = SUP")}
+    assert summaries == {"Printer fleet recall"}
+    assert world.store.pending_intents(MAPPING).empty and world.store.rejects(MAPPING).empty
+    assert world.xcom(run, "load_jira")["bulk_updated"] == 60
