@@ -53,4 +53,5 @@ LOCKED = "You do not have permission to edit or transition this issue."
 
 
 def locked(message: str = LOCKED) -> JiraError:
-    return JiraError(403, [message])
+    # The spec documents a missing edit or transition permission as a 400 of both operations.
+    return JiraError(400, [message])

@@ -24,7 +24,7 @@ def find(call: Call, name: str = "issueIdOrKey") -> Issue:
 
 
 def changeable(call: Call, name: str = "issueIdOrKey") -> Issue:
-    """The issue of the path, refused (403) when the API user may not change it (settings.locked_issues)."""
+    """The issue of the path, refused (400) when the API user may not change it (settings.locked_issues)."""
     issue = find(call, name)
     if issue.key in call.settings.locked_issues:
         raise locked()

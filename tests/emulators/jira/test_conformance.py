@@ -160,6 +160,9 @@ def bulk_operations(r: Recorded) -> None:
     done = r.v3.ok("GET", f"/bulk/queue/{task.json()['taskId']}")
     assert (len(done["processedAccessibleIssues"]), len(done["failedAccessibleIssues"])) == (2, 1)
     assert r.v3("POST", "/bulk/issues/transition", json={"bulkTransitionInputs": []}).status_code == 400
+    r.jira.configure(locked_issues=[keys[0]])
+    assert r.v3("PUT", f"/issue/{keys[0]}", json={"fields": {"summary": "x"}}).status_code == 400
+    assert r.v3("POST", f"/issue/{keys[0]}/transitions", json={"transition": {"id": "21"}}).status_code == 400
 
 
 def cloud_search(r: Recorded) -> None:
