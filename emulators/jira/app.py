@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from emulators.common.control import Control, ControlMiddleware, admin_routes
-from emulators.jira import activity_api, issues_api, meta_api, search_api, webhooks
+from emulators.jira import activity_api, bulk_api, issues_api, meta_api, search_api, webhooks
 from emulators.jira.admin import Admin
 from emulators.jira.auth import authenticated, unauthorized
 from emulators.jira.context import Call, Env
@@ -74,6 +74,9 @@ API: tuple[tuple[tuple[str, ...], str, Handler, str], ...] = (
     (("POST",), "issueLink", activity_api.link_issues, ANY),
     (("GET",), "issueLink/{linkId}", activity_api.get_link, ANY),
     (("DELETE",), "issueLink/{linkId}", activity_api.delete_link, ANY),
+    (("POST",), "bulk/issues/fields", bulk_api.submit_edit, CLOUD),
+    (("POST",), "bulk/issues/transition", bulk_api.submit_transition, CLOUD),
+    (("GET",), "bulk/queue/{taskId}", bulk_api.progress, CLOUD),
     (("GET", "POST"), "search/jql", search_api.search_jql, CLOUD),
     (("GET", "POST"), "search", _search, ANY),
 )

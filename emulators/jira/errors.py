@@ -47,3 +47,11 @@ def field_errors(errors: dict[str, str]) -> JiraError:
 
 def not_found(message: str = ISSUE_NOT_FOUND) -> JiraError:
     return JiraError(404, [message])
+
+
+LOCKED = "You do not have permission to edit or transition this issue."
+
+
+def locked(message: str = LOCKED) -> JiraError:
+    # The spec documents a missing edit or transition permission as a 400 of both operations.
+    return JiraError(400, [message])

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from emulators.jira import catalog, render, webhook_delivery
 from emulators.jira.context import Call
-from emulators.jira.errors import JiraError, JiraJSON, bad_request, not_found
+from emulators.jira.errors import JiraError, JiraJSON, bad_request, locked, not_found
 from emulators.jira.mutations import add_comment, apply_changes, set_value, status_items
 from emulators.jira.store import Issue
 from emulators.jira.writes import Changes, FieldReader, property_errors
@@ -20,6 +20,14 @@ def find(call: Call, name: str = "issueIdOrKey") -> Issue:
     issue = call.store.find_issue(call.path(name))
     if issue is None:
         raise not_found()
+    return issue
+
+
+def changeable(call: Call, name: str = "issueIdOrKey") -> Issue:
+    """The issue of the path, refused (400) when the API user may not change it (settings.locked_issues)."""
+    issue = find(call, name)
+    if issue.key in call.settings.locked_issues:
+        raise locked()
     return issue
 
 
@@ -103,7 +111,7 @@ async def get_issue(call: Call) -> Response:
 
 async def edit_issue(call: Call) -> Response:
     body = await call.json_object()  # read before loading the issue: no await between read and write
-    issue = find(call)
+    issue = changeable(call)
     changes = FieldReader(call).for_edit(body, issue)
     apply_changes(call, issue, changes)
     if call.bool_param("returnIssue"):
@@ -160,7 +168,7 @@ def _requested_transition(body: dict[str, Any], status_id: str) -> catalog.Trans
 
 async def do_transition(call: Call) -> Response:
     body = await call.json_object()
-    issue = find(call)
+    issue = changeable(call)
     transition = _requested_transition(body, issue.status)
     changes = FieldReader(call).for_edit({k: body[k] for k in ("fields", "update") if k in body}, issue)
     apply_changes(call, issue, changes, status_items(call, issue, transition.target))

@@ -59,6 +59,12 @@ class Settings:
     clock_offset_s: float = 0.0
     fault_retry_after_s: int = defaults.DEFAULT_FAULT_RETRY_AFTER_S
     webhook_delivery: RetryPolicy = field(default_factory=jira_retry_policy)
+    # Progress reads of a bulk operation task answered RUNNING before it reports COMPLETE (its changes are
+    # applied when it is submitted; this only paces what a client polling the queue sees).
+    bulk_task_running_polls: int = 0
+    # Issues the API user may see but not change (as an issue security level or a status whose workflow
+    # property `jira.issue.editable` is false leaves them): edits and transitions of them are refused.
+    locked_issues: list[str] = field(default_factory=list)
 
     @property
     def cloud(self) -> bool:
@@ -153,6 +159,18 @@ def _set_delivery(s: Settings, value: Any) -> None:
     s.webhook_delivery = RetryPolicy.from_dict(value, base=s.webhook_delivery)
 
 
+def _set_running_polls(s: Settings, value: Any) -> None:
+    if int(value) < 0:
+        raise ValueError("bulk_task_running_polls must be >= 0")
+    s.bulk_task_running_polls = int(value)
+
+
+def _set_locked(s: Settings, value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ValueError("locked_issues must be a list of issue keys")
+    s.locked_issues = list(value)
+
+
 _SETTERS = {
     "mode": _set_mode,
     "time_zone": _set_tz,
@@ -164,4 +182,6 @@ _SETTERS = {
     "now": _set_now,
     "fault_retry_after_s": _set_retry_after,
     "webhook_delivery": _set_delivery,
+    "bulk_task_running_polls": _set_running_polls,
+    "locked_issues": _set_locked,
 }

@@ -181,6 +181,10 @@ class FieldReader:
             return [i for i in items if i != item]
         raise FieldValueError(f"The operation '{verb}' is not supported for the field '{fdef.id}'.")
 
+    def check_required(self, changes: Changes, issue: Issue) -> None:
+        """Record in `changes.errors` the required fields an edit of `issue` would leave empty."""
+        self._require(changes, issue.project, changes.values.get("issuetype", issue.issuetype), creating=False)
+
     def _require(self, changes: Changes, project: str, type_id: str, creating: bool) -> None:
         values = changes.values
         if (creating or "summary" in values) and not values.get("summary") and "summary" not in changes.errors:

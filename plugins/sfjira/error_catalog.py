@@ -267,6 +267,22 @@ _ENTRIES: tuple[ErrorCode, ...] = (
     _e("TRANSITION_UNREACHABLE", "jira", "reject", "the workflow has no path from the issue's status to the mapped "
        "one", False, "map the value to a status this workflow reaches, or add a transition (and check the API "
        "user may perform it)", "sfjira.hooks.jira.transition_to"),
+    _e("JIRA_BULK_ISSUE_FAILED", "jira", "reject", "a Jira Cloud bulk edit or bulk transition task could not change "
+       "this issue (failedAccessibleIssues gives Jira's reasons, in the message)", False,
+       "correct what the message names (a required field left empty, a transition the issue's status does not "
+       "offer, a value the field refuses), then let the next run retry the record", "sfjira.hooks.jira_bulk"),
+    _e("JIRA_BULK_ISSUE_MISSING", "jira", "reject", "a Jira Cloud bulk task did not report the issue: it was "
+       "deleted, or the API user cannot see it", False, "nothing when the issue was deleted (the next run "
+       "applies the Jira-deleted policy); otherwise give the API user Browse permission on its project",
+       "sfjira.hooks.jira_bulk"),
+    _e("JIRA_BULK_TASK_FAILED", "jira", "error", "a Jira Cloud bulk operation task ended FAILED, CANCELLED or DEAD",
+       True, "run the task again: the chunk's issues are sent in a new task", "sfjira.hooks.jira_bulk"),
+    _e("JIRA_BULK_TASK_TIMEOUT", "jira", "error", "a Jira Cloud bulk operation task did not finish within the "
+       "hook's wait", True, "run the task again: it polls the same task from the id in its intent",
+       "sfjira.hooks.jira_bulk"),
+    _e("JIRA_BULK_UNSUPPORTED", "config", "error", "issue bulk operations were asked of Jira Data Center, which "
+       "has no such API", False, "use the per-issue writes on Data Center (the sync does so by itself)",
+       "sfjira.hooks.jira.JiraSyncHook.bulk"),
     # -- auth, transport, limits ------------------------------------------------------------------------
     _e("AUTH_CONFIG", "auth", "error", "a connection's auth settings are missing or unsupported (grant, token, "
        "key file, host)", False, "complete the connection as the message says",

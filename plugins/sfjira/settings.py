@@ -54,6 +54,11 @@ SETTINGS = {s.key: s for s in (
     Setting("bulk_write_threshold", "10000", "a Salesforce load updating more records than this writes them "
             "through Bulk API 2.0 ingest jobs (10,000 records per job and write-ahead intent) instead of "
             "sObject Collections of 200; the job id is kept in the intent, so a killed task resumes its job"),
+    Setting("jira_bulk_threshold", "50", "on Jira Cloud, more issues than this getting the same change in a load "
+            "(the same status to reach from the same status, or the same values for fields bulk edit takes) go "
+            "as one bulk transition or bulk edit task of up to 1,000 issues, polled until done, instead of a "
+            "call per issue; the task id is kept in the write-ahead intent, so a retry polls it instead of "
+            "submitting again. Data Center always writes issue by issue"),
     Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
     Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
             alias="SFJIRA_SALESFORCE_CONN_ID"),

@@ -41,6 +41,8 @@ NOT_CODES = {
     "WRONG_VERSION_NUMBER": "OpenSSL reason", "UNSUPPORTED_PROTOCOL": "OpenSSL reason",
     "TLSV1_ALERT_PROTOCOL_VERSION": "OpenSSL reason", "NO_PROTOCOLS_AVAILABLE": "OpenSSL reason",
     "CERTIFICATE_VERIFY_FAILED": "OpenSSL reason",
+    # Jira Cloud bulk edit's bulkEditMultiSelectFieldOption value (sfjira.hooks.jira_bulk)
+    "REMOVE_ALL": "Jira API enum value",
 }
 
 

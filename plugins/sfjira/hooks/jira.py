@@ -32,6 +32,7 @@ from sfjira.error_catalog import fix_for
 from sfjira.exceptions import ApiError, AuthError
 from sfjira.hooks.by_id import pages_by_key
 from sfjira.hooks.chunks import ChunkRejected, write_isolating
+from sfjira.hooks.jira_bulk import JiraBulk
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame, text_to_adf
 from sfjira.hooks.jql import SfidLocation, changed_issues_jql, jql_string, minute_bounds, user_zone
 from sfjira.hooks.payload import jira_wire, jsonable
@@ -104,6 +105,7 @@ class JiraSyncHook(JiraHook):
         self.rate_limit: dict[str, int | None] = {"limit": None, "remaining": None}
         self._myself: dict[str, Any] | None = None
         self._workflows: dict[tuple[str, str], WorkflowMap] = {}
+        self._bulk: JiraBulk | None = None
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -152,6 +154,17 @@ class JiraSyncHook(JiraHook):
         self.client = Jira(url=url, session=http, cloud=self.deployment == "cloud", api_version=self.api_version,
                            api_root=self.api_root, proxies=self.proxies, timeout=int(extras.get("timeout") or 120))
         return self.client
+
+    @property
+    def bulk(self) -> JiraBulk:
+        """Jira Cloud's issue bulk operations (sfjira.hooks.jira_bulk) on this hook's session and call counter;
+        `bulk.settings` holds the task polling. Data Center has none: ApiError(JIRA_BULK_UNSUPPORTED)."""
+        if not self.is_cloud:
+            raise ApiError("Jira Data Center has no issue bulk operations API", code="JIRA_BULK_UNSUPPORTED",
+                           fix="use the per-issue writes (update_fields, transition_to) on Data Center")
+        if self._bulk is None:
+            self._bulk = JiraBulk(self)
+        return self._bulk
 
     def _read_rate_limit(self, response: requests.Response) -> None:
         limit, remaining = response.headers.get("X-RateLimit-Limit"), response.headers.get("X-RateLimit-Remaining")

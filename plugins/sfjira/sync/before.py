@@ -45,12 +45,15 @@ def plain(value: Any) -> Any:
     return value
 
 
-def jira_images(run: SyncRun, keys: Iterable[str]) -> Images:
-    """The mapped fields of the issues `keys` as Jira holds them now (one search per 100 keys)."""
+def jira_images(run: SyncRun, keys: Iterable[str], ids: dict[str, str] | None = None) -> Images:
+    """The mapped fields of the issues `keys` as Jira holds them now (one search per 100 keys); with `ids`,
+    it gets each found issue's id by key too (bulk operations name issues by id)."""
     wanted = sorted({str(k) for k in keys if isinstance(k, str)})
     if not wanted:
         return {}
     frame = issues_by_key(run, wanted)
+    if ids is not None and len(frame):
+        ids.update(zip(frame["key"].astype(str), frame["id"].astype(str), strict=True))
     columns = [c for c in frame.columns if c not in ("id", "key", "updated", "created")]
     return {str(r["key"]): {c: plain(r[c]) for c in columns} for r in frame.to_dict("records")}
 

@@ -14,9 +14,10 @@ from sfjira.exceptions import ApiError
 from sfjira.hooks.results import WriteResult
 from sfjira.rejects import reject
 from sfjira.rows import each_row
+from sfjira.state.intents import Intent
 from sfjira.storage import read_frame, write_frame
-from sfjira.sync import budget
-from sfjira.sync.before import conflict_reasons, jira_images, plain
+from sfjira.sync import budget, jira_bulk_updates
+from sfjira.sync.before import conflict_reasons, jira_images, plain, reads_needed
 from sfjira.sync.journal import (
     ChunkOutcome,
     close_superseded,
@@ -34,6 +35,7 @@ from sfjira.sync.writer import one_writer
 log = logging.getLogger(__name__)
 
 UPDATE_CHUNK = 50     # records per intent for one-call-per-issue writes
+JIRA_SEARCH_PAGE = 100  # keys per before-image search
 PROPERTY_KEY = "sfjira"
 
 
@@ -177,44 +179,95 @@ def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkO
 
 
 def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd.DataFrame) -> dict[str, int]:
+    """Field updates and status walks, issue by issue; on Jira Cloud, groups of issues getting the same change
+    above `[sfjira] jira_bulk_threshold` go as bulk tasks (sfjira.sync.jira_bulk_updates)."""
     decided = conflict_reasons(run, conflicts, "jira")
+    current: dict[str, Intent] = {}
+    bulk_on = jira_bulk_updates.use_bulk(run, updates)
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0, "before_reads": _reads(chunk)})
-        images = jira_images(run, chunk["jira_key"])  # before-images: one search for the chunk
+        ids: dict[str, str] = {}
+        images = jira_images(run, chunk["jira_key"], ids)  # before-images: one search per 100 keys
+        bulk = jira_bulk_updates.BulkChunk(run, current["intent"], ids) if bulk_on else None
+        # Fields first (a refused edit leaves the status alone), then the status walks of what was written.
+        edited = bulk.edits(chunk) if bulk else {}
+        written = [row for row in each_row(chunk) if _fields(run, row, edited.get(row.sf_id), images, decided,
+                                                               outcome, gone)]
+        moves = [(r.sf_id, r.jira_key, str(images.get(r.jira_key, {}).get("status") or ""), r.status)
+                 for r in written if isinstance(r.status, str)]
+        walked = bulk.transitions(m for m in moves if m[2]) if bulk else {}
         done = []
-        for row in each_row(chunk):
-            fields = json.loads(row.fields)
-            held = images.get(row.jira_key, {})
-            try:
-                if fields:
-                    # Setting fields is idempotent: after an ambiguous failure the same PUT is sent again.
-                    wire = run.jira.encode_fields(run.mapping.fields_for("sf_to_jira"), fields)
-                    settle(f"update {row.jira_key}", partial(run.jira.update_fields, row.jira_key, wire))
-                    outcome.ledger += [_update_row(run, row.sf_id, row.jira_key, k, held.get(k), v, decided)
-                                       for k, v in fields.items()]
-            except ApiError as exc:
-                if exc.status == 404:
-                    gone.append(row.sf_id)
-                    continue
-                outcome.rejects.append(reject("jira", row.sf_id, exc.code, exc.message, exc.fix))
-                outcome.counts["rejected"] += 1
-                continue
+        for row in written:
             why = decided.get((row.sf_id, "status"))
-            if isinstance(row.status, str) and not _transition(run, row.sf_id, row.jira_key, row.status, outcome,
-                                                               gone, held.get("status"),
-                                                               "conflict" if why else None):
+            if isinstance(row.status, str) and not _walked(run, row, walked.get(row.sf_id), outcome, gone,
+                                                           images.get(row.jira_key, {}).get("status"),
+                                                           "conflict" if why else None):
                 continue
-            outcome.counts["updated"] += 1
+            by_bulk = row.sf_id in edited or row.sf_id in walked
+            outcome.counts["bulk_updated" if by_bulk else "updated"] = outcome.counts.get(
+                "bulk_updated" if by_bulk else "updated", 0) + 1
             done.append(row.sf_id)
+        outcome.counts["bulk_tasks"] = bulk.count if bulk else 0
         outcome.state = state_rows(chunk[chunk["sf_id"].isin(done)])
         return outcome
 
-    return run_chunks(run, "jira", "update", updates, UPDATE_CHUNK, write, decisions=conflicts)
+    size = jira_bulk_updates.MAX_ISSUES if bulk_on else UPDATE_CHUNK
+    counts: dict[str, Any] = run_chunks(run, "jira", "update", updates, size, write, decisions=conflicts,
+                                        on_intent=lambda intent: current.update(intent=intent))
+    return {**counts, "jira_write_path": "bulk" if bulk_on else "per_issue"}
+
+
+def _fields(run: SyncRun, row: Any, step: jira_bulk_updates.Step | None, images: dict[str, dict[str, Any]],
+            decided: dict[tuple[str, str], str], outcome: ChunkOutcome, gone: list[str]) -> bool:
+    """A row's field values: written by its bulk edit when it had one (refused: a reject), else with one PUT.
+    False when the issue is gone or Jira refused the values."""
+    fields: dict[str, Any] = json.loads(row.fields)
+    held = images.get(row.jira_key, {})
+    if not fields:
+        return True
+    if step is not None and not step.missing:
+        if not step.result.success:
+            outcome.rejects.append(jira_bulk_updates.bulk_reject(row.sf_id, step.result, ",".join(fields)))
+            outcome.counts["rejected"] += 1
+            return False
+        outcome.ledger += [_update_row(run, row.sf_id, row.jira_key, k, held.get(k), v, decided)
+                           for k, v in fields.items()]
+        return True
+    try:
+        # Setting fields is idempotent: after an ambiguous failure the same PUT is sent again.
+        wire = run.jira.encode_fields(run.mapping.fields_for("sf_to_jira"), fields)
+        settle(f"update {row.jira_key}", partial(run.jira.update_fields, row.jira_key, wire))
+    except ApiError as exc:
+        if exc.status == 404:
+            gone.append(row.sf_id)
+            return False
+        outcome.rejects.append(reject("jira", row.sf_id, exc.code, exc.message, exc.fix))
+        outcome.counts["rejected"] += 1
+        return False
+    outcome.ledger += [_update_row(run, row.sf_id, row.jira_key, k, held.get(k), v, decided) for k, v in fields.items()]
+    return True
+
+
+def _walked(run: SyncRun, row: Any, step: jira_bulk_updates.Step | None, outcome: ChunkOutcome, gone: list[str],
+            before: Any, cause: str | None) -> bool:
+    """A row's status: from its bulk walk when it had one (refused: a reject), else walked issue by issue."""
+    if step is None or step.missing:
+        return _transition(run, row.sf_id, row.jira_key, row.status, outcome, gone, before, cause)
+    if not step.result.success:
+        outcome.rejects.append(jira_bulk_updates.bulk_reject(row.sf_id, step.result, "status"))
+        outcome.counts["rejected"] += 1
+        return False
+    if step.taken:
+        outcome.ledger.append(ledger_row("jira", "transition", row.sf_id, row.jira_key, field="status", before=before,
+                                         after=row.status, reason=" -> ".join(step.taken),
+                                         cause=cause or run.cause))
+        outcome.counts["bulk_transitioned"] = outcome.counts.get("bulk_transitioned", 0) + 1
+    return True
 
 
 def _reads(chunk: pd.DataFrame) -> int:
-    return 1 if len(chunk) else 0  # a chunk (<= 50 issues) is read by one search of <= 100 keys
+    return reads_needed(len(chunk), JIRA_SEARCH_PAGE)  # one search per 100 keys
 
 
 def _update_row(run: SyncRun, sf_id: str, key: str, field: str, before: Any, after: Any,

@@ -43,8 +43,10 @@ def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], l
                   + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0)
                   + before_reads(load_jira))
     creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
+    # A Jira Cloud bulk task (sfjira.sync.jira_bulk_updates) costs its submission and one progress read.
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
-                   + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0))
+                   + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0)
+                   + 2 * load_jira.get("bulk_tasks", 0))
     return {"salesforce": sf_reads + sf_writes, "jira": jira_reads + jira_writes}
 
 
@@ -86,7 +88,7 @@ def build_report(run: SyncRun, results: dict[str, dict[str, Any]]) -> dict[str, 
         "window": {k: v for k, v in run.window.as_dict().items() if k != "full"},
         "cursor": l_sf.get("cursor") or {},
         "sf_to_jira": {"read": ex_sf.get("changed", 0), "created": l_j.get("created", 0),
-                       "updated": l_j.get("updated", 0), "planned_creates": counts.get("jira_create", 0),
+                       "updated": l_j.get("updated", 0) + l_j.get("bulk_updated", 0), "planned_creates": counts.get("jira_create", 0),
                        "planned_updates": counts.get("jira_update", 0), "conflicts": counts.get("ledger", 0),
                        "rejected": l_j.get("rejected", 0), "deletes": l_j.get("deletes_applied", 0),
                        "comments": l_j.get("comments_to_jira", 0)},

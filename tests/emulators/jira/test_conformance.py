@@ -137,6 +137,34 @@ def links(r: Recorded) -> None:
     assert r.v3("GET", f"/issueLink/{link_id}").status_code == 404
 
 
+def bulk_operations(r: Recorded) -> None:
+    keys = [r.v3.ok("POST", "/issue", json={"fields": BUG})["key"] for _ in range(3)]
+    r.jira.configure(bulk_task_running_polls=1)
+    edit = {"selectedIssueIdsOrKeys": [*keys, "SUP-999"], "selectedActions": ["summary", "labels", "description"],
+            "editedFieldsInput": {"singleLineTextFields": [{"fieldId": "summary", "text": "Bulk"}],
+                                  "labelsFields": [{"fieldId": "labels", "bulkEditMultiSelectFieldOption": "ADD",
+                                                    "labels": [{"name": "bulk"}]}],
+                                  "richTextFields": [{"fieldId": "description", "richText": {"adfValue": DOC}}]},
+            "sendBulkNotification": False}
+    task = r.v3("POST", "/bulk/issues/fields", json=edit)
+    assert task.status_code == 201
+    assert r.v3.ok("GET", f"/bulk/queue/{task.json()['taskId']}")["status"] == "RUNNING"
+    assert r.v3.ok("GET", f"/bulk/queue/{task.json()['taskId']}")["invalidOrInaccessibleIssueCount"] == 1
+    wrong = {**edit, "selectedActions": ["summary"]}
+    assert r.v3("POST", "/bulk/issues/fields", json=wrong).status_code == 400
+    moves = {"bulkTransitionInputs": [{"selectedIssueIdsOrKeys": keys[:2], "transitionId": "11"},
+                                      {"selectedIssueIdsOrKeys": keys[2:], "transitionId": "41"}]}
+    task = r.v3("POST", "/bulk/issues/transition", json=moves)
+    assert task.status_code == 201
+    r.v3.ok("GET", f"/bulk/queue/{task.json()['taskId']}")
+    done = r.v3.ok("GET", f"/bulk/queue/{task.json()['taskId']}")
+    assert (len(done["processedAccessibleIssues"]), len(done["failedAccessibleIssues"])) == (2, 1)
+    assert r.v3("POST", "/bulk/issues/transition", json={"bulkTransitionInputs": []}).status_code == 400
+    r.jira.configure(locked_issues=[keys[0]])
+    assert r.v3("PUT", f"/issue/{keys[0]}", json={"fields": {"summary": "x"}}).status_code == 400
+    assert r.v3("POST", f"/issue/{keys[0]}/transitions", json={"transition": {"id": "21"}}).status_code == 400
+
+
 def cloud_search(r: Recorded) -> None:
     r.jira.seed(seed=9, issues_per_project=30, comments_per_issue=2)
     r.v3.ok("GET", "/search/jql", params={"jql": "project = SUP ORDER BY key", "maxResults": 10})
@@ -175,7 +203,8 @@ def injected_faults(r: Recorded) -> None:
 
 
 SCENARIOS: dict[str, Callable[[Recorded], None]] = {f.__name__: f for f in (
-    reference_data, issue_lifecycle, entity_properties, workflow, comments_and_worklogs, links, cloud_search,
+    reference_data, issue_lifecycle, entity_properties, workflow, comments_and_worklogs, links, bulk_operations,
+    cloud_search,
     data_center_search, injected_faults)}
 
 
