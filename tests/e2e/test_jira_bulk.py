@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.world import World, make_cases
+from tests.e2e.world import SQLITE_STATE_ONLY, World, make_cases
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 MAPPING = "case_to_bug"
 CASES = 200
