@@ -36,6 +36,10 @@ class WorkflowMap:
                 seen.setdefault(_norm(target), (str(transition["id"]), str(transition.get("name", ""))))
         self.edges[_norm(status)] = seen
 
+    def knows(self, status: str) -> bool:
+        """Whether the transitions from `status` were seen."""
+        return _norm(status) in self.edges
+
     def next_step(self, current: str, target: str) -> tuple[str, str, str] | None:
         """(transition id, transition name, status it leads to) for the next move, or None when the
         target cannot be reached from what is known and nothing is left to explore."""
