@@ -18,6 +18,7 @@ Cloud uses REST v3 (ADF rich text, /search/jql with nextPageToken), Data Center 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,7 @@ class JiraSyncHook(JiraHook):
     # Protocol limits, defined here only (the report's protocol minimum reads them).
     BULK_CREATE_MAX = 50    # issues per POST /issue/bulk
     SEARCH_PAGE_MAX = 100   # issues per search page (Jira caps maxResults at 100 with fields)
+    COMMENT_PAGE_MAX = 100  # comments per GET /issue/{key}/comment page
 
     def __init__(self, jira_conn_id: str = JiraHook.default_conn_name, *, deployment: str | None = None,
                  proxies: Any | None = None) -> None:
@@ -104,8 +106,12 @@ class JiraSyncHook(JiraHook):
         # Last seen X-RateLimit-Limit / X-RateLimit-Remaining (Cloud sends them near the limit), for budgets.
         self.rate_limit: dict[str, int | None] = {"limit": None, "remaining": None}
         self._myself: dict[str, Any] | None = None
+        # Workflows walked, per (project key, issue type name casefolded); the initial status of each.
         self._workflows: dict[tuple[str, str], WorkflowMap] = {}
         self._bulk: JiraBulk | None = None
+        self._initial: dict[tuple[str, str], str] = {}
+        # Workflow calls of transition_to: steps (POSTs), reads it needed, rereads after a refusal.
+        self.workflow_calls: Counter[str] = Counter(steps=0, reads=0, rereads=0)
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -355,7 +361,7 @@ class JiraSyncHook(JiraHook):
         result: list[dict[str, Any]] = []
         while True:
             page = self._api("GET", f"issue/{issue_segment(key)}/comment",
-                             params={"startAt": len(result), "maxResults": 100}, action="comments")
+                             params={"startAt": len(result), "maxResults": self.COMMENT_PAGE_MAX}, action="comments")
             batch = page.get("comments") or []
             result += [{"id": c.get("id"), "author": _author(c.get("author")), "body": adf_to_text(c.get("body")),
                         "created": c.get("created"), "updated": c.get("updated")} for c in batch]
@@ -407,30 +413,84 @@ class JiraSyncHook(JiraHook):
         """Set fields on one issue (rich text given as plain strings is converted on Cloud)."""
         self._api("PUT", f"issue/{issue_segment(key)}", body={"fields": self._rich(fields)}, action=f"update {key}")
 
-    def transition_to(self, key: str, target_status: str, max_steps: int = 12) -> list[str]:
+    def transition_to(self, key: str, target_status: str, max_steps: int = 12, *, status: str | None = None,
+                      workflow: tuple[str, str] | None = None, created: bool = False) -> list[str]:
         """Move an issue to `target_status` through as many transitions as the workflow needs.
-        Returns the names of the transitions taken (empty if already there)."""
+        Returns the names of the transitions taken (empty if already there).
+
+        `status` and `workflow` ((project key, issue type name)): where the caller already knows the issue
+        is (a before-image it read); `created`: the issue was just created in `workflow`, so it is in that
+        workflow's initial status, read once per hook. Without either the issue is read first (with its
+        transitions). What a status offers is read once per workflow and status (sfjira.hooks.workflow):
+        Jira's transitions belong to the workflow, so the next issue in that status takes the learned
+        transition without a read. Conditions can hide a transition from one issue, and the issue may have
+        moved since the caller's read: a learned transition Jira refuses (HTTP 400) makes the walk read
+        that issue and go on from what Jira says, once (`workflow_calls["rereads"]`)."""
         path = f"issue/{issue_segment(key)}"
-        issue = self._api("GET", path, params={"fields": "status,project,issuetype"}, action="get issue")
-        fields = issue["fields"]
-        workflow = self._workflows.setdefault((fields["project"]["key"], fields["issuetype"]["id"]), WorkflowMap())
-        current: str = fields["status"]["name"]
+        workflow = (workflow[0], workflow[1].casefold()) if workflow else None
+        if created and workflow is not None and workflow in self._initial:
+            status = self._initial[workflow]
+        # `sure`: the issue is in `status` (read just now, or reached by our own step); `fresh`: the transitions
+        # known from `status` were read from this issue, so Jira refusing one is final.
+        sure = fresh = False
+        if status is None or workflow is None:
+            status, workflow = self._read_status(key, workflow if created else None)
+            sure = fresh = True
+        walk = self._workflows.setdefault(workflow, WorkflowMap())
         taken: list[str] = []
-        while current.casefold() != target_status.strip().casefold():
-            available = self._api("GET", f"{path}/transitions", action="transitions").get("transitions", [])
-            workflow.learn(current, available)
-            step = workflow.next_step(current, target_status)
+        while status.casefold() != target_status.strip().casefold():
+            if not walk.knows(status) or (walk.next_step(status, target_status) is None and not fresh):
+                # Unknown from here, or known only from other issues and leading nowhere: ask this issue. A
+                # status only believed is read with the transitions: they must be the ones of that status.
+                kind = "reads" if not walk.knows(status) else "rereads"
+                if sure:
+                    walk.learn(status, self._transitions(path, kind))
+                else:
+                    status, workflow = self._read_status(key, None, kind)
+                    walk, sure = self._workflows[workflow], True
+                fresh = True
+                continue
+            step = walk.next_step(status, target_status)
             if step is None or len(taken) >= max_steps:
-                raise ApiError(f"{key}: status {target_status!r} cannot be reached from {current!r} "
-                               f"(statuses seen: {', '.join(workflow.known_statuses())})",
+                raise ApiError(f"{key}: status {target_status!r} cannot be reached from {status!r} "
+                               f"(statuses seen: {', '.join(walk.known_statuses())})",
                                code="TRANSITION_UNREACHABLE", record=key,
                                fix="map the value to a status this workflow reaches, or add a transition to the "
                                    "workflow (and check the API user may perform it)")
-            transition_id, name, current = step
-            self._api("POST", f"{path}/transitions", body={"transition": {"id": transition_id}},
-                      action=f"transition {key}")
+            transition_id, name, to = step
+            try:
+                self._api("POST", f"{path}/transitions", body={"transition": {"id": transition_id}},
+                          action=f"transition {key}")
+            except ApiError as exc:
+                if exc.status != 400 or fresh:
+                    raise
+                log.info("Jira refused the learned transition %s on %s (%s): reading the issue", name, key, exc)
+                status, workflow = self._read_status(key, None, "rereads")
+                walk, sure, fresh = self._workflows[workflow], True, True
+                continue
+            self.workflow_calls["steps"] += 1
             taken.append(name)
+            # A transition leads to one status of its workflow: the issue is there now.
+            status, sure, fresh = to, True, False
         return taken
+
+    def _read_status(self, key: str, created_in: tuple[str, str] | None, kind: str = "reads"
+                     ) -> tuple[str, tuple[str, str]]:
+        """The issue's status and workflow, its transitions learned from the same read (`expand=transitions`)."""
+        issue = self._api("GET", f"issue/{issue_segment(key)}", action="get issue",
+                          params={"fields": "status,project,issuetype", "expand": "transitions"})
+        self.workflow_calls[kind] += 1
+        fields = issue["fields"]
+        status = str(fields["status"]["name"])
+        workflow = (str(fields["project"]["key"]), str(fields["issuetype"]["name"]).casefold())
+        self._workflows.setdefault(workflow, WorkflowMap()).learn(status, issue.get("transitions") or [])
+        if created_in is not None:
+            self._initial.setdefault(created_in, status)
+        return status, workflow
+
+    def _transitions(self, path: str, kind: str) -> list[dict[str, Any]]:
+        self.workflow_calls[kind] += 1
+        return list(self._api("GET", f"{path}/transitions", action="transitions").get("transitions", []))
 
     def add_comment(self, key: str, body: str) -> dict[str, Any]:
         """Add a plain-text comment (ADF on Cloud); returns the comment's id and created time."""

@@ -5,6 +5,9 @@ Jira only tells which transitions are available from the status an issue is in n
 transition id}) per project and issue type, and picks the next transition: the first step of the
 shortest known path to the target, or else the first step towards the nearest status whose
 transitions are still unknown (breadth first), so an unknown workflow gets explored no more than needed.
+The transitions belong to the workflow, not the issue, so JiraSyncHook.transition_to reads a status's
+once per hook (per task) and walks the next issue in that status without a read; what a condition hides
+from one issue is handled there (a refused transition makes it read that issue).
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ class WorkflowMap:
                 self.names.setdefault(_norm(target), target)
                 seen.setdefault(_norm(target), (str(transition["id"]), str(transition.get("name", ""))))
         self.edges[_norm(status)] = seen
+
+    def knows(self, status: str) -> bool:
+        """Whether the transitions from `status` were seen."""
+        return _norm(status) in self.edges
 
     def next_step(self, current: str, target: str) -> tuple[str, str, str] | None:
         """(transition id, transition name, status it leads to) for the next move, or None when the

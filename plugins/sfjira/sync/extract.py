@@ -14,6 +14,7 @@ With the `replay_rejects` Param both also read the records of the open rejects b
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,7 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
         cfields = list(dict.fromkeys([*COMMENT_FIELDS, sf.parent_field, sf.body_field]))
         cpages = _log_pages("Salesforce comments", hook.changed_records(sf.object, cfields, window.since, window.until))
         out["comments"] = write_frame(run.folder, "sf_comments", records_to_frame(cpages, cfields))
+        out["comment_count"] = sum(len(page) for page in cpages)  # its query pages: the report's minimum
     # The extract's own reads may have reached the share: stop here, before the plan and the loads.
     budget.check_salesforce(run, "the plan and the loads (reached by this extract's reads)")
     out["api_calls"] = hook.calls
@@ -125,7 +127,8 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
     out: dict[str, Any] = {"issues": write_frame(run.folder, "jira_issues", frame, pii=run.pii),
                            "changed": len(frame)}
     if with_comments:
-        out["comments"] = write_frame(run.folder, "jira_comments", _comments_frame(hook, pages))
+        comments, out["comment_reads"] = _comments_frame(hook, pages)
+        out["comments"] = write_frame(run.folder, "jira_comments", comments)
     # Deletions the webhook receiver heard of, each confirmed by reading the issue (sfjira.sync.jira_deleted).
     taken, out["delete_checks"] = jira_deleted.confirm(run)
     out["deleted"] = write_frame(run.folder, "jira_deleted", taken)
@@ -136,17 +139,21 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
     return out
 
 
-def _comments_frame(hook: JiraSyncHook, pages: list[Page]) -> pd.DataFrame:
-    """Comments of the changed issues: inline from the search, or fetched when Jira truncated them."""
+def _comments_frame(hook: JiraSyncHook, pages: list[Page]) -> tuple[pd.DataFrame, int]:
+    """Comments of the changed issues: inline from the search, or fetched when Jira truncated them; with
+    the comment pages those fetches need (the report's protocol minimum)."""
     rows: list[dict[str, Any]] = []
+    reads = 0
     for issue in (i for page in pages for i in page):
         block = (issue.get("fields") or {}).get("comment") or {}
         comments = block.get("comments") or []
-        if int(block.get("total", len(comments))) > len(comments):
+        total = int(block.get("total", len(comments)))
+        if total > len(comments):
+            reads += math.ceil(total / hook.COMMENT_PAGE_MAX)
             comments = hook.comments(issue["key"])
             rows += [{**c, "issue_key": issue["key"]} for c in comments]
             continue
         rows += [{"id": c.get("id"), "issue_key": issue["key"], "body": adf_to_text(c.get("body")),
                   "created": c.get("created"), "author": (c.get("author") or {}).get("displayName")}
                  for c in comments]
-    return pd.DataFrame(rows, columns=["id", "issue_key", "body", "created", "author"])
+    return pd.DataFrame(rows, columns=["id", "issue_key", "body", "created", "author"]), reads

@@ -58,6 +58,8 @@ def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     counts["superseded"] = close_superseded(run, "jira", ("update", "transition", "delete", "comment"))
     counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
     counts["api_calls"] = run.jira.calls
+    # The workflow's calls (steps, the reads they needed, rereads after a refusal): the report's minimum.
+    counts["workflow_calls"] = dict(run.jira.workflow_calls)
     if "salesforce" in vars(run):  # the API budget check before the first chunk (sync.budget)
         counts["salesforce_api_calls"] = run.salesforce.calls
     counts.update(budget.figures(run))
@@ -151,20 +153,29 @@ def _create_fix(result: WriteResult) -> str:
 
 
 def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) -> None:
-    """A new issue starts in the workflow's first status; walk it to the mapped one."""
+    """A new issue starts in the workflow's initial status (read once per run); walk it to the mapped one."""
     for row in each_row(created[created["status"].notna()]):
-        _transition(run, row.sf_id, row.jira_key, row.status, outcome)
+        _transition(run, row.sf_id, row.jira_key, row.status, outcome, created=True)
 
 
 def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome,
-                gone: list[str] | None = None, before: Any = None, cause: str | None = None) -> bool:
-    """Walk the issue to `status`; False if refused (rejected) or, with `gone`, if the issue is missing."""
+                gone: list[str] | None = None, before: Any = None, cause: str | None = None,
+                created: bool = False) -> bool:
+    """Walk the issue to `status`; False if refused (rejected) or, with `gone`, if the issue is missing.
+    `before`: the status the chunk's before-image read, where the walk starts without reading the issue."""
     def reached() -> list[str] | None:  # after an ambiguous step: the status it led to may be the target
         return ["(confirmed by reading the status back)"] if jira_status_reached(run.jira, key, status) else None
 
+    workflow = (run.mapping.jira.project, run.mapping.jira.issue_type)
+    known = before if isinstance(before, str) and before else None
+
+    def walk() -> list[str]:
+        # A walk sent again after an ambiguous step starts from `known` too: a learned transition Jira refuses
+        # there makes the hook read the issue and walk on from wherever it is.
+        return run.jira.transition_to(key, status, status=known, workflow=workflow, created=created)
+
     try:
-        # transition_to reads the status first, so sending it again walks on from wherever the issue is.
-        taken = settle(f"transition {key} to {status!r}", lambda: run.jira.transition_to(key, status), reached)
+        taken = settle(f"transition {key} to {status!r}", walk, reached)
     except ApiError as exc:
         if gone is not None and exc.status == 404:
             gone.append(sf_id)

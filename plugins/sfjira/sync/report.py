@@ -30,24 +30,65 @@ def _merge_calls(*parts: dict[str, Any] | None) -> dict[str, int]:
 
 def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], load_jira: dict[str, Any],
                      load_sf: dict[str, Any], plan: dict[str, Any] | None = None) -> dict[str, int]:
-    """The fewest calls the APIs allow for this run's reads and writes (one token, pages at each
-    API's maximum, writes in chunks at each API's per-call maximum; Jira edits are one call each). Salesforce:
-    the extract's COUNT() and the read path it chose, REST or Bulk API 2.0 (sfjira.sync.bulk has each cost)."""
+    """The fewest calls the APIs allow for this run's reads and writes: pages at each API's maximum, writes
+    in chunks at each API's per-call maximum, Jira edits one call each. It counts every read the mapping
+    needs:
+
+    - Salesforce: a token and the API budget's /limits read in each step that calls Salesforce
+      (`_salesforce_steps`); the extract's COUNT() and its read on the path it chose, REST or Bulk API 2.0
+      (sfjira.sync.bulk has each cost); the comment query of a mapping whose comments flow to Jira (one
+      page per 2,000, at least one, also when nothing changed); identity look-ups; before-images.
+    - Jira: /myself (the user's time zone for JQL) and the search pages; the comment pages of issues whose
+      comments the search truncated; the read-back of new issues; identity look-ups; before-images; the
+      workflow (`_workflow_calls`): each transition step, and one read per workflow status the walks left
+      from (a status's transitions are the workflow's, learned once per run; the initial status of created
+      issues is read once, its transitions with it)."""
     # Identity look-ups (sfjira.identity): one GET per key in doubt, one describe for the id prefix.
     lookups = (plan or {}).get("identity_lookups") or {}
-    sf_reads = 1 + _extract_reads(extract_sf) + lookups.get("salesforce", 0) + before_reads(load_sf)
+    sf_reads = (2 * _salesforce_steps(load_jira, load_sf) + _extract_reads(extract_sf) + _comment_reads(extract_sf)
+                + lookups.get("salesforce", 0) + before_reads(load_sf))
     sf_writes = (_update_writes(load_sf) + math.ceil(load_sf.get("comments_to_sf", 0) / SF_COLLECTION))
     # A webhook-reported deletion is confirmed by one GET of its issue (sfjira.sync.jira_deleted).
     jira_reads = (1 + max(1, math.ceil(extract_jira.get("changed", 0) / JIRA_SEARCH_PAGE))
                   + extract_jira.get("delete_checks", 0)
+                  + int(extract_jira.get("comment_reads", 0))
                   + math.ceil(load_sf.get("jira_read_back", 0) / JIRA_SEARCH_PAGE) + lookups.get("jira", 0)
                   + before_reads(load_jira))
     creates = load_jira.get("created", 0) + load_jira.get("rejected", 0)
     # A Jira Cloud bulk task (sfjira.sync.jira_bulk_updates) costs its submission and one progress read.
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
-                   + load_jira.get("transitioned", 0) + load_jira.get("comments_to_jira", 0)
+                   + _workflow_calls(load_jira) + load_jira.get("comments_to_jira", 0)
                    + 2 * load_jira.get("bulk_tasks", 0))
     return {"salesforce": sf_reads + sf_writes, "jira": jira_reads + jira_writes}
+
+
+def _salesforce_steps(load_jira: dict[str, Any], load_sf: dict[str, Any]) -> int:
+    """Steps that call Salesforce. Airflow runs each step as its own process (on any worker), so each one
+    authenticates (a token; Salesforce does not count the OAuth endpoint against the daily API limit) and
+    the API budget reads the org's usage from /limits before its first call of consequence
+    (sfjira.sync.budget). The extract always does; a load when it writes a chunk (the budget is checked
+    before each): load_jira on either side's behalf, load_salesforce for its own writes."""
+    jira_chunks = (before_reads(load_jira) + load_jira.get("created", 0) + load_jira.get("rejected", 0)
+                   + load_jira.get("found_existing", 0) + load_jira.get("comments_to_jira", 0))
+    sf_chunks = before_reads(load_sf) + load_sf.get("comments_to_sf", 0)
+    return 1 + (1 if jira_chunks else 0) + (1 if sf_chunks else 0)
+
+
+def _comment_reads(extract_sf: dict[str, Any]) -> int:
+    """The extract's comment query (mappings whose comments flow to Jira): its pages, at least one."""
+    if "comments" not in extract_sf:
+        return 0
+    return max(1, math.ceil(int(extract_sf.get("comment_count", 0)) / SF_QUERY_PAGE))
+
+
+def _workflow_calls(load_jira: dict[str, Any]) -> int:
+    """Transition steps and the workflow reads they needed (JiraSyncHook.transition_to); reads after Jira
+    refused a learned transition are above the minimum. Reports from before the walk was counted: one
+    call per issue moved."""
+    walked = load_jira.get("workflow_calls")
+    if not walked:
+        return int(load_jira.get("transitioned", 0))
+    return int(walked.get("steps", 0)) + int(walked.get("reads", 0))
 
 
 def _extract_reads(extract_sf: dict[str, Any]) -> int:

@@ -140,6 +140,43 @@ def test_transition_walks_to_done(jira: JiraSyncHook) -> None:
     assert next(iter(status))[0]["fields"]["status"]["name"] == "In Review"
 
 
+def _walk_calls(hook: JiraSyncHook, before: dict[str, int]) -> dict[str, int]:
+    """The workflow calls (issue reads, transitions reads and step attempts) since `before`."""
+    v = _v(hook)
+    names = {f"GET {v}/issue/{{key}}": "read", f"GET {v}/issue/{{key}}/transitions": "transitions",
+             f"POST {v}/issue/{{key}}/transitions": "step"}
+    return {short: hook.calls.get(long, 0) - before.get(long, 0) for long, short in names.items()}
+
+
+def test_a_learned_workflow_walks_the_next_new_issue_without_a_read(jira: JiraSyncHook) -> None:
+    first, second = (r.key for r in jira.bulk_create([_bug("Learn"), _bug("Learned")]))
+    workflow = ("SUP", "Bug")
+    start = jira.calls
+    assert jira.transition_to(first, "Done", workflow=workflow, created=True) == [
+        "Start Progress", "Submit for Review", "Done"]
+    # The initial status read with its transitions, then one transitions read per new status.
+    assert _walk_calls(jira, start) == {"read": 1, "transitions": 2, "step": 3}
+    start = jira.calls
+    assert jira.transition_to(second, "Done", workflow=workflow, created=True) == [
+        "Start Progress", "Submit for Review", "Done"]
+    assert _walk_calls(jira, start) == {"read": 0, "transitions": 0, "step": 3}
+    assert jira.workflow_calls == {"steps": 6, "reads": 3, "rereads": 0}
+    assert next(iter(jira.search_pages(f"key = {second}", ["status"])))[0]["fields"]["status"]["name"] == "Done"
+
+
+def test_a_refused_learned_transition_reads_the_issue_and_walks_on(jira: JiraSyncHook) -> None:
+    learn, moved = (r.key for r in jira.bulk_create([_bug("Learn"), _bug("Moved behind our back")]))
+    jira.transition_to(learn, "Done", workflow=("SUP", "Bug"), created=True)
+    jira.transition_to(moved, "In Progress")  # someone moved it after the caller read "To Do"
+    start = jira.calls
+    # The believed status' learned transition ("Start Progress") is not valid from In Progress: Jira says
+    # 400, the hook reads the issue once and goes on from where it is.
+    assert jira.transition_to(moved, "Done", status="To Do", workflow=("SUP", "Bug")) == [
+        "Submit for Review", "Done"]
+    assert _walk_calls(jira, start) == {"read": 1, "transitions": 0, "step": 3}
+    assert next(iter(jira.search_pages(f"key = {moved}", ["status"])))[0]["fields"]["status"]["name"] == "Done"
+
+
 def test_unreachable_status_names_the_fix(jira: JiraSyncHook) -> None:
     key = jira.bulk_create([_bug("Nowhere")])[0].key
     with pytest.raises(ApiError) as err:

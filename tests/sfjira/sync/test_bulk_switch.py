@@ -39,23 +39,24 @@ def _salesforce_minimum(extract: dict, load: dict | None = None) -> int:
 
 
 def test_the_minimum_counts_the_count_and_the_rest_pages() -> None:
-    # Token, COUNT(), two query pages of 2,000 for 4,001 records.
-    assert _salesforce_minimum({"changed": 4000, "deleted_count": 1, "read_path": "rest", "window_count": 4001}) == 1 + 1 + 3
-    # A report from before the COUNT() existed keeps its old minimum.
-    assert _salesforce_minimum({"changed": 10}) == 2
+    # The extract step's token and budget read (/limits), COUNT(), three query pages of 2,000 for 4,001 records.
+    assert _salesforce_minimum({"changed": 4000, "deleted_count": 1, "read_path": "rest", "window_count": 4001}) == 2 + 1 + 3
+    # A report from before the COUNT() existed counts none.
+    assert _salesforce_minimum({"changed": 10}) == 2 + 1
 
 
 def test_the_minimum_of_a_query_job_is_describes_create_status_and_a_read_per_result_set() -> None:
     extract = {"changed": 120_000, "deleted_count": 0, "read_path": "bulk", "window_count": 120_000,
                "bulk_describes": 2}
-    # Token, COUNT(), 2 describes, create, status, 3 result sets of 50,000.
-    assert _salesforce_minimum(extract) == 1 + 1 + 2 + 2 + 3
+    # Token and /limits, COUNT(), 2 describes, create, status, 3 result sets of 50,000.
+    assert _salesforce_minimum(extract) == 2 + 1 + 2 + 2 + 3
 
 
 def test_the_minimum_of_a_bulk_write_is_six_calls_per_job_of_ten_thousand() -> None:
     extract = {"changed": 0, "read_path": "rest", "window_count": 0}
     load = {"sf_updated": 20_000, "sf_rejected": 1, "write_path": "bulk", "before_reads": 101}
-    # Token, COUNT(), one empty page, 101 before-image reads, three ingest jobs.
-    assert _salesforce_minimum(extract, load) == 1 + 1 + 1 + 101 + 3 * 6
+    # Token and /limits in the extract and in the load, COUNT(), one empty page, 101 before-image reads, three
+    # ingest jobs.
+    assert _salesforce_minimum(extract, load) == 2 + 2 + 1 + 1 + 101 + 3 * 6
     rest = {**load, "write_path": "rest"}
-    assert _salesforce_minimum(extract, rest) == 1 + 1 + 1 + 101 + 101
+    assert _salesforce_minimum(extract, rest) == 2 + 2 + 1 + 1 + 101 + 101
