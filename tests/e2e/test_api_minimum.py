@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.minimum import BOUND, SHIPPED, scenario
-from tests.e2e.world import World
+from tests.e2e.world import SQLITE_STATE_ONLY, World
+
+pytestmark = [SQLITE_STATE_ONLY]
 
 STEP = "POST /rest/api/3/issue/{issueIdOrKey}/transitions"
 
