@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,19 +146,21 @@ class Rest:
 class Services(Rest):
     """api-server + scheduler (LocalExecutor) of the installation `env` until stop(), each a
     sfjira.local_airflow.Component (its log under AIRFLOW_HOME/logs); the REST API as `Rest`. Without
-    `scheduler`, the api-server alone (DAG runs created through it stay queued).
+    `scheduler`, the api-server alone (DAG runs created through it stay queued). `workers`: more components
+    started after them (CeleryExecutor's workers).
 
     A component that exits is restarted by sfjira.supervisor (as `make airflow` does), and what the
     supervisor said is kept in `said` for failure messages: on a loaded machine the scheduler can die of a
     locked SQLite metadata DB, and a test should not then wait for queued runs that nothing will start.
     `supervise=False` leaves a dead component dead (the scheduler-crash reproduction needs that)."""
 
-    def __init__(self, env: Mapping[str, str], *, scheduler: bool = True, supervise: bool = True) -> None:
+    def __init__(self, env: Mapping[str, str], *, scheduler: bool = True, supervise: bool = True,
+                 workers: Sequence[Component] = ()) -> None:
         self.env = dict(env)
         super().__init__(base_url(self.env))
         self.procs = [Component.airflow("api-server", "api-server", "--port", self.env["AIRFLOW__API__PORT"],
                                         env=self.env),
-                      *([Component.airflow("scheduler", env=self.env)] if scheduler else [])]
+                      *([Component.airflow("scheduler", env=self.env)] if scheduler else []), *workers]
         self.said: list[str] = []
         self._stop = threading.Event()
         self._supervisor = Supervisor(self.procs, say=self.said.append)
@@ -201,7 +203,7 @@ class Services(Rest):
         self._stop.set()
         if self._watch:
             self._watch.join(timeout=30)
-        for proc in self.procs:
+        for proc in reversed(self.procs):  # the workers and the scheduler first: they report to the api-server
             proc.stop(grace=20)
 
 

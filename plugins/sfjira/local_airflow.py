@@ -178,6 +178,26 @@ def group_members(pgid: int) -> list[int]:
     return found
 
 
+def descendants(pids: list[int]) -> list[int]:
+    """The live processes descended from `pids` (from /proc, by parent pid)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], list(pids)
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
 def _own_group_and_die_with_parent() -> None:
     """In the child before exec: a process group of its own (the terminal's Ctrl-C reaches only the
     supervisor, which stops the components in order), and SIGTERM when the supervisor itself dies."""
@@ -247,8 +267,13 @@ class Component:
         with no one to report to (what systemd does for a unit that exits)."""
         if self.proc is None or self.stopped:
             return
+        # A Celery worker's task processes run in process groups of their own: found by parentage first.
+        strays = descendants(group_members(self.proc.pid))
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while group_members(self.proc.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
