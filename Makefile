@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # The stamp changes whenever requirements.txt or pyproject.toml does, so an edited pin reinstalls.
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo airflow test lint unit venv lock clean bench chaos latency docs
+.PHONY: demo airflow airflow-celery test lint unit venv lock clean bench chaos latency docs
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ demo: $(STAMP)
 # SFJIRA_AIRFLOW_PORT picks the UI's port (default 8080, or a free one when it is taken; 0: any free one).
 airflow: $(STAMP)
 	$(BIN)/python -m sfjira.live
+
+# The same on CeleryExecutor (docs/celery.md): PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379, two workers.
+airflow-celery: $(STAMP)
+	$(BIN)/python -m sfjira.live --executor celery
 
 # mypy reads [tool.mypy] in pyproject.toml (plugins/sfjira, checked strictly).
 lint: $(STAMP)
