@@ -11,8 +11,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = REPO / "plugins" / "sfjira"
 # The demo, `make airflow` and the emulator connections drive the emulators: development tools, not the
-# runtime.
-DEV_ONLY_MODULES = {"demo.py", "live.py", "emulator_env.py"}
+# runtime. So is the CeleryExecutor profile of `make airflow-celery` and its test, whose Redis check needs
+# the `celery` extra.
+DEV_ONLY_MODULES = {"demo.py", "live.py", "emulator_env.py", "celery_profile.py"}
 DEV_TOOLS = {"pytest", "ruff", "hypothesis", "openapi-core", "trustme", "pytest-xdist", "pytest-timeout"}
 
 
