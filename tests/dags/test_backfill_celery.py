@@ -144,8 +144,8 @@ def backfill(env: dict[str, str]) -> list[dict]:
     raise AssertionError(f"backfill runs did not finish: {list_runs(env, DAG_ID)}\n{task_errors(env)}")
 
 
-# A live Airflow's start, one ordinary run, twelve backfill runs (1800 s at most). It took 13 min with the
-# machine's load average at 12 on 2 cores: the runs write one after another (the mapping's writer lease).
+# A live Airflow's start, one ordinary run, twelve backfill runs (1800 s at most). On 2 cores it took 4.6 min
+# at a load average of 2-5 and 13 min at 12: the runs write one after another (the mapping's writer lease).
 @pytest.mark.timeout(2400)
 def test_backfill_of_twelve_windows_fans_out_over_two_celery_workers(airflow_env, profile, sf_emulator,
                                                                      jira_emulator) -> None:
