@@ -318,7 +318,7 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
         # Only a link whose policy was applied leaves "active": one left active is planned again by the next
         # run (the cursor never passes a failed run, so it reads the deletion again) until it is applied.
         if applied:
-            run.state.set_link_state(run.name, applied, "deleted_sf", run_id=run.run_id)
+            outcome.saves.append(partial(run.state.set_link_state, run.name, applied, "deleted_sf", run_id=run.run_id))
         return outcome
 
     return run_chunks(run, "jira", "delete", acting, UPDATE_CHUNK, write)
@@ -353,7 +353,7 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
                                              cause=run.cause))
             outcome.counts["comments_to_jira"] += 1
         if linked:
-            run.state.upsert_comment_links(run.name, pd.DataFrame(linked), run.run_id)
+            outcome.saves.append(partial(run.state.upsert_comment_links, run.name, pd.DataFrame(linked), run.run_id))
         return outcome
 
     return run_chunks(run, "jira", "comment", comments, UPDATE_CHUNK, write, ids="comment_id")
