@@ -54,6 +54,11 @@ def held_pool_slots() -> int | None:
     return int(slots) if slots else None
 
 
+def width() -> int:
+    """`[sfjira] load_concurrency`, at most the pool slots the running task holds."""
+    return min(load_concurrency(), held_pool_slots() or MAX_WIDTH)
+
+
 class Lanes:
     """The chunks in flight of one load operation: `start` sends a chunk's writer off (inline when one at a
     time), `allowed` says how many may be in flight before the next is started."""
@@ -69,9 +74,7 @@ class Lanes:
 
     @classmethod
     def for_load(cls, hook: Any, label: str, *, sequential: bool = False) -> Lanes:
-        slots = held_pool_slots()
-        width = 1 if sequential else min(load_concurrency(), slots or MAX_WIDTH)
-        return cls(hook, width, label)
+        return cls(hook, 1 if sequential else width(), label)
 
     def start(self, writer: Callable[..., T], *args: Any) -> Future[T]:
         if self._pool is None:  # one at a time: in this thread, exactly as a plain loop would
