@@ -225,7 +225,7 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
 
     size = jira_bulk_updates.MAX_ISSUES if bulk_on else UPDATE_CHUNK
     counts: dict[str, Any] = run_chunks(run, "jira", "update", updates, size, write, decisions=conflicts,
-                                        on_intent=lambda intent: current.update(intent=intent))
+                                        on_intent=(lambda intent: current.update(intent=intent)) if bulk_on else None)
     return {**counts, "jira_write_path": "bulk" if bulk_on else "per_issue"}
 
 
