@@ -90,6 +90,8 @@ class Control:
     lock: threading.Lock = field(default_factory=threading.Lock)
     admin_token: str | None = None
     request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_MAX))
+    in_flight: int = 0  # API calls being answered now, and the most at once since the counters were cleared
+    max_in_flight: int = 0
 
     def admits(self, headers: dict[str, str]) -> bool:
         """Whether an admin call carries the admin token (always, when none is configured)."""
@@ -170,6 +172,16 @@ class ControlMiddleware:
             rule = control.pick_fault(scope["method"], scope["path"])
             control.request_log.append({"t": time.time(), "method": scope["method"], "path": scope["path"],
                                         "fault": rule.fault if rule else None})
+            control.in_flight += 1
+            control.max_in_flight = max(control.max_in_flight, control.in_flight)
+        try:
+            await self._answer(scope, receive, send, rule)
+        finally:
+            with control.lock:
+                control.in_flight -= 1
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, rule: FaultRule | None) -> None:
+        control = self.control
         if control.latency_ms:
             await asyncio.sleep(control.latency_ms / 1000)
         if rule is None:
@@ -221,10 +233,11 @@ def admin_routes(control: Control, handlers: dict[str, AdminHandler],
             control.calls.clear()
             control.faults_fired.clear()
             control.request_log.clear()
+            control.max_in_flight = control.in_flight
             return JSONResponse({"total": 0, "by_endpoint": {}})
         by_endpoint = dict(sorted(control.calls.items()))
         return JSONResponse({"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint,
-                             "faults_fired": dict(control.faults_fired)})
+                             "faults_fired": dict(control.faults_fired), "max_in_flight": control.max_in_flight})
 
     async def requests(request: Request) -> Response:
         with control.lock:

@@ -76,6 +76,7 @@ from sfjira.operators.sync import (
 from sfjira.reconcile.run import SCOPE_ALL, SCOPE_PATTERN
 from sfjira.rollback.plan import CREATE_POLICIES
 from sfjira.sync.cursor import MAX_REACH_BACK_HOURS
+from sfjira.sync.lanes import load_concurrency
 
 DEFAULT_START = pendulum.datetime(2026, 1, 1, tz="UTC")
 SALESFORCE_POOL, JIRA_POOL = "salesforce_api", "jira_api"
@@ -210,10 +211,12 @@ def add_sync_tasks(mapping: Mapping, *, salesforce_conn_id: str = "salesforce_de
                         **common)
     # Backfills run up to 10 windows at once by default: the loads of one mapping must not interleave,
     # or two runs could both create the issue for a record in their overlapping windows.
-    load_j = LoadJiraOperator(task_id="load_jira", plan=plan.output, pool=JIRA_POOL, max_active_tis_per_dag=1,
-                              **common)
+    # A load has up to `[sfjira] load_concurrency` chunks in flight: it holds that many slots of its API's pool.
+    slots = load_concurrency()
+    load_j = LoadJiraOperator(task_id="load_jira", plan=plan.output, pool=JIRA_POOL, pool_slots=slots,
+                              max_active_tis_per_dag=1, **common)
     load_sf = LoadSalesforceOperator(task_id="load_salesforce", plan=plan.output, jira_load=load_j.output,
-                                     pool=SALESFORCE_POOL, max_active_tis_per_dag=1, **common)
+                                     pool=SALESFORCE_POOL, pool_slots=slots, max_active_tis_per_dag=1, **common)
     steps = {"extract_salesforce": ex_sf, "extract_jira": ex_j, "transform": transform, "plan": plan,
              "load_jira": load_j, "load_salesforce": load_sf}
     report = SyncReportOperator(task_id="report", steps={name: op.output for name, op in steps.items()},

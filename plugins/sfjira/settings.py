@@ -59,6 +59,11 @@ SETTINGS = {s.key: s for s in (
             "as one bulk transition or bulk edit task of up to 1,000 issues, polled until done, instead of a "
             "call per issue; the task id is kept in the write-ahead intent, so a retry polls it instead of "
             "submitting again. Data Center always writes issue by issue"),
+    Setting("load_concurrency", "4", "chunks of a load (write-ahead intents) whose API calls are in flight at once, "
+            "a whole number from 1 to 16; 1 = one at a time. The load tasks hold this many slots of their pool "
+            "(salesforce_api, jira_api), so a pool needs at least this many slots or the loads never start; a load "
+            "narrows to one at a time while the API pushes back (429/503 retries, Jira's X-RateLimit-Remaining under "
+            "20 % of the limit). Salesforce Bulk API 2.0 writes go one job at a time"),
     Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
     Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
             alias="SFJIRA_SALESFORCE_CONN_ID"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sfjira.batching import batches
@@ -34,20 +35,33 @@ def by_id_soqls(sobject: str, fields: Sequence[str], ids: Sequence[str], where: 
 
 
 def pages_by_key(search: Callable[[str], Iterable[Sequence[Any]]], keys: Sequence[str],
-                 chunk: int = CHUNK) -> Iterator[Sequence[Any]]:
+                 chunk: int = CHUNK, workers: int = 1) -> Iterator[Sequence[Any]]:
     """Issue pages by key, `chunk` quoted keys per `key in (...)` search. JQL refuses a whole search
     naming one issue that does not exist, so a refused chunk is asked key by key and the keys Jira does
-    not know are skipped (they are gone)."""
-    for part in batches(keys, chunk):
+    not know are skipped (they are gone). The searches are independent of each other: `workers` of them
+    run at once, their pages yielded in key order."""
+    parts = list(batches(keys, chunk))
+    if workers <= 1 or len(parts) <= 1:
+        for part in parts:
+            yield from _pages_of(search, part)
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(parts)), thread_name_prefix="sfjira-by-key") as pool:
+        for pages in pool.map(lambda part: _pages_of(search, part), parts):
+            yield from pages
+
+
+def _pages_of(search: Callable[[str], Iterable[Sequence[Any]]], part: Sequence[str]) -> list[Sequence[Any]]:
+    try:
+        return list(search(f"key in ({', '.join(jql_string(k) for k in part)})"))
+    except ApiError as exc:
+        if exc.status != 400:
+            raise
+    pages: list[Sequence[Any]] = []
+    for key in part:
         try:
-            yield from list(search(f"key in ({', '.join(jql_string(k) for k in part)})"))
-        except ApiError as exc:
-            if exc.status != 400:
+            pages += list(search(f"key = {jql_string(key)}"))
+        except ApiError as one:
+            if one.status != 400:
                 raise
-            for key in part:
-                try:
-                    yield from list(search(f"key = {jql_string(key)}"))
-                except ApiError as one:
-                    if one.status != 400:
-                        raise
-                    log.info("Jira: %s does not exist (any more)", key)
+            log.info("Jira: %s does not exist (any more)", key)
+    return pages

@@ -350,10 +350,12 @@ class JiraSyncHook(JiraHook):
         return found
 
     def issues_by_key(self, keys: Sequence[str], fields: Sequence[str], properties: Sequence[str] = (),
-                      chunk: int = SEARCH_PAGE_MAX, page_size: int = SEARCH_PAGE_MAX) -> Iterator[Page]:
-        """Pages of the named issues with `fields`, `chunk` quoted keys per `key in (...)` search; keys of
-        issues Jira does not know (any more) are skipped (sfjira.hooks.by_id.pages_by_key)."""
-        for page in pages_by_key(lambda jql: self.search_pages(jql, fields, page_size, properties), keys, chunk):
+                      chunk: int = SEARCH_PAGE_MAX, page_size: int = SEARCH_PAGE_MAX, workers: int = 1) -> Iterator[Page]:
+        """Pages of the named issues with `fields`, `chunk` quoted keys per `key in (...)` search, `workers`
+        searches at once; keys of issues Jira does not know (any more) are skipped (sfjira.hooks.by_id.pages_by_key)."""
+        self.get_conn()  # connected before the searches share the client
+        for page in pages_by_key(lambda jql: self.search_pages(jql, fields, page_size, properties), keys, chunk,
+                                 workers):
             yield list(page)
 
     def comments(self, key: str) -> list[dict[str, Any]]:

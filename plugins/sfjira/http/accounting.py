@@ -7,6 +7,7 @@ not a thousand. Every attempt counts (a retried call costs API quota twice).
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -41,7 +42,7 @@ def endpoint_of(method: str, url: str) -> str:
 class CallCounter:
     """Counts attempts per endpoint, retries, transport errors, the seconds each endpoint took to answer
     (latency), and the time spent waiting: after a refusal (by reason: `HTTP 429`, `HTTP 503`,
-    `ConnectionError`...) and ahead of a rate limit (paced)."""
+    `ConnectionError`...) and ahead of a rate limit (paced). Thread-safe: a load's chunks call at once."""
 
     calls: Counter[str] = field(default_factory=Counter)
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -51,24 +52,28 @@ class CallCounter:
     waited_s: float = 0.0
     paced: int = 0
     paced_s: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, method: str, url: str, status: int | None, elapsed: float = 0.0) -> str:
         """One attempt; `elapsed`: seconds from sending to the whole answer read (or the transport error)."""
         key = endpoint_of(method, url)
-        self.calls[key] += 1
-        self.seconds[key] += elapsed
-        self.statuses[status if status is not None else 0] += 1
+        with self._lock:
+            self.calls[key] += 1
+            self.seconds[key] += elapsed
+            self.statuses[status if status is not None else 0] += 1
         return key
 
     def record_retry(self, key: str, reason: str = "", delay: float = 0.0) -> None:
-        self.retries[key] += 1
-        if reason:
-            self.waits[reason] += 1
-        self.waited_s += delay
+        with self._lock:
+            self.retries[key] += 1
+            if reason:
+                self.waits[reason] += 1
+            self.waited_s += delay
 
     def record_pace(self, delay: float) -> None:
-        self.paced += 1
-        self.paced_s += delay
+        with self._lock:
+            self.paced += 1
+            self.paced_s += delay
 
     def waiting(self) -> dict[str, object]:
         """Retries by reason and seconds waited (after refusals, and paced ahead of a spent rate window)."""

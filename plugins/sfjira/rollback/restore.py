@@ -224,7 +224,7 @@ def _delete_created(run: RollbackRun, created: pd.DataFrame, reason: str) -> dic
             book.outcome.ledger.append(ledger_row("jira", "delete", row.sf_id, row.jira_key,
                                                   after={"policy": "delete"}, reason=reason, cause="rollback"))
             book.count("deleted")
-        run.state.delete_links(run.name, chunk["sf_id"].astype(str).tolist())
+        book.outcome.saves.append(partial(run.state.delete_links, run.name, chunk["sf_id"].astype(str).tolist()))
         return book.outcome
 
     return run_chunks(run, "jira", "delete", created, UPDATE_CHUNK, write)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -24,24 +25,39 @@ def prepare(df: pd.DataFrame, what: str, *, required: Sequence[str], optional: M
         raise bad_input(f"{what}: expected a pandas DataFrame, got {type(df).__name__}",
                         fix="pass a DataFrame with columns " + ", ".join(required))
     optional = dict(optional or {})
-    out = pd.DataFrame(index=df.index)
+    # Column by column as object arrays, the frame built once: a chunk's save prepares four frames, and
+    # pandas' per-column assignment and `where` cost more than the rows themselves at chunk sizes.
+    columns: dict[str, np.ndarray] = {}
     for column in (*required, *optional):
         if column in df.columns:
-            out[column] = df[column].astype(object)
+            columns[column] = _nulls_to(df[column].to_numpy(dtype=object), optional.get(column))
         elif fill and fill.get(column) is not None:
-            out[column] = fill[column]
-    missing = [c for c in required if c not in out.columns]
+            columns[column] = _constant(fill[column], len(df))
+    missing = [c for c in required if c not in columns]
     if missing:
         raise bad_input(f"{what}: missing column(s) {', '.join(missing)}",
                         fix=f"required columns: {', '.join(required)}; optional: {', '.join(optional) or '-'}")
-    out = out.astype(object).where(out.notna(), None)
     for column, default in optional.items():
-        if column not in out.columns:
-            out[column] = default
-        elif default is not None:
-            out[column] = out[column].where(out[column].notna(), default)
+        if column not in columns:
+            columns[column] = _constant(default, len(df))
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(df)), dtype=object)
     _check_not_null(out, what, list(not_null) or list(required))
-    return out.reset_index(drop=True)
+    return out
+
+
+def _nulls_to(values: np.ndarray, default: Any) -> np.ndarray:
+    """`values` with every null (None, NaN, NaT, pd.NA) replaced by `default`."""
+    nulls = pd.isna(values)
+    if nulls.any():
+        values = values.copy()
+        values[nulls] = default
+    return values
+
+
+def _constant(value: Any, length: int) -> np.ndarray:
+    out = np.empty(length, dtype=object)
+    out[:] = [value] * length if isinstance(value, (list, tuple, dict)) else value
+    return out
 
 
 def _check_not_null(df: pd.DataFrame, what: str, columns: list[str]) -> None:

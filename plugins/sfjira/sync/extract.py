@@ -25,7 +25,7 @@ from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import count_soql, incremental_soql
 from sfjira.mapping.model import Mapping
 from sfjira.storage import write_frame
-from sfjira.sync import budget, bulk, jira_deleted
+from sfjira.sync import budget, bulk, jira_deleted, lanes
 from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
 from sfjira.sync.writer import one_writer
@@ -102,11 +102,11 @@ def _issue_fields(mapping: Mapping) -> list[str]:
 
 
 def issues_by_key(run: SyncRun, keys: list[str]) -> pd.DataFrame:
-    """The mapped fields of the given issues (same frame as the extract), a page of keys per search; keys of
-    issues that no longer exist are skipped."""
+    """The mapped fields of the given issues (same frame as the extract), a page of keys per search, as many
+    searches at once as a load's chunks (sfjira.sync.lanes); keys of issues that no longer exist are skipped."""
     mapping, hook = run.mapping, run.jira
     fields, prop = _issue_fields(mapping), mapping.jira.salesforce_id_property
-    pages = hook.issues_by_key(keys, [*fields, "updated"], (prop,) if prop else ())
+    pages = hook.issues_by_key(keys, [*fields, "updated"], (prop,) if prop else (), workers=lanes.width())
     return issues_to_frame(pages, fields, sfid_property=prop)
 
 

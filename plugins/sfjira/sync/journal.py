@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -23,6 +25,7 @@ from sfjira.rows import each_row
 from sfjira.state.intents import Intent
 from sfjira.storage import read_frame
 from sfjira.sync import budget
+from sfjira.sync.lanes import Lanes
 from sfjira.sync.run import SyncRun
 from sfjira.values.hashing import agreed_record_hashes
 
@@ -31,16 +34,29 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ChunkOutcome:
-    """What a chunk writer hands back to be saved atomically with its intent."""
+    """What a chunk writer hands back to be saved atomically with its intent.
+
+    `saves`: the chunk's other state-store writes (link states, comment links), made by the thread that
+    saves the chunk just before its intent completes -- writers run in worker threads (sfjira.sync.lanes)
+    and never touch the store themselves."""
 
     links: pd.DataFrame | None = None
     state: pd.DataFrame | None = None
     ledger: list[dict[str, Any]] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    saves: list[Callable[[], object]] = field(default_factory=list)
 
 
 Writer = Callable[[pd.DataFrame, bool], ChunkOutcome]
+
+
+@dataclass
+class _Flight:
+    number: int
+    chunk: pd.DataFrame
+    intent: Intent
+    outcome: Future[ChunkOutcome]
 
 
 def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, writer: Writer,
@@ -48,35 +64,75 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
                on_intent: Callable[[Intent], None] | None = None) -> dict[str, int]:
     """Write `rows` `size` at a time; `writer(chunk, resumed_pending)` performs the API calls.
 
+    Up to `[sfjira] load_concurrency` writers run at once (sfjira.sync.lanes), in worker threads: intents
+    are begun here in chunk order, and each chunk is saved (its intent completed) here, in chunk order, so
+    the state store is used by this thread alone. A killed task leaves every chunk in flight pending; its
+    retry looks their records up first, as for a single chunk.
+
     `decisions`: ledger rows the plan made (conflicts), saved with the chunk that writes their record,
     so they are recorded exactly once however often the task is retried. `on_intent` gets each chunk's
-    intent before its writer runs (a Bulk API write keeps its job id in it: `SyncStore.note_intent`)."""
+    intent before its writer runs (a Bulk API write keeps its job id in it: `SyncStore.note_intent`); the
+    writer then writes to the store itself, so such chunks go one at a time."""
     totals: dict[str, int] = {}
     store = run.state
-    for number, chunk in enumerate(batches(rows, size)):
-        # Before the intent: a load stopped by the API budget leaves no pending chunk behind.
-        budget.check_salesforce(run, f"{side} {op} chunk {number}")
-        intent = store.begin_intent(run.name, run.run_id, side, op, number, chunk[ids].astype(str).tolist())
-        if intent.resumed and intent.status != "pending":
-            log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
-            continue
-        if on_intent is not None:
-            on_intent(intent)
-        outcome = writer(chunk, intent.resumed)
-        if intent.resumed:
-            _flag_resumed(outcome.ledger)
-        if decisions is not None and len(decisions):
-            mine = decisions[decisions["sf_id"].isin(chunk[ids])].drop(columns=["run_id"], errors="ignore")
-            # The ledger's column labels are strings; pandas-stubs can only promise Hashable.
-            decided = mine.astype(object).where(mine.notna(), None).to_dict("records")
-            outcome.ledger += cast("list[dict[str, Any]]", decided)
-        store.complete_intent(intent.intent_id, links=outcome.links, state=outcome.state,
+    lanes = Lanes.for_load(getattr(run, side, None), f"{side} {op}", sequential=on_intent is not None)
+    flights: deque[_Flight] = deque()
+    try:
+        for number, chunk in enumerate(batches(rows, size)):
+            # Room first: an intent is begun only when its writer can start (a pending intent may have written).
+            while flights and len(flights) >= lanes.allowed():
+                _save(run, flights.popleft(), ids, decisions, totals, lanes)
+            # Before the intent: a load stopped by the API budget leaves no pending chunk behind.
+            budget.check_salesforce(run, f"{side} {op} chunk {number}")
+            intent = store.begin_intent(run.name, run.run_id, side, op, number, chunk[ids].astype(str).tolist())
+            if intent.resumed and intent.status != "pending":
+                log.info("%s %s chunk %d already %s: skipped", side, op, number, intent.status)
+                continue
+            if on_intent is not None:
+                on_intent(intent)
+            flights.append(_Flight(number, chunk, intent, lanes.start(writer, chunk, intent.resumed)))
+        while flights:
+            _save(run, flights.popleft(), ids, decisions, totals, lanes)
+    except Exception:
+        _save_landed(run, flights, ids, decisions, totals, lanes)
+        raise
+    finally:
+        lanes.close(wait=not flights)
+    return totals
+
+
+def _save(run: SyncRun, flight: _Flight, ids: str, decisions: pd.DataFrame | None, totals: dict[str, int],
+          lanes: Lanes) -> None:
+    """A chunk's outcome saved with its intent's completion (its writer's error raised instead)."""
+    outcome = flight.outcome.result()
+    lanes.completed += 1
+    if flight.intent.resumed:
+        _flag_resumed(outcome.ledger)
+    if decisions is not None and len(decisions):
+        mine = decisions[decisions["sf_id"].isin(flight.chunk[ids])].drop(columns=["run_id"], errors="ignore")
+        # The ledger's column labels are strings; pandas-stubs can only promise Hashable.
+        decided = mine.astype(object).where(mine.notna(), None).to_dict("records")
+        outcome.ledger += cast("list[dict[str, Any]]", decided)
+    for save in outcome.saves:
+        save()
+    run.state.complete_intent(flight.intent.intent_id, links=outcome.links, state=outcome.state,
                               ledger=_frame(outcome.ledger, run), rejects=_frame(outcome.rejects, run),
                               result=outcome.counts)
-        for key, value in outcome.counts.items():
-            totals[key] = totals.get(key, 0) + value
-        log.info("%s %s chunk %d: %s", side, op, number, outcome.counts)
-    return totals
+    for key, value in outcome.counts.items():
+        totals[key] = totals.get(key, 0) + value
+    log.info("%s chunk %d: %s", lanes.label, flight.number, outcome.counts)
+
+
+def _save_landed(run: SyncRun, flights: deque[_Flight], ids: str, decisions: pd.DataFrame | None,
+                 totals: dict[str, int], lanes: Lanes) -> None:
+    """After a chunk failed: the chunks still in flight finish, and those that succeeded are saved, so a
+    retry skips them instead of looking their records up. Their own errors are logged (the first one raised)."""
+    while flights:
+        flight = flights.popleft()
+        try:
+            _save(run, flight, ids, decisions, totals, lanes)
+        except Exception as exc:  # noqa: BLE001 - the chunk stays pending: its retry looks its records up
+            log.warning("%s chunk %d failed too, left pending: %s", lanes.label, flight.number, exc)
 
 
 RESUMED = "before-image read after a killed attempt of this chunk: may already show the written value"

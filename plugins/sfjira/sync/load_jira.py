@@ -225,7 +225,7 @@ def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd
 
     size = jira_bulk_updates.MAX_ISSUES if bulk_on else UPDATE_CHUNK
     counts: dict[str, Any] = run_chunks(run, "jira", "update", updates, size, write, decisions=conflicts,
-                                        on_intent=lambda intent: current.update(intent=intent))
+                                        on_intent=(lambda intent: current.update(intent=intent)) if bulk_on else None)
     return {**counts, "jira_write_path": "bulk" if bulk_on else "per_issue"}
 
 
@@ -318,7 +318,7 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
         # Only a link whose policy was applied leaves "active": one left active is planned again by the next
         # run (the cursor never passes a failed run, so it reads the deletion again) until it is applied.
         if applied:
-            run.state.set_link_state(run.name, applied, "deleted_sf", run_id=run.run_id)
+            outcome.saves.append(partial(run.state.set_link_state, run.name, applied, "deleted_sf", run_id=run.run_id))
         return outcome
 
     return run_chunks(run, "jira", "delete", acting, UPDATE_CHUNK, write)
@@ -353,7 +353,7 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
                                              cause=run.cause))
             outcome.counts["comments_to_jira"] += 1
         if linked:
-            run.state.upsert_comment_links(run.name, pd.DataFrame(linked), run.run_id)
+            outcome.saves.append(partial(run.state.upsert_comment_links, run.name, pd.DataFrame(linked), run.run_id))
         return outcome
 
     return run_chunks(run, "jira", "comment", comments, UPDATE_CHUNK, write, ids="comment_id")

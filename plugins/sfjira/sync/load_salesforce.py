@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -226,12 +228,12 @@ def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict
         flagged = [row.sf_id for row, res in zip(each_row(chunk), results, strict=True)
                    if res.success and "jira_deleted" in str(row.kinds).split(",")]
         if flagged:
-            run.state.set_link_state(run.name, flagged, "deleted_jira", run_id=run.run_id)
+            outcome.saves.append(partial(run.state.set_link_state, run.name, flagged, "deleted_jira", run_id=run.run_id))
         return outcome
 
     size = bulk.WRITE_CHUNK if use_bulk else run.salesforce.COLLECTION_MAX
     counts: dict[str, Any] = run_chunks(run, "salesforce", "update", records, size, write, decisions=conflicts,
-                                        on_intent=lambda intent: current.update(intent=intent))
+                                        on_intent=(lambda intent: current.update(intent=intent)) if use_bulk else None)
     return {**counts, "write_path": "bulk" if use_bulk else "rest"}
 
 
@@ -332,12 +334,12 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
         links += [{"sf_comment_id": sf_comment_id, "jira_comment_id": row.comment_id, "sf_parent_id": row.sf_id,
                    "jira_key": row.jira_key, "origin": "jira"}
                   for row in each_row(chunk) if (sf_comment_id := found.get(str(row.comment_id)))]
-        if links:
-            run.state.upsert_comment_links(run.name, pd.DataFrame(links), run.run_id)
+        saves: list[Callable[[], object]] = \
+            [partial(run.state.upsert_comment_links, run.name, pd.DataFrame(links), run.run_id)] if links else []
         # The comment's ids, not its text: a body is free text the ledger has no field to seal it by.
         ledger = [ledger_row("salesforce", "comment", link["sf_parent_id"], link["jira_key"], field="comment",
                              after={"id": link["sf_comment_id"], "from": str(link["jira_comment_id"])},
                              cause=run.cause) for link in links]
-        return ChunkOutcome(ledger=ledger, counts={"comments_to_sf": len(links)})
+        return ChunkOutcome(ledger=ledger, counts={"comments_to_sf": len(links)}, saves=saves)
 
     return run_chunks(run, "salesforce", "comment", comments, run.salesforce.COLLECTION_MAX, write, ids="comment_id")

@@ -304,3 +304,20 @@ def test_429_with_a_long_retry_after_stops(jira: JiraSyncHook, seeded: EmulatorP
         list(jira.search_pages("project = SUP", ["summary"]))
     assert err.value.status == 429 and "3600" in str(err.value) and "fix:" in str(err.value)
     assert sum(n for k, n in jira.calls.items() if "/search" in k) == 1
+
+
+def test_issues_by_key_runs_its_searches_at_once_in_key_order(jira: JiraSyncHook, seeded: EmulatorProcess) -> None:
+    keys = [r.key for r in jira.bulk_create([_bug(f"By key {n}") for n in range(12)])]
+    wanted = [*keys[:5], "SUP-999999", *keys[5:]]  # an unknown key: its search is asked key by key
+    seeded.set_latency(300)  # long enough that the searches are surely sent before the first is answered
+    try:
+        seeded.clear_calls()
+        one = [i["key"] for page in jira.issues_by_key(wanted, ["summary"], chunk=3) for i in page]
+        assert seeded.calls()["max_in_flight"] == 1
+        seeded.clear_calls()
+        four = [i["key"] for page in jira.issues_by_key(wanted, ["summary"], chunk=3, workers=4) for i in page]
+        assert seeded.calls()["max_in_flight"] == 4
+    finally:
+        seeded.set_latency(0)
+    assert four == one, "the same pages in the same order"
+    assert sorted(one) == sorted(keys)
