@@ -18,6 +18,7 @@ Cloud uses REST v3 (ADF rich text, /search/jql with nextPageToken), Data Center 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -112,6 +113,7 @@ class JiraSyncHook(JiraHook):
         self._initial: dict[tuple[str, str], str] = {}
         # Workflow calls of transition_to: steps (POSTs), reads it needed, rereads after a refusal.
         self.workflow_calls: Counter[str] = Counter(steps=0, reads=0, rereads=0)
+        self._counting = threading.Lock()  # load chunks run in threads (sfjira.sync.lanes)
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -470,18 +472,23 @@ class JiraSyncHook(JiraHook):
                 status, workflow = self._read_status(key, None, "rereads")
                 walk, sure, fresh = self._workflows[workflow], True, True
                 continue
-            self.workflow_calls["steps"] += 1
+            self.count_workflow("steps")
             taken.append(name)
             # A transition leads to one status of its workflow: the issue is there now.
             status, sure, fresh = to, True, False
         return taken
+
+    def count_workflow(self, kind: str) -> None:
+        """One workflow call of `kind` (steps, reads, rereads) for the report's minimum; thread-safe."""
+        with self._counting:
+            self.workflow_calls[kind] += 1
 
     def _read_status(self, key: str, created_in: tuple[str, str] | None, kind: str = "reads"
                      ) -> tuple[str, tuple[str, str]]:
         """The issue's status and workflow, its transitions learned from the same read (`expand=transitions`)."""
         issue = self._api("GET", f"issue/{issue_segment(key)}", action="get issue",
                           params={"fields": "status,project,issuetype", "expand": "transitions"})
-        self.workflow_calls[kind] += 1
+        self.count_workflow(kind)
         fields = issue["fields"]
         status = str(fields["status"]["name"])
         workflow = (str(fields["project"]["key"]), str(fields["issuetype"]["name"]).casefold())
@@ -491,7 +498,7 @@ class JiraSyncHook(JiraHook):
         return status, workflow
 
     def _transitions(self, path: str, kind: str) -> list[dict[str, Any]]:
-        self.workflow_calls[kind] += 1
+        self.count_workflow(kind)
         return list(self._api("GET", f"{path}/transitions", action="transitions").get("transitions", []))
 
     def add_comment(self, key: str, body: str) -> dict[str, Any]:

@@ -135,7 +135,7 @@ class JiraBulk:
                 available = self.hook._api("GET", f"issue/{issue_segment(moving[0])}/transitions",
                                            action="transitions")
                 known.learn(current, available.get("transitions", []))
-                self.hook.workflow_calls["reads"] += 1  # the report's minimum counts the workflow's reads
+                self.hook.count_workflow("reads")  # the report's minimum counts the workflow's reads
                 step = known.next_step(current, target)
             if step is None or len(taken) >= max_steps:
                 raise ApiError(f"status {target!r} cannot be reached from {current!r} (statuses seen: "
