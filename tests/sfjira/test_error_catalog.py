@@ -35,6 +35,8 @@ NOT_CODES = {
     # environment variables and setting aliases (sfjira.settings, sfjira.storage, sfjira.demo)
     "SFJIRA_STORAGE": "env var", "SFJIRA_TASK_RETRIES": "env var", "SFJIRA_RETRY_DELAY_S": "env var",
     "SFJIRA_MAPPINGS_DIR": "env var", "SFJIRA_SALESFORCE_CONN_ID": "env var", "SFJIRA_JIRA_CONN_ID": "env var",
+    "SFJIRA_WORKER_NAME": "env var (sfjira.celery_profile)", "SFJIRA_AIRFLOW_DATABASE": "env var (sfjira.live)",
+    "SFJIRA_CELERY_BROKER": "env var (sfjira.live)",
     "AIRFLOW_HOME": "env var", "SFJIRA_AIRFLOW_PORT": "env var (sfjira.live)", "AIRFLOW_CONN_SFJIRA_STATE": "env var", "AIRFLOW_CONN_SFJIRA_CRYPTO": "env var",
     "ARROW_DEFAULT_MEMORY_POOL": "env var", "AIRFLOW_CONN_": "env var prefix (f-string, sfjira.emulator_env)",
     # OpenSSL reasons read off a TLS error (sfjira.http.retry), never recorded as codes
