@@ -22,12 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from emulators.common.process import EmulatorProcess
-from emulators.jira.testing import JiraRest
-from emulators.salesforce.testing import access_token
 from sfjira.celery_profile import (
     CeleryProfile,
     celery_problem,
@@ -40,6 +37,7 @@ from sfjira.celery_profile import (
 from sfjira.dag_factory import covering_logical_date
 from sfjira.emulator_env import environment, postgres_state
 from sfjira.state import StateStore
+from tests.dags.backfill_world import backdated_opportunities, issues_by_sfid
 from tests.e2e.world import SHIPPED_MAPPINGS
 from tests.live_airflow import (
     AIRFLOW,
@@ -149,33 +147,12 @@ def backfill(env: dict[str, str]) -> list[dict]:
 @pytest.mark.timeout(2400)
 def test_backfill_of_twelve_windows_fans_out_over_two_celery_workers(airflow_env, profile, sf_emulator,
                                                                      jira_emulator) -> None:
-    sf_emulator.reset()
     jira_emulator.reset()
-    sf_emulator.seed(seed=5, accounts=6, opportunities=len(STAMPS), contacts=0, cases=0, case_comments=0)
-    headers = {"Authorization": f"Bearer {access_token(sf_emulator.url, sf_emulator.ca_bundle)}"}
-    base = f"{sf_emulator.url}/services/data/v62.0"
-
-    def opportunities() -> list[dict]:
-        return requests.get(f"{base}/query", params={"q": "SELECT Id, Jira_Key__c FROM Opportunity ORDER BY Id"},
-                            headers=headers, verify=sf_emulator.ca_bundle, timeout=30).json()["records"]
-
-    ids = [r["Id"] for r in opportunities()]
-    for record_id, stamp in zip(ids, STAMPS, strict=True):
-        sf_emulator.admin("POST", "backdate", {"id": record_id, "SystemModstamp": stamp.isoformat()})
+    ids, opportunities = backdated_opportunities(sf_emulator, STAMPS, seed=5)
 
     env = airflow_env
     prepare(env)
     airflow(env, "dags", "unpause", DAG_ID)
-    rest = JiraRest(jira_emulator.url, jira_emulator.ca_bundle)
-
-    def issues_by_sfid() -> dict[str, list[str]]:
-        found = rest.ok("GET", "/search/jql", params={"jql": "project = DEL", "fields": "customfield_10050",
-                                                      "maxResults": 100})
-        out: dict[str, list[str]] = {}
-        for issue in found["issues"]:
-            out.setdefault(issue["fields"]["customfield_10050"], []).append(issue["key"])
-        return out
-
     # An ordinary run of the current interval commits the cursor (now): the backfill must leave it there.
     logical = covering_logical_date("*/15 * * * *", dt.datetime.now(dt.UTC))
     airflow(env, "dags", "test", DAG_ID, logical.isoformat(), timeout=300)
@@ -197,7 +174,7 @@ def test_backfill_of_twelve_windows_fans_out_over_two_celery_workers(airflow_env
     assert set(hosts) == {"worker-1", "worker-2"}, hosts  # fanned out: each worker ran some of them
     assert sum(hosts.values()) == 7 * WINDOWS, hosts
 
-    issues = issues_by_sfid()
+    issues = issues_by_sfid(jira_emulator)
     assert {k: len(v) for k, v in issues.items()} == dict.fromkeys(ids, 1)  # every record, exactly once
     assert {r["Id"]: r["Jira_Key__c"] for r in opportunities()} == {k: v[0] for k, v in issues.items()}
     backfilled = store.runs(MAPPING, limit=None)

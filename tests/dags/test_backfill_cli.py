@@ -14,14 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from emulators.common.process import EmulatorProcess
-from emulators.jira.testing import JiraRest
-from emulators.salesforce.testing import access_token
 from sfjira.dag_factory import covering_logical_date
 from sfjira.emulator_env import environment, sqlite_state
 from sfjira.state import StateStore
+from tests.dags.backfill_world import backdated_opportunities, issues_by_sfid
 from tests.live_airflow import (
     AIRFLOW,
     REPO,
@@ -86,33 +84,12 @@ def run_backfill(services: Services, *extra: str) -> list[dict]:
 @pytest.mark.timeout(1200)  # two backfills (480 s wait each at most) and a live Airflow start
 def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf_emulator, jira_emulator,
                                                                 tmp_path) -> None:
-    sf_emulator.reset()
     jira_emulator.reset()
-    sf_emulator.seed(seed=3, accounts=6, opportunities=6, contacts=0, cases=0, case_comments=0)
-    headers = {"Authorization": f"Bearer {access_token(sf_emulator.url, sf_emulator.ca_bundle)}"}
-    base = f"{sf_emulator.url}/services/data/v62.0"
-
-    def opportunities() -> list[dict]:
-        return requests.get(f"{base}/query", params={"q": "SELECT Id, Jira_Key__c FROM Opportunity ORDER BY Id"},
-                            headers=headers, verify=sf_emulator.ca_bundle, timeout=30).json()["records"]
-
-    ids = [r["Id"] for r in opportunities()]
-    for record_id, stamp in zip(ids, STAMPS, strict=True):
-        sf_emulator.admin("POST", "backdate", {"id": record_id, "SystemModstamp": stamp.isoformat()})
+    ids, opportunities = backdated_opportunities(sf_emulator, STAMPS, seed=3)
 
     env = airflow_env
     prepare(env)
     airflow(env, "dags", "unpause", DAG_ID)
-
-    rest = JiraRest(jira_emulator.url, jira_emulator.ca_bundle)
-
-    def issues_by_sfid() -> dict[str, list[str]]:
-        found = rest.ok("GET", "/search/jql", params={"jql": "project = DEL", "fields": "customfield_10050",
-                                                      "maxResults": 100})
-        out: dict[str, list[str]] = {}
-        for issue in found["issues"]:
-            out.setdefault(issue["fields"]["customfield_10050"], []).append(issue["key"])
-        return out
 
     # An ordinary run of the current interval first: it commits the cursor (now), which the backfill of
     # yesterday's windows must neither move backwards nor use to widen its own window.
@@ -131,7 +108,7 @@ def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf
         windows = sorted(s["window"]["since"] for s in backfilled["summary"] if s["window"]["reason"] == "backfill")
         overlap = dt.timedelta(minutes=10)  # the mapping's overlap: each backfill reads its own interval only
         assert windows == [(DAY + dt.timedelta(minutes=m) - overlap).isoformat() for m in (0, 15, 30)]
-        first = issues_by_sfid()
+        first = issues_by_sfid(jira_emulator)
         assert {k: len(v) for k, v in first.items()} == dict.fromkeys(ids, 1)
         assert {r["Id"]: r["Jira_Key__c"] for r in opportunities()} == {k: v[0] for k, v in first.items()}
 
@@ -140,7 +117,7 @@ def test_backfill_of_three_past_intervals_syncs_each_record_once(airflow_env, sf
         assert sorted(r["state"] for r in again) == ["success"] * 3, task_errors(env)
     finally:
         services.stop()
-    assert issues_by_sfid() == first  # re-synced, no duplicates
+    assert issues_by_sfid(jira_emulator) == first  # re-synced, no duplicates
     writes = {k: v for k, v in jira_emulator.calls()["by_endpoint"].items()
               if k.split()[0] in ("POST", "PUT", "DELETE") and "/search" not in k}
     assert writes == {}, writes
