@@ -188,11 +188,16 @@ def test_a_backfill_of_three_intervals_from_the_ui_dialog_succeeds(live: Live, o
     page.get_by_test_id("trigger-dag-button").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Backfill", exact=True).click()
+    from playwright.sync_api import expect  # imported where used: without Playwright these tests skip
+
+    date_input = page.get_by_placeholder("YYYY/MM/DD").filter(visible=True)
     for i, when in enumerate((DAY, DAY + dt.timedelta(minutes=30))):
         dialog.get_by_test_id("datetime-input").nth(i).click()
-        page.get_by_placeholder("YYYY/MM/DD").filter(visible=True).fill(when.strftime("%Y/%m/%d"))
+        date_input.fill(when.strftime("%Y/%m/%d"))
         page.get_by_placeholder("HH:mm").filter(visible=True).fill(when.strftime("%H:%M"))
         page.keyboard.press("Escape")  # closes the date picker, not the dialog
+        # ... after its closing animation: until then the next field's picker would make two visible.
+        expect(date_input).to_have_count(0)
     dialog.get_by_text("3 runs will be triggered.").wait_for()
     dialog.get_by_text("Missing Runs", exact=True).click()
     unpause = dialog.get_by_role("checkbox", name=re.compile("Unpause"))

@@ -143,7 +143,10 @@ def test_a_backfill_reaching_the_latest_interval_can_stop_the_scheduler(idle_air
         and dt.datetime.fromisoformat(r["logical_date"]) > interval])
     assert scheduler_alive(services)
     logical = [dt.datetime.fromisoformat(r["logical_date"]) for r in runs(services)]
-    assert logical.count(interval) == 1 and len(logical) == len(set(logical)), sorted(logical)
+    # At most one run of it: none when the backfill's runs were removed and the restart came after the next
+    # tick (catchup=False creates only the latest interval; a sync run reads from the committed cursor, so
+    # the skipped interval's changes are read by the next run), never two.
+    assert logical.count(interval) <= 1 and len(logical) == len(set(logical)), sorted(logical)
 
 
 @pytest.mark.timeout(1500)
