@@ -94,9 +94,15 @@ class SyncTasks:
 def default_args() -> dict[str, Any]:
     """Retries are the recovery path for transient faults; `[sfjira] task_retries` / `retry_delay_seconds`
     let a demo or test run fail fast or retry quickly without editing the DAG. Read when a DAG is built
-    (each parse), not when this module is first imported, so a changed configuration takes effect."""
+    (each parse), not when this module is first imported, so a changed configuration takes effect.
+
+    `weight_rule="upstream"`: a task outranks the tasks before it, so a run already under way (holding its
+    mapping's writer lease) gets the free worker slots for its next task ahead of the extracts of runs
+    still waiting for that lease (a backfill's other windows). Airflow's default, "downstream", ranks the
+    extracts highest, and a backfill with many active runs crawled (docs/celery.md)."""
     return {
         "owner": "sfjira",
+        "weight_rule": "upstream",
         "retries": settings.get_int("task_retries"),
         "retry_delay": dt.timedelta(seconds=settings.get_float("retry_delay_seconds")),
         "retry_exponential_backoff": True,

@@ -118,3 +118,19 @@ def test_the_sync_dag_runs_on_its_cron_or_an_event_and_one_run_at_a_time() -> No
     begin = pendulum.datetime(2026, 11, 29, 15, 0, tz="UTC")
     assert [(i.data_interval.start.minute, i.data_interval.end.minute)
             for i in dag.iter_dagrun_infos_between(begin, begin.add(minutes=30))] == [(0, 15), (15, 30), (30, 45)]
+
+
+def test_a_run_under_way_outranks_the_extracts_of_runs_still_waiting() -> None:
+    """The scheduler's weights, computed from the serialized DAG as the scheduler does: each task of a
+    run outranks every task before it, so a backfill's lease holder gets the next free slot."""
+    from types import SimpleNamespace
+
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.task.priority_strategy import validate_and_load_priority_weight_strategy
+
+    dag = DagSerialization.from_dict(DagSerialization.to_dict(sync_dag(load_mapping(SHIPPED / "case_to_bug.yaml"))))
+    weight = {t.task_id: validate_and_load_priority_weight_strategy(t.weight_rule).get_weight(SimpleNamespace(task=t))
+              for t in dag.tasks}
+    for task_id, upstream in SYNC_EDGES.items():
+        assert all(weight[task_id] > weight[u] for u in upstream), (task_id, weight)
+    assert max(weight["extract_salesforce"], weight["extract_jira"]) < weight["transform"]
