@@ -4,7 +4,8 @@
 200 issues and polls it, instead of a read, a transitions read and a transition per issue; the one issue
 Jira refuses to change (its API user may see it but not transition it) is rejected alone, with Jira's
 reason, and the 199 others are moved. With the threshold above the group, the same change goes issue by
-issue, as on Data Center.
+issue, as on Data Center. New issues bound for one status are walked there from the workflow's initial
+status the same way, right after their creation.
 """
 
 from __future__ import annotations
@@ -109,3 +110,39 @@ def test_a_load_retried_after_its_bulk_edit_went_unread_polls_that_task_instead_
     assert summaries == {"Printer fleet recall"}
     assert world.store.pending_intents(MAPPING).empty and world.store.rejects(MAPPING).empty
     assert world.xcom(run, "load_jira")["bulk_updated"] == 60
+
+
+def test_200_new_issues_bound_for_one_status_get_there_by_one_bulk_transition(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__SFJIRA__JIRA_BULK_THRESHOLD", "50")
+    make_cases(world.sf, CASES, Status="Working")  # maps to "In Progress", one step from the initial "To Do"
+
+    run = world.run(MAPPING)
+
+    load = world.xcom(run, "load_jira")
+    assert (load["create_status_path"], load["created"], load["bulk_transitioned"], load["create_bulk_tasks"]) == (
+        "bulk", CASES, CASES, 1)
+    calls = _jira_calls(world, run)
+    # The initial status is read once from the first new issue, with its transitions: the bulk task needs no
+    # transitions read, and no issue is transitioned alone.
+    assert calls[f"POST {V3}/bulk/issues/transition"] == 1 and f"GET {V3}/issue/{{id}}/transitions" not in calls
+    assert not any(k.endswith("/transitions") and k.startswith("POST") for k in calls), calls
+    assert set(_statuses(world).values()) == {"In Progress"} and len(_statuses(world)) == CASES
+    assert world.store.rejects(MAPPING).empty and world.store.pending_intents(MAPPING).empty
+    report = world.xcom(run, "report")["api_calls"]
+    assert report["used"]["jira"] <= 1.1 * report["minimum"]["jira"], report
+    print(f"\nJira calls, first sync of {CASES} issues bound for one status: used {report['used']['jira']}, "
+          f"minimum {report['minimum']['jira']} ({calls})")
+
+
+def test_below_the_threshold_new_issues_are_walked_one_by_one(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__SFJIRA__JIRA_BULK_THRESHOLD", "10000")
+    make_cases(world.sf, 60, Status="Working")
+
+    run = world.run(MAPPING)
+
+    load = world.xcom(run, "load_jira")
+    assert (load["create_status_path"], load["created"], load.get("create_bulk_tasks", 0)) == ("per_issue", 60, 0)
+    calls = _jira_calls(world, run)
+    assert calls[f"POST {V3}/issue/{{key}}/transitions"] == 60 and f"POST {V3}/bulk/issues/transition" not in calls
+    assert set(_statuses(world).values()) == {"In Progress"}

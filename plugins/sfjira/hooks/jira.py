@@ -478,6 +478,14 @@ class JiraSyncHook(JiraHook):
             status, sure, fresh = to, True, False
         return taken
 
+    def initial_status(self, key: str, workflow: tuple[str, str]) -> str:
+        """The initial status of `workflow` ((project key, issue type name)), where the just-created issue `key`
+        stands: known once read for this hook, else read from that issue (with its transitions)."""
+        workflow = (workflow[0], workflow[1].casefold())
+        if workflow not in self._initial:
+            self._read_status(key, workflow)
+        return self._initial[workflow]
+
     def count_workflow(self, kind: str) -> None:
         """One workflow call of `kind` (steps, reads, rereads) for the report's minimum; thread-safe."""
         with self._counting:

@@ -126,7 +126,8 @@ class JiraBulk:
         issue still moving, as the per-issue walk does. Returns one result per
         issue (the first step an issue failed at decides its error) and the names of the steps taken."""
         tasks = tasks or Tasks()
-        known = self.hook._workflows.setdefault(workflow, WorkflowMap())
+        # Keyed as the per-issue walk keys it (issue type casefolded): one map per workflow, learned once.
+        known = self.hook._workflows.setdefault((workflow[0], workflow[1].casefold()), WorkflowMap())
         results: dict[str, WriteResult] = {}
         moving, taken = list(issue_ids), list[str]()
         while moving and current.casefold() != target.strip().casefold():

@@ -47,6 +47,14 @@ def threshold() -> int:
     return settings.get_int("jira_bulk_threshold")
 
 
+def use_bulk_creates(run: SyncRun, creates: pd.DataFrame) -> bool:
+    """Whether more than the threshold of new issues go to the same status after their creation (Cloud only):
+    their walks from the workflow's initial status then go as bulk transitions. Reads only the plan."""
+    if not len(creates) or "status" not in creates:
+        return False
+    return bool((creates["status"].dropna().value_counts() > threshold()).any()) and run.jira.is_cloud
+
+
 def use_bulk(run: SyncRun, updates: pd.DataFrame) -> bool:
     """Whether the load's updates hold a group above the threshold worth a bulk task (Cloud only). It decides
     the chunk size, so it reads only the plan: a retry cuts the same chunks."""
@@ -136,10 +144,11 @@ def bulk_reject(sf_id: str, result: WriteResult, field_name: str | None = None) 
 
 
 def _pending_tasks(run: SyncRun) -> dict[str, str]:
-    """Bulk tasks noted by pending Jira update intents (this chunk's own killed attempt, or another run's)."""
+    """Bulk tasks noted by pending Jira update and create intents (this chunk's own killed attempt, or another
+    run's)."""
     pending = run.state.pending_intents(run.name, "jira")
     known: dict[str, str] = {}
-    for result in pending.loc[pending["op"] == "update", "result"] if len(pending) else []:
+    for result in pending.loc[pending["op"].isin(["update", "create"]), "result"] if len(pending) else []:
         if isinstance(result, dict) and isinstance(result.get(BULK_TASKS), dict):
             known.update({str(k): str(v) for k, v in result[BULK_TASKS].items()})
     return known

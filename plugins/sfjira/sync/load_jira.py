@@ -89,7 +89,7 @@ def recover_pending_creates(run: SyncRun) -> int:
     return found_total
 
 
-def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
+def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, Any]:
     # Records linked by a recovery or another run are not created again. Records of this run's own create
     # chunks stay, so a retry cuts the same chunks and meets its intents again.
     links = run.state.links(run.name, state="active")
@@ -98,6 +98,10 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
     elsewhere = set(links["sf_id"]) - mine if len(links) else set()
     creates = creates[~creates["sf_id"].isin(list(elsewhere))]
     mapping = run.mapping
+    # Many new issues bound for one status: created 1,000 per chunk (50 per request) and walked there by bulk
+    # transitions (Cloud), the chunk's intent keeping the tasks' ids.
+    bulk_on = jira_bulk_updates.use_bulk_creates(run, creates)
+    current: dict[str, Intent] = {}
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
         existing: dict[str, str] = {}
@@ -128,10 +132,15 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, int]:
                                   "; ".join(e.message for e in x.errors), _create_fix(x),
                                   field=",".join(sorted({f for e in x.errors for f in e.fields})) or None)
                            for r, x in bad]
-        _initial_status(run, written.merge(made, on="sf_id"), outcome)
+        ids = {x.key: str(x.id) for _, x in ok if x.key and x.id}  # made by this attempt: in the initial status
+        bulk = jira_bulk_updates.BulkChunk(run, current["intent"], ids) if bulk_on else None
+        _initial_status(run, written.merge(made, on="sf_id"), outcome, bulk)
         return outcome
 
-    return run_chunks(run, "jira", "create", creates, run.jira.BULK_CREATE_MAX, write)
+    size = jira_bulk_updates.MAX_ISSUES if bulk_on else run.jira.BULK_CREATE_MAX
+    counts: dict[str, Any] = run_chunks(run, "jira", "create", creates, size, write,
+                        on_intent=(lambda intent: current.update(intent=intent)) if bulk_on else None)
+    return {**counts, "create_status_path": "bulk" if bulk_on else "per_issue"}
 
 
 def _create_payload(run: SyncRun, sf_id: str, fields_json: str) -> dict[str, Any]:
@@ -152,10 +161,30 @@ def _create_fix(result: WriteResult) -> str:
     return f"correct the Salesforce record's mapped value{where} or the mapping, then let the next run retry it"
 
 
-def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome) -> None:
-    """A new issue starts in the workflow's initial status (read once per run); walk it to the mapped one."""
-    for row in each_row(created[created["status"].notna()]):
-        _transition(run, row.sf_id, row.jira_key, row.status, outcome, created=True)
+def _initial_status(run: SyncRun, created: pd.DataFrame, outcome: ChunkOutcome,
+                    bulk: jira_bulk_updates.BulkChunk | None = None) -> None:
+    """A new issue starts in the workflow's initial status (read once per run); walk it to the mapped one:
+    with `bulk`, groups above the threshold by bulk transitions, the rest (and issues found already created
+    by an earlier attempt, which may have moved) issue by issue."""
+    rows = created[created["status"].notna()]
+    walked: dict[str, jira_bulk_updates.Step] = {}
+    if bulk is not None and len(rows):
+        jira = run.mapping.jira
+        first = next((k for k in rows["jira_key"] if k in bulk.ids), None)
+        if first is not None:
+            initial = run.jira.initial_status(first, (jira.project, jira.issue_type))
+            walked = bulk.transitions((r.sf_id, r.jira_key, initial, r.status) for r in each_row(rows))
+        outcome.counts["create_bulk_tasks"] = bulk.count
+    for row in each_row(rows):
+        step = walked.get(row.sf_id)
+        if step is None or step.missing:
+            _transition(run, row.sf_id, row.jira_key, row.status, outcome, created=True)
+        elif not step.result.success:
+            outcome.rejects.append(jira_bulk_updates.bulk_reject(row.sf_id, step.result, "status"))
+        elif step.taken:
+            outcome.ledger.append(ledger_row("jira", "transition", row.sf_id, row.jira_key, field="status",
+                                             after=row.status, reason=" -> ".join(step.taken), cause=run.cause))
+            outcome.counts["bulk_transitioned"] = outcome.counts.get("bulk_transitioned", 0) + 1
 
 
 def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkOutcome,

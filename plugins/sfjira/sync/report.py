@@ -58,7 +58,7 @@ def protocol_minimum(extract_sf: dict[str, Any], extract_jira: dict[str, Any], l
     # A Jira Cloud bulk task (sfjira.sync.jira_bulk_updates) costs its submission and one progress read.
     jira_writes = (math.ceil(creates / JIRA_BULK) + load_jira.get("updated", 0)
                    + _workflow_calls(load_jira) + load_jira.get("comments_to_jira", 0)
-                   + 2 * load_jira.get("bulk_tasks", 0))
+                   + 2 * (load_jira.get("bulk_tasks", 0) + load_jira.get("create_bulk_tasks", 0)))
     return {"salesforce": sf_reads + sf_writes, "jira": jira_reads + jira_writes}
 
 
