@@ -47,9 +47,10 @@ def step_function(name: str) -> Callable[..., dict[str, Any]]:
     from sfjira.sync.report import build_report
     from sfjira.sync.steps import plan_step, transform_step
 
-    return {"extract_salesforce": extract_salesforce, "extract_jira": extract_jira, "transform": transform_step,
-            "plan": plan_step, "load_jira": load_jira, "load_salesforce": load_salesforce,
-            "report": build_report}[name]
+    functions: dict[str, Callable[..., dict[str, Any]]] = {
+        "extract_salesforce": extract_salesforce, "extract_jira": extract_jira, "transform": transform_step,
+        "plan": plan_step, "load_jira": load_jira, "load_salesforce": load_salesforce, "report": build_report}
+    return functions[name]
 
 
 def call_step(name: str, run: Any, results: dict[str, Any]) -> dict[str, Any]:

@@ -215,8 +215,9 @@ def main() -> int:
         assert rest is not None
         times = rest.salesforce / max(bulk.salesforce, 1)
         verdicts.append(times >= EXTRACT_BOUND)
-        print(f"   extract: REST path {rest.salesforce} Salesforce calls, bulk path {bulk.salesforce} -> {times:.1f}x "
-              f"fewer (>= {EXTRACT_BOUND:g}x: {verdict(verdicts[-1])})")
+        path = first.results["extract_salesforce"]["read_path"]  # rest below [sfjira] bulk_query_threshold
+        print(f"   extract: REST path {rest.salesforce} Salesforce calls, the sync's ({path}) path {bulk.salesforce} "
+              f"-> {times:.1f}x fewer (>= {EXTRACT_BOUND:g}x: {verdict(verdicts[-1])})")
         verdicts.append(consistent("every record arrived exactly once", {
             "created": args.records, "jira_issues": args.records, "linked_in_salesforce": args.records,
             "rejected": 0}, {
