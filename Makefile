@@ -59,9 +59,9 @@ chaos: $(STAMP)
 latency: $(STAMP)
 	$(BIN)/python bench/latency.py
 
-# 1,000,000 Opportunities first synced, then 100,000 updated each way, peak RSS per task (bench/scale.py): hours
-# on 2 cores and several GB for the emulators, hence not part of `bench`. SCALE_ARGS="--records 20000 --updates
-# 2000" for a quick run.
+# 1,000,000 Opportunities first synced, then 100,000 updated each way, peak RSS per task (bench/scale.py): about
+# 3 hours on 2 cores and ~6 GB for the Salesforce emulator (estimated from a 200,000-record run: 27 min), hence
+# not part of `bench`. SCALE_ARGS="--records 20000 --updates 2000" for a short run (6 min).
 SCALE_ARGS ?=
 scale: $(STAMP)
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
