@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -30,29 +29,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO)]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="sfjira-bench-airflow-"))
 
+from bench.harness import (  # noqa: E402
+    STEPS,
+    api_calls,
+    call_step,
+    edit_behind_back,
+    emulators,
+    make_run,
+    next_minute,
+    peak_rss_mb,
+    seed_opportunities,
+    window,
+    work_dir,
+)
 from emulators.common.process import EmulatorProcess  # noqa: E402
-from sfjira.emulator_env import environment, sqlite_state  # noqa: E402
-
-MAPPING = REPO / "include" / "mappings" / "opportunity_to_epic.yaml"
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-def next_minute() -> dt.datetime:
-    """Jira's JQL has minute granularity: a window starting mid-minute pages through everything
-    updated earlier in that minute (then filters it out). Real windows are minutes to hours long;
-    here the phases are seconds apart, so each starts on a fresh minute to measure the steady state."""
-    now = dt.datetime.now(dt.UTC)
-    boundary = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    time.sleep((boundary - now).total_seconds() + 0.05)
-    return dt.datetime.now(dt.UTC)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def api_calls(proc: EmulatorProcess) -> dict[str, int]:
-    return {k: v for k, v in proc.calls()["by_endpoint"].items() if not k.startswith("GET /__emulator")}
 
 
 def task(run: Any) -> Any:
@@ -64,25 +54,12 @@ def task(run: Any) -> Any:
 
 
 def run_sync(tag: str, since: dt.datetime, *, full: bool = False) -> tuple[dict, float]:
-    from sfjira.sync.extract import extract_jira, extract_salesforce
-    from sfjira.sync.load_jira import load_jira
-    from sfjira.sync.load_salesforce import load_salesforce
-    from sfjira.sync.report import build_report
-    from sfjira.sync.run import SyncRun, Window
-    from sfjira.sync.steps import plan_step, transform_step
-
-    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
-    window = Window.for_interval(since, until, dt.timedelta(0), full=full)
-    run = SyncRun(mapping_file=str(MAPPING), dag_id="bench", airflow_run_id=tag, window=window)
+    run = make_run(tag, window(since, full=full))
     started = time.perf_counter()
-    results = {"extract_salesforce": extract_salesforce(task(run)), "extract_jira": extract_jira(task(run))}
-    results["transform"] = transform_step(task(run), results["extract_salesforce"], results["extract_jira"])
-    results["plan"] = plan_step(task(run), results["extract_salesforce"], results["extract_jira"],
-                                results["transform"])
-    results["load_jira"] = load_jira(task(run), results["plan"])
-    results["load_salesforce"] = load_salesforce(task(run), results["plan"], results["load_jira"])
-    summary = build_report(task(run), results)
-    return summary, time.perf_counter() - started
+    results: dict[str, Any] = {}
+    for name, _ in STEPS:
+        results[name] = call_step(name, task(run), results)
+    return results["report"], time.perf_counter() - started
 
 
 def report_phase(name: str, summary: dict, seconds: float, sf: EmulatorProcess, jira: EmulatorProcess) -> int:
@@ -98,28 +75,6 @@ def report_phase(name: str, summary: dict, seconds: float, sf: EmulatorProcess, 
     sf.clear_calls()
     jira.clear_calls()
     return total
-
-
-def edit_behind_back(sf: EmulatorProcess, jira: EmulatorProcess, changed: int) -> None:
-    """Setup writes, not measured: `changed` Amounts in Salesforce, `changed` statuses in Jira."""
-    import requests
-
-    from emulators.jira.testing import JiraRest
-    from emulators.salesforce.testing import access_token
-
-    headers = {"Authorization": f"Bearer {access_token(sf.url, sf.ca_bundle)}"}
-    base = f"{sf.url}/services/data/v62.0"
-    rows = requests.get(f"{base}/query", params={"q": "SELECT Id, Amount, Jira_Key__c FROM Opportunity ORDER BY Id"},
-                        headers=headers, verify=sf.ca_bundle, timeout=60).json()["records"]
-    edits = [{"attributes": {"type": "Opportunity"}, "Id": r["Id"], "Amount": (r["Amount"] or 0) + 1000.25}
-             for r in rows[:changed]]
-    for start in range(0, len(edits), 200):
-        requests.patch(f"{base}/composite/sobjects", json={"allOrNone": True, "records": edits[start:start + 200]},
-                       headers=headers, verify=sf.ca_bundle, timeout=60).raise_for_status()
-    rest = JiraRest(jira.url, jira.ca_bundle)
-    for r in rows[-changed:]:
-        moves = rest.ok("GET", f"/issue/{r['Jira_Key__c']}/transitions")["transitions"]
-        rest.ok("POST", f"/issue/{r['Jira_Key__c']}/transitions", json={"transition": {"id": moves[0]["id"]}})
 
 
 def baseline(sf: EmulatorProcess, sample: int) -> tuple[int, float]:
@@ -151,15 +106,9 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--baseline-sample", type=int, default=300)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="sfjira-bench-"))
-    os.environ["SFJIRA_STORAGE"] = f"file://{work / 'runs'}"
-    sf = EmulatorProcess("emulators.salesforce", work / "sf", tls_dir=work / "tls").start()
-    jira = EmulatorProcess("emulators.jira", work / "jira", tls_dir=work / "tls").start()
-    try:
-        os.environ.update(environment(sf.url, jira.url, sf.ca_bundle, state=sqlite_state(str(work / "state.db"))))
+    with emulators(work_dir()) as (sf, jira):
         os.environ["REQUESTS_CA_BUNDLE"] = sf.ca_bundle  # for the stock clients of the baseline only
-        sf.seed(seed=7, accounts=max(1, args.records // 5), opportunities=args.records, contacts=0, cases=0,
-                case_comments=0)
+        seed_opportunities(sf, args.records)
         sf.clear_calls()
         jira.clear_calls()
         for proc in (sf, jira):
@@ -171,7 +120,7 @@ def main() -> int:
         for proc in (sf, jira):
             proc.set_latency(0)
         mark = next_minute()
-        edit_behind_back(sf, jira, args.changed)
+        edit_behind_back(sf, jira, args.changed, args.records)
         sf.clear_calls()
         jira.clear_calls()
         for proc in (sf, jira):
@@ -194,9 +143,6 @@ def main() -> int:
               f"~{est_time:.1f} s -> {est_calls / ours_calls:.1f}x fewer calls, {est_time / t1:.1f}x less wall time; "
               f"no-change run {idle} calls; peak RSS {peak_rss_mb():.0f} MB")
         return 0
-    finally:
-        jira.stop()
-        sf.stop()
 
 
 if __name__ == "__main__":
