@@ -233,6 +233,11 @@ class StateStore:
         with self._tx(write=False) as conn:
             return _synced.read(conn, mapping, direction=direction)
 
+    def synced_state_for(self, mapping: str, sf_ids: Sequence[str]) -> pd.DataFrame:
+        """synced_state() of these records only (chunked IN lists): a reconciliation bucket's share."""
+        with self._tx(write=False) as conn:
+            return _synced.read_for(conn, mapping, sf_ids)
+
     def save_synced_state(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_id, direction, hash (+ optional field_hashes dict)."""
         with self._tx(write=True) as conn:

@@ -1,0 +1,287 @@
+"""Streaming compare: both extracts split into buckets of whole identity groups, compared a bucket at a time.
+
+    plan = plan_buckets(mapping, sf_ids, jira_ids, links, bucket_count(records, part_records))
+    sf_b = partition(plan, sf_parts, SALESFORCE, out_folder, pii=pii)      # one extract part in memory at a time
+    jira_b = partition(plan, jira_parts, JIRA, out_folder, pii=pii)
+    for bucket, result in compare_buckets(mapping, plan, sf_b, jira_b, links, synced_for=...):
+        ...                                                                # one bucket's frames in memory
+
+`compare` pairs a record and an issue through three claims -- an active link (found by key, else by
+issue id), the Salesforce id the issue carries and the Jira key the record carries -- and reports a
+leftover by what it claims (a duplicate names the partner already taken, a `missing_*` row says the
+claimed side is not there). So everything a claim reaches must be compared together. The plan reads
+only the identity columns of the window, hashes every id to 64 bits and joins records, issues and
+links into connected groups; a group goes to bucket `smallest member hash % B`, so a record nothing
+else touches lands by the hash of its Id, and an issue that carries no id by the hash of its key.
+Two ids sharing a hash only merge groups: a bucket grows, a group never splits -- a collision costs
+memory, never a different result. Refused claims and links go with the group of their record or issue.
+
+Each bucket's compare is the plain `compare` on that bucket's records, issues, links and synced state:
+its rows, concatenated over the buckets and sorted, are the rows one compare of the window gives
+(tests/sfjira/reconcile/test_buckets.py checks it on seeded worlds).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from airflow.sdk import ObjectStoragePath
+
+from sfjira.mapping.model import Mapping
+from sfjira.pii import PiiProtection
+from sfjira.pii.frames import SEALED_KEY
+from sfjira.reconcile.compare import compare
+from sfjira.reconcile.result import CATEGORIES, DriftResult
+from sfjira.storage import make_folder, read_frame, write_frame
+from sfjira.values.coerce import text_of
+
+SALESFORCE, JIRA = "salesforce", "jira"
+_KEY = {SALESFORCE: "Id", JIRA: "key"}
+# pandas' hash_array takes a 16-character key: one per id space, so a record Id and a Jira key never meet.
+_SALT = {SALESFORCE: "sfjira-sf-ids-01", JIRA: "sfjira-jirakeys1"}
+
+
+def bucket_count(records: int, part_records: int) -> int:
+    """Buckets for a window of `records` (the larger side) at about `part_records` records each."""
+    return max(1, math.ceil(records / max(1, part_records)))
+
+
+def identity_columns(mapping: Mapping) -> tuple[list[str], list[str]]:
+    """(Salesforce, Jira) columns that say who claims whom: what the plan, the identity rules and the
+    counterparts read of the whole window."""
+    sf = ["Id", mapping.salesforce.jira_key_field]
+    jira = ["key", "id", *(c for c in (mapping.jira.salesforce_id_field, mapping.jira_property_column()) if c)]
+    return sf, list(dict.fromkeys(jira))
+
+
+def part_paths(folder: str) -> list[str]:
+    return sorted(str(p) for p in ObjectStoragePath(folder).iterdir() if str(p).endswith(".parquet"))
+
+
+def read_identities(folder: str, columns: Sequence[str], key: str) -> pd.DataFrame:
+    """The identity columns of every part of one side (one row per `key`, the first, as read_parts
+    keeps it): the whole window's ids without its field values."""
+    frames = [_read_columns(p, columns) for p in part_paths(folder)]
+    filled = [f for f in frames if len(f)] or frames[:1]
+    if not filled:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
+    return frame.drop_duplicates(subset=[key], keep="first").reset_index(drop=True)
+
+
+def _read_columns(path: str, columns: Sequence[str]) -> pd.DataFrame:
+    with ObjectStoragePath(path).open("rb") as fh:
+        schema = pq.read_schema(fh)
+        fh.seek(0)
+        present = [c for c in columns if c in schema.names]
+        sealed = (schema.metadata or {}).get(SEALED_KEY)
+        if sealed is not None and set(json.loads(sealed)["columns"]) & set(present):
+            return read_frame(path)[present]  # an id column sealed as PII: opened the usual way
+        return pd.read_parquet(fh, columns=present)
+
+
+def _hashes(values: pd.Series | np.ndarray, space: str) -> tuple[np.ndarray, np.ndarray]:
+    """(64-bit hashes, which rows hold an id) of a column read as compare reads ids (`text_of`)."""
+    text = text_of(pd.Series(values, dtype=object))[0].to_pandas()
+    present = text.notna().to_numpy()
+    out = np.zeros(len(text), np.uint64)
+    if present.any():
+        out[present] = pd.util.hash_array(text[present].to_numpy(dtype=object), hash_key=_SALT[space],
+                                          categorize=False)
+    return out, present
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """Which bucket every record, issue, link and refused claim belongs to."""
+
+    buckets: int
+    nodes: np.ndarray             # sorted unique 64-bit id hashes (records and issues, both spaces)
+    bucket_of_node: np.ndarray    # bucket per node
+    jira_ids_unique: bool         # compare finds a moved issue's link by id only when ids are unique
+
+    def of(self, values: pd.Series | np.ndarray, space: str) -> np.ndarray:
+        """Bucket per value (ids in `space`); an id the plan never saw goes by its own hash."""
+        hashes, _ = _hashes(values, space)
+        pos = np.searchsorted(self.nodes, hashes).clip(0, max(len(self.nodes) - 1, 0))
+        known = (self.nodes[pos] == hashes) if len(self.nodes) else np.zeros(len(hashes), bool)
+        own = (hashes % np.uint64(self.buckets)).astype(np.int64)
+        return np.where(known, self.bucket_of_node[pos] if len(self.nodes) else own, own)
+
+    def of_links(self, links: pd.DataFrame) -> np.ndarray:
+        return self.of(links["sf_id"], SALESFORCE)
+
+    def of_refused(self, refused: pd.DataFrame) -> np.ndarray:
+        """A refused claim goes with the record or issue that made it (its `record_id`)."""
+        record_side = (refused["side"] == "salesforce").to_numpy()
+        return np.where(record_side, self.of(refused["record_id"], SALESFORCE), self.of(refused["record_id"], JIRA))
+
+
+def plan_buckets(mapping: Mapping, sf_ids: pd.DataFrame, jira_ids: pd.DataFrame, links: pd.DataFrame | None,
+                 buckets: int) -> BucketPlan:
+    """Group records, issues and links by every claim compare follows, and give each group a bucket.
+
+    :param sf_ids: / jira_ids: `read_identities` of both sides (identity_columns), after the counterparts.
+    """
+    key_field = mapping.salesforce.jira_key_field
+    record, _ = _hashes(sf_ids["Id"], SALESFORCE)
+    issue, _ = _hashes(jira_ids["key"], JIRA)
+    ends: list[tuple[np.ndarray, np.ndarray]] = []
+    if key_field in sf_ids.columns:                       # a record claims the issue whose key it holds
+        held, has = _hashes(sf_ids[key_field], JIRA)
+        ends.append((record[has], held[has]))
+    for column in identity_columns(mapping)[1][2:]:       # an issue claims the record whose id it carries
+        if column in jira_ids.columns:
+            carried, has = _hashes(jira_ids[column], SALESFORCE)
+            ends.append((issue[has], carried[has]))
+    ids = pd.Index(text_of(jira_ids["id"].astype(object))[0].to_pandas()) if "id" in jira_ids.columns \
+        else pd.Index([])
+    unique = bool(ids.is_unique)
+    if links is not None and len(links):                  # a link joins its record and its issue
+        link_sf, _ = _hashes(links["sf_id"], SALESFORCE)
+        link_key, _ = _hashes(links["jira_key"], JIRA)
+        ends.append((link_sf, link_key))
+        if unique and "jira_id" in links.columns and len(ids):   # ... found by id once its key moved
+            at = ids.get_indexer(pd.Index(text_of(links["jira_id"].astype(object))[0].to_pandas()))
+            ends.append((link_sf[at >= 0], issue[at[at >= 0]]))
+    left = np.concatenate([record, issue, *(a for a, _ in ends)])
+    right = np.concatenate([record, issue, *(b for _, b in ends)])
+    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    root = _components(len(nodes), inverse[:len(left)], inverse[len(left):])
+    bucket_of_node = (nodes[root] % np.uint64(max(1, buckets))).astype(np.int64)
+    return BucketPlan(max(1, buckets), nodes, bucket_of_node, unique)
+
+
+def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Connected components of the graph (n nodes, edges u-v): each node's smallest member, by hooking
+    the larger root under the smaller and halving paths until no edge joins two roots (vectorized:
+    claim groups are small, so a few rounds do)."""
+    parent = np.arange(n)
+    while True:
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+        pu, pv = parent[u], parent[v]
+        apart = pu != pv
+        if not apart.any():
+            return parent
+        u, v, pu, pv = u[apart], v[apart], pu[apart], pv[apart]
+        np.minimum.at(parent, np.maximum(pu, pv), np.minimum(pu, pv))
+
+
+# -- partitioned parts ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Partitioned:
+    """One side's rows as `<folder>/bNNNNN/part-NNNNN.parquet` (a bucket's files in extract order)."""
+
+    side: str
+    folder: str
+    empty: pd.DataFrame = field(repr=False)   # the side's columns, no rows (a bucket with nothing of it)
+
+    def read(self, bucket: int) -> pd.DataFrame:
+        """One bucket's rows, one per id (the first read, as `read_parts` keeps it)."""
+        where = ObjectStoragePath(self.folder) / f"b{bucket:05d}"
+        if not where.exists():
+            return self.empty
+        frames = [read_frame(p) for p in part_paths(str(where))]
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return frame.drop_duplicates(subset=[_KEY[self.side]], keep="first").reset_index(drop=True)
+
+
+def partition(plan: BucketPlan, parts_folder: str, side: str, out_folder: str, *,
+              pii: PiiProtection | None = None) -> Partitioned:
+    """Every extract part of `side` split by bucket (PII columns sealed again): one part in memory at a time.
+    A partition left by an earlier try of the step is removed first."""
+    target = ObjectStoragePath(out_folder) / side
+    if target.exists():
+        target.fs.rm(target.path, recursive=True)
+    empty: pd.DataFrame | None = None
+    for number, path in enumerate(part_paths(parts_folder)):
+        frame = read_frame(path)
+        empty = frame.iloc[0:0] if empty is None else empty
+        bucket = plan.of(frame[_KEY[side]], side)
+        for b in np.unique(bucket):
+            folder = make_folder(target / f"b{int(b):05d}")
+            write_frame(folder, f"part-{number:05d}", frame[bucket == b].reset_index(drop=True), pii=pii)
+    return Partitioned(side, str(make_folder(target)), empty if empty is not None else pd.DataFrame({_KEY[side]: []}))
+
+
+# -- the compare, bucket by bucket ----------------------------------------------------------------------
+
+def compare_buckets(mapping: Mapping, plan: BucketPlan, sf: Partitioned, jira: Partitioned,
+                    links: pd.DataFrame | None, *, synced_for: Callable[[list[str]], pd.DataFrame | None],
+                    refused: pd.DataFrame | None = None, pii: PiiProtection | None = None,
+                    user_map: dict[str, str] | None = None) -> Iterator[tuple[int, DriftResult]]:
+    """`compare` of each bucket that holds anything; `synced_for(sf_ids)` gives the synced state of a
+    bucket's records (StateStore.synced_state_for). Results come bucket by bucket, never held together."""
+    links = links if links is not None and len(links) else None
+    if links is not None and not plan.jira_ids_unique and "jira_id" in links.columns:
+        links = links.drop(columns="jira_id")     # as compare does: no look-up by an ambiguous issue id
+    link_bucket = plan.of_links(links) if links is not None else np.array([], np.int64)
+    refused = refused if refused is not None and len(refused) else None
+    refused_bucket = plan.of_refused(refused) if refused is not None else np.array([], np.int64)
+    for b in range(plan.buckets):
+        sf_frame, jira_frame = sf.read(b), jira.read(b)
+        bucket_links = links[link_bucket == b].reset_index(drop=True) if links is not None else None
+        bucket_refused = refused[refused_bucket == b].reset_index(drop=True) if refused is not None else None
+        if not (len(sf_frame) or len(jira_frame) or _any(bucket_links) or _any(bucket_refused)):
+            continue
+        synced = synced_for(sf_frame["Id"].astype(str).tolist()) if len(sf_frame) else None
+        yield b, compare(mapping, sf_frame, jira_frame, bucket_links, synced_state=synced, user_map=user_map,
+                         refused=bucket_refused, pii=pii)
+
+
+def _any(frame: pd.DataFrame | None) -> bool:
+    return frame is not None and bool(len(frame))
+
+
+@dataclass
+class Totals:
+    """The summary of a bucketed compare, summed as the buckets come (what DriftResult.summary gives)."""
+
+    mapping: str
+    fields: tuple[str, ...] = ()
+    sf_records: int = 0
+    jira_issues: int = 0
+    pairs: int = 0
+    rejected_records: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    by_field: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: DriftResult) -> None:
+        self.fields = self.fields or result.fields
+        self.sf_records += result.sf_records
+        self.jira_issues += result.jira_issues
+        self.pairs += result.pairs
+        # A rejected record is in one bucket only (ids and keys are never equal), so the counts add up.
+        self.rejected_records += int(result.rejects["record_id"].nunique()) if len(result.rejects) else 0
+        for category, count in result.counts().items():
+            self.counts[category] += count
+        for name, count in result.by_field().items():
+            self.by_field[str(name)] = self.by_field.get(str(name), 0) + int(count)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self, top: int = 5) -> dict[str, Any]:
+        """As DriftResult.summary (fields of equal count in name order)."""
+        fields = sorted(self.by_field.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        return {"mapping": self.mapping, "total": self.total, "counts": dict(self.counts),
+                "sf_records": self.sf_records, "jira_issues": self.jira_issues, "pairs": self.pairs,
+                "fields_compared": len(self.fields), "top_fields": dict(fields),
+                "rejected_records": self.rejected_records}
+
+
+__all__ = ["JIRA", "SALESFORCE", "BucketPlan", "Partitioned", "Totals", "bucket_count",
+           "compare_buckets", "identity_columns", "partition", "plan_buckets", "read_identities"]
