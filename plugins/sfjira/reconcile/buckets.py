@@ -1,8 +1,8 @@
 """Streaming compare: both extracts split into buckets of whole identity groups, compared a bucket at a time.
 
     plan = plan_buckets(mapping, sf_ids, jira_ids, links, bucket_count(records, part_records))
-    sf_b = partition(plan, sf_parts, SALESFORCE, out_folder, pii=pii)      # one extract part in memory at a time
-    jira_b = partition(plan, jira_parts, JIRA, out_folder, pii=pii)
+    sf_b = partition(plan, sf_parts, SALESFORCE, out_folder)      # one extract part in memory at a time
+    jira_b = partition(plan, jira_parts, JIRA, out_folder)
     for bucket, result in compare_buckets(mapping, plan, sf_b, jira_b, links, synced_for=...):
         ...                                                                # one bucket's frames in memory
 
@@ -10,11 +10,11 @@
 issue id), the Salesforce id the issue carries and the Jira key the record carries -- and reports a
 leftover by what it claims (a duplicate names the partner already taken, a `missing_*` row says the
 claimed side is not there). So everything a claim reaches must be compared together. The plan reads
-only the identity columns of the window, hashes every id to 64 bits and joins records, issues and
-links into connected groups; a group goes to bucket `smallest member hash % B`, so a record nothing
-else touches lands by the hash of its Id, and an issue that carries no id by the hash of its key.
-Two ids sharing a hash only merge groups: a bucket grows, a group never splits -- a collision costs
-memory, never a different result. Refused claims and links go with the group of their record or issue.
+only the identity columns of the window, numbers every distinct id (Arrow dictionaries: the ids of a
+million pairs take tens of MB, no Python objects) and joins records, issues and links into connected
+groups; a group goes to bucket `number of its first-seen member % B`, so records and issues nothing
+else touches -- a record by its Id, an issue carrying no id by its key -- are dealt out evenly.
+Refused claims and links go with the group of their record or issue.
 
 Each bucket's compare is the plain `compare` on that bucket's records, issues, links and synced state:
 its rows, concatenated over the buckets and sorted, are the rows one compare of the window gives
@@ -31,21 +31,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from airflow.sdk import ObjectStoragePath
 
+from sfjira.files import open_private
 from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
 from sfjira.pii.frames import SEALED_KEY
 from sfjira.reconcile.compare import compare
 from sfjira.reconcile.result import CATEGORIES, DriftResult
-from sfjira.storage import make_folder, read_frame, write_frame
+from sfjira.storage import make_folder, read_frame
 from sfjira.values.coerce import text_of
 
 SALESFORCE, JIRA = "salesforce", "jira"
 _KEY = {SALESFORCE: "Id", JIRA: "key"}
-# pandas' hash_array takes a 16-character key: one per id space, so a record Id and a Jira key never meet.
-_SALT = {SALESFORCE: "sfjira-sf-ids-01", JIRA: "sfjira-jirakeys1"}
 
 
 def bucket_count(records: int, part_records: int) -> int:
@@ -87,15 +88,9 @@ def _read_columns(path: str, columns: Sequence[str]) -> pd.DataFrame:
         return pd.read_parquet(fh, columns=present)
 
 
-def _hashes(values: pd.Series | np.ndarray, space: str) -> tuple[np.ndarray, np.ndarray]:
-    """(64-bit hashes, which rows hold an id) of a column read as compare reads ids (`text_of`)."""
-    text = text_of(pd.Series(values, dtype=object))[0].to_pandas()
-    present = text.notna().to_numpy()
-    out = np.zeros(len(text), np.uint64)
-    if present.any():
-        out[present] = pd.util.hash_array(text[present].to_numpy(dtype=object), hash_key=_SALT[space],
-                                          categorize=False)
-    return out, present
+def _text(values: pd.Series | np.ndarray) -> pa.Array:
+    """A column of ids as compare reads them (`text_of`: empty is none), as one Arrow string array."""
+    return text_of(pd.Series(values, dtype=object) if isinstance(values, np.ndarray) else values)[0].cast(pa.string())
 
 
 @dataclass(frozen=True)
@@ -103,17 +98,14 @@ class BucketPlan:
     """Which bucket every record, issue, link and refused claim belongs to."""
 
     buckets: int
-    nodes: np.ndarray             # sorted unique 64-bit id hashes (records and issues, both spaces)
-    bucket_of_node: np.ndarray    # bucket per node
-    jira_ids_unique: bool         # compare finds a moved issue's link by id only when ids are unique
+    ids: dict[str, pa.Array]            # per id space, every distinct id seen (Arrow: compact, no objects)
+    bucket_of_id: dict[str, np.ndarray]  # per id space, the bucket of each of those ids
+    jira_ids_unique: bool                # compare finds a moved issue's link by id only when ids are unique
 
     def of(self, values: pd.Series | np.ndarray, space: str) -> np.ndarray:
-        """Bucket per value (ids in `space`); an id the plan never saw goes by its own hash."""
-        hashes, _ = _hashes(values, space)
-        pos = np.searchsorted(self.nodes, hashes).clip(0, max(len(self.nodes) - 1, 0))
-        known = (self.nodes[pos] == hashes) if len(self.nodes) else np.zeros(len(hashes), bool)
-        own = (hashes % np.uint64(self.buckets)).astype(np.int64)
-        return np.where(known, self.bucket_of_node[pos] if len(self.nodes) else own, own)
+        """Bucket per value (ids in `space`); an id the plan never saw (or none) goes to bucket 0."""
+        at = pc.index_in(_text(values), value_set=self.ids[space]).fill_null(-1).to_numpy(zero_copy_only=False)
+        return np.where(at >= 0, self.bucket_of_id[space][np.maximum(at, 0)], 0)
 
     def of_links(self, links: pd.DataFrame) -> np.ndarray:
         return self.of(links["sf_id"], SALESFORCE)
@@ -124,39 +116,63 @@ class BucketPlan:
         return np.where(record_side, self.of(refused["record_id"], SALESFORCE), self.of(refused["record_id"], JIRA))
 
 
+class _Space:
+    """The ids of one space (Salesforce ids or Jira keys) from several columns, numbered by first sight."""
+
+    def __init__(self, columns: list[pa.Array], offset: int) -> None:
+        encoded = pc.dictionary_encode(pa.concat_arrays(columns) if columns else pa.array([], pa.string()))
+        self.ids: pa.Array = encoded.dictionary
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.nodes = np.where(codes >= 0, codes + offset, -1)
+        self.bounds = np.cumsum([0, *(len(c) for c in columns)])
+        self.offset = offset
+
+    def column(self, number: int) -> np.ndarray:
+        """Node per row of the `number`th column given (-1: no id)."""
+        return self.nodes[self.bounds[number]:self.bounds[number + 1]]
+
+
 def plan_buckets(mapping: Mapping, sf_ids: pd.DataFrame, jira_ids: pd.DataFrame, links: pd.DataFrame | None,
                  buckets: int) -> BucketPlan:
     """Group records, issues and links by every claim compare follows, and give each group a bucket.
 
     :param sf_ids: / jira_ids: `read_identities` of both sides (identity_columns), after the counterparts.
     """
+    buckets = max(1, buckets)
     key_field = mapping.salesforce.jira_key_field
-    record, _ = _hashes(sf_ids["Id"], SALESFORCE)
-    issue, _ = _hashes(jira_ids["key"], JIRA)
+    links = links if links is not None and len(links) else None
+    carried = [c for c in identity_columns(mapping)[1][2:] if c in jira_ids.columns]
+    # Salesforce space: record Ids, the ids issues carry, link sf_ids; Jira space: keys, keys records hold, link keys.
+    sf_space = _Space([_text(sf_ids["Id"]), *(_text(jira_ids[c]) for c in carried),
+                       *([_text(links["sf_id"])] if links is not None else [])], 0)
+    held = [_text(sf_ids[key_field])] if key_field in sf_ids.columns else []
+    jira_space = _Space([_text(jira_ids["key"]), *held, *([_text(links["jira_key"])] if links is not None else [])],
+                        len(sf_space.ids))
+    record, issue = sf_space.column(0), jira_space.column(0)
     ends: list[tuple[np.ndarray, np.ndarray]] = []
-    if key_field in sf_ids.columns:                       # a record claims the issue whose key it holds
-        held, has = _hashes(sf_ids[key_field], JIRA)
-        ends.append((record[has], held[has]))
-    for column in identity_columns(mapping)[1][2:]:       # an issue claims the record whose id it carries
-        if column in jira_ids.columns:
-            carried, has = _hashes(jira_ids[column], SALESFORCE)
-            ends.append((issue[has], carried[has]))
-    ids = pd.Index(text_of(jira_ids["id"].astype(object))[0].to_pandas()) if "id" in jira_ids.columns \
-        else pd.Index([])
-    unique = bool(ids.is_unique)
-    if links is not None and len(links):                  # a link joins its record and its issue
-        link_sf, _ = _hashes(links["sf_id"], SALESFORCE)
-        link_key, _ = _hashes(links["jira_key"], JIRA)
+    if held:                                               # a record claims the issue whose key it holds
+        ends.append((record, jira_space.column(1)))
+    # an issue claims the record whose id it carries
+    ends.extend((issue, sf_space.column(1 + number)) for number in range(len(carried)))
+    issue_ids = _text(jira_ids["id"]) if "id" in jira_ids.columns else pa.array([], pa.string())
+    # As pandas' Index.is_unique, which compare asks: a second missing id is a repeat too.
+    unique = pc.count_distinct(issue_ids, mode="all").as_py() == len(issue_ids)
+    if links is not None:                                  # a link joins its record and its issue
+        link_sf, link_key = sf_space.column(1 + len(carried)), jira_space.column(len(held) + 1)
         ends.append((link_sf, link_key))
-        if unique and "jira_id" in links.columns and len(ids):   # ... found by id once its key moved
-            at = ids.get_indexer(pd.Index(text_of(links["jira_id"].astype(object))[0].to_pandas()))
+        if unique and "jira_id" in links.columns and len(issue_ids):   # ... found by id once its key moved
+            at = pc.index_in(_text(links["jira_id"]), value_set=issue_ids).fill_null(-1).to_numpy(
+                zero_copy_only=False)
             ends.append((link_sf[at >= 0], issue[at[at >= 0]]))
-    left = np.concatenate([record, issue, *(a for a, _ in ends)])
-    right = np.concatenate([record, issue, *(b for _, b in ends)])
-    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
-    root = _components(len(nodes), inverse[:len(left)], inverse[len(left):])
-    bucket_of_node = (nodes[root] % np.uint64(max(1, buckets))).astype(np.int64)
-    return BucketPlan(max(1, buckets), nodes, bucket_of_node, unique)
+    u = np.concatenate([a for a, _ in ends]) if ends else np.array([], np.int64)
+    v = np.concatenate([b for _, b in ends]) if ends else np.array([], np.int64)
+    both = (u >= 0) & (v >= 0)
+    root = _components(len(sf_space.ids) + len(jira_space.ids), u[both], v[both])
+    # A group goes to the bucket of its first-seen member: records and issues nothing else touches are
+    # dealt out in turn, in extract order.
+    bucket = (root % buckets).astype(np.int32)
+    return BucketPlan(buckets, {SALESFORCE: sf_space.ids, JIRA: jira_space.ids},
+                      {SALESFORCE: bucket[:len(sf_space.ids)], JIRA: bucket[len(sf_space.ids):]}, unique)
 
 
 def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -198,32 +214,39 @@ class Partitioned:
         return frame.drop_duplicates(subset=[_KEY[self.side]], keep="first").reset_index(drop=True)
 
 
-def partition(plan: BucketPlan, parts_folder: str, side: str, out_folder: str, *,
-              pii: PiiProtection | None = None) -> Partitioned:
-    """Every extract part of `side` split by bucket (PII columns sealed again): one part in memory at a time.
-    A partition left by an earlier try of the step is removed first."""
+def partition(plan: BucketPlan, parts_folder: str, side: str, out_folder: str) -> Partitioned:
+    """Every extract part of `side` split by bucket, one part in memory at a time. The parts are split as
+    Arrow tables, schema and metadata kept: PII columns stay sealed as the extract wrote them (never opened
+    here), and no value goes through pandas. A partition left by an earlier try of the step is removed first."""
     target = ObjectStoragePath(out_folder) / side
     if target.exists():
         target.fs.rm(target.path, recursive=True)
     empty: pd.DataFrame | None = None
     for number, path in enumerate(part_paths(parts_folder)):
-        frame = read_frame(path)
-        empty = frame.iloc[0:0] if empty is None else empty
-        bucket = plan.of(frame[_KEY[side]], side)
-        for b in np.unique(bucket):
+        with ObjectStoragePath(path).open("rb") as fh:
+            table = pq.read_table(fh)
+        if empty is None:
+            empty = read_frame(path).iloc[0:0]   # the side's columns and dtypes, sealed ones opened
+        bucket = plan.of(table.column(_KEY[side]).to_pandas(), side)
+        order = np.argsort(bucket, kind="stable")           # one reordering, then a slice per bucket
+        grouped, ends = table.take(pa.array(order)), np.cumsum(np.bincount(bucket, minlength=plan.buckets))
+        for b in np.flatnonzero(np.bincount(bucket, minlength=plan.buckets)):
             folder = make_folder(target / f"b{int(b):05d}")
-            write_frame(folder, f"part-{number:05d}", frame[bucket == b].reset_index(drop=True), pii=pii)
+            start = int(ends[b - 1]) if b else 0
+            with open_private(folder / f"part-{number:05d}.parquet", "wb") as out:
+                pq.write_table(grouped.slice(start, int(ends[b]) - start), out, compression="snappy")
     return Partitioned(side, str(make_folder(target)), empty if empty is not None else pd.DataFrame({_KEY[side]: []}))
 
 
 # -- the compare, bucket by bucket ----------------------------------------------------------------------
 
 def compare_buckets(mapping: Mapping, plan: BucketPlan, sf: Partitioned, jira: Partitioned,
-                    links: pd.DataFrame | None, *, synced_for: Callable[[list[str]], pd.DataFrame | None],
+                    links: pd.DataFrame | None, *, synced_for: Callable[[list[str]], pd.DataFrame],
                     refused: pd.DataFrame | None = None, pii: PiiProtection | None = None,
                     user_map: dict[str, str] | None = None) -> Iterator[tuple[int, DriftResult]]:
-    """`compare` of each bucket that holds anything; `synced_for(sf_ids)` gives the synced state of a
-    bucket's records (StateStore.synced_state_for). Results come bucket by bucket, never held together."""
+    """`compare` of each bucket that holds anything; `synced_for(sf_ids)` gives the synced state of those
+    records (StateStore.synced_state_for), asked for a bucket's records whose fields differ. Results come
+    bucket by bucket, never held together."""
     links = links if links is not None and len(links) else None
     if links is not None and not plan.jira_ids_unique and "jira_id" in links.columns:
         links = links.drop(columns="jira_id")     # as compare does: no look-up by an ambiguous issue id
@@ -236,8 +259,7 @@ def compare_buckets(mapping: Mapping, plan: BucketPlan, sf: Partitioned, jira: P
         bucket_refused = refused[refused_bucket == b].reset_index(drop=True) if refused is not None else None
         if not (len(sf_frame) or len(jira_frame) or _any(bucket_links) or _any(bucket_refused)):
             continue
-        synced = synced_for(sf_frame["Id"].astype(str).tolist()) if len(sf_frame) else None
-        yield b, compare(mapping, sf_frame, jira_frame, bucket_links, synced_state=synced, user_map=user_map,
+        yield b, compare(mapping, sf_frame, jira_frame, bucket_links, synced_state=synced_for, user_map=user_map,
                          refused=bucket_refused, pii=pii)
 
 

@@ -206,10 +206,12 @@ class StateStore:
 
     # -- links --------------------------------------------------------------------------------------
 
-    def links(self, mapping: str, *, state: str | None = None) -> pd.DataFrame:
-        """sf_id, jira_id, jira_key, state, created_run, updated_run, created_at, updated_at."""
+    def links(self, mapping: str, *, state: str | None = None,
+              columns: Sequence[str] = _links.LINK_COLUMNS) -> pd.DataFrame:
+        """sf_id, jira_id, jira_key, state, created_run, updated_run, created_at, updated_at (or only
+        `columns` of them: a reconciliation of a million links needs four)."""
         with self._tx(write=False) as conn:
-            return _links.read(conn, mapping, state=state)
+            return _links.read(conn, mapping, state=state, columns=columns)
 
     def upsert_links(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_id, jira_key (+ optional jira_id, state). Raises STATE_LINK_CONFLICT when a Jira key
