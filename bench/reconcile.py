@@ -232,11 +232,11 @@ def streaming(mapping: Mapping, rows: int, drift: float, part_records: int, chun
         plan = plan_buckets(mapping, sf_ids, jira_ids, links, bucket_count(max(len(sf_ids), len(jira_ids)),
                                                                            part_records))
         del sf_ids, jira_ids
-        planned = time.perf_counter()
+        planned, rss_plan = time.perf_counter(), peak_rss_mb()
         out = str(folder / "buckets")
         sf_b = partition(plan, str(folder / "sf"), SALESFORCE, out)
         jira_b = partition(plan, str(folder / "jira"), JIRA, out)
-        split = time.perf_counter()
+        split, rss_split = time.perf_counter(), peak_rss_mb()
         totals = Totals(mapping.name)
         rows_folder = make_folder(ObjectStoragePath(str(folder / "drift_rows")))
         for bucket, result in compare_buckets(mapping, plan, sf_b, jira_b, links,
@@ -249,8 +249,8 @@ def streaming(mapping: Mapping, rows: int, drift: float, part_records: int, chun
     counts = {k: v for k, v in totals.counts.items() if v}
     print(f"streaming compare in {plan.buckets} buckets of <= ~{part_records:,} records: {elapsed:.2f} s  "
           f"({rows / elapsed:,.0f} pairs/s)  pairs {totals.pairs:,}  peak RSS {peak_rss_mb():,.0f} MB")
-    print(f"  plan {planned - started:.1f} s (identity columns + links), split {split - planned:.1f} s, "
-          f"compare {done - split:.1f} s")
+    print(f"  plan {planned - started:.1f} s (identity columns + links; peak RSS by then {rss_plan:,.0f} MB), "
+          f"split {split - planned:.1f} s ({rss_split:,.0f} MB), compare {done - split:.1f} s")
     print(f"  in-memory compare (--in-memory; before the buckets, last measured): ~{LAST_IN_MEMORY}")
     return _verdict(elapsed, totals.pairs, rows, counts, expected)
 

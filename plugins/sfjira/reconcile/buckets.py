@@ -27,6 +27,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -102,9 +103,15 @@ class BucketPlan:
     bucket_of_id: dict[str, np.ndarray]  # per id space, the bucket of each of those ids
     jira_ids_unique: bool                # compare finds a moved issue's link by id only when ids are unique
 
+    @cached_property
+    def _index(self) -> dict[str, pd.Index]:
+        # Built once: Arrow's index_in builds its hash table of a million ids again on every call (a
+        # second each, per extract part), a pandas Index keeps its own.
+        return {space: pd.Index(ids.to_pandas()) for space, ids in self.ids.items()}
+
     def of(self, values: pd.Series | np.ndarray, space: str) -> np.ndarray:
         """Bucket per value (ids in `space`); an id the plan never saw (or none) goes to bucket 0."""
-        at = pc.index_in(_text(values), value_set=self.ids[space]).fill_null(-1).to_numpy(zero_copy_only=False)
+        at = self._index[space].get_indexer(_text(values).to_pandas())
         return np.where(at >= 0, self.bucket_of_id[space][np.maximum(at, 0)], 0)
 
     def of_links(self, links: pd.DataFrame) -> np.ndarray:
@@ -122,7 +129,7 @@ class _Space:
     def __init__(self, columns: list[pa.Array], offset: int) -> None:
         encoded = pc.dictionary_encode(pa.concat_arrays(columns) if columns else pa.array([], pa.string()))
         self.ids: pa.Array = encoded.dictionary
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
         self.nodes = np.where(codes >= 0, codes + offset, -1)
         self.bounds = np.cumsum([0, *(len(c) for c in columns)])
         self.offset = offset
@@ -164,8 +171,8 @@ def plan_buckets(mapping: Mapping, sf_ids: pd.DataFrame, jira_ids: pd.DataFrame,
             at = pc.index_in(_text(links["jira_id"]), value_set=issue_ids).fill_null(-1).to_numpy(
                 zero_copy_only=False)
             ends.append((link_sf[at >= 0], issue[at[at >= 0]]))
-    u = np.concatenate([a for a, _ in ends]) if ends else np.array([], np.int64)
-    v = np.concatenate([b for _, b in ends]) if ends else np.array([], np.int64)
+    u = np.concatenate([a for a, _ in ends]) if ends else np.array([], np.int32)
+    v = np.concatenate([b for _, b in ends]) if ends else np.array([], np.int32)
     both = (u >= 0) & (v >= 0)
     root = _components(len(sf_space.ids) + len(jira_space.ids), u[both], v[both])
     # A group goes to the bucket of its first-seen member: records and issues nothing else touches are
@@ -179,7 +186,7 @@ def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Connected components of the graph (n nodes, edges u-v): each node's smallest member, by hooking
     the larger root under the smaller and halving paths until no edge joins two roots (vectorized:
     claim groups are small, so a few rounds do)."""
-    parent = np.arange(n)
+    parent = np.arange(n, dtype=np.int32)   # int32: a million pairs' ids and claims in tens of MB
     while True:
         while True:
             grand = parent[parent]

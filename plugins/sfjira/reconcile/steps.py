@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import asdict
 from typing import Any
 
@@ -54,9 +55,11 @@ BUCKETS_NAME = "reconcile_buckets"  # both extracts split by bucket
 LINK_IDENTITY = ("sf_id", "jira_id", "jira_key", "state")   # what compare reads of a link
 
 
-def read_sides(sf_out: dict[str, Any], jira_out: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both extracts (counterparts included once fetched) as the sync's frames."""
-    return read_parts(sf_out["parts"], "Id"), read_parts(jira_out["parts"], "key")
+def read_sides(sf_out: dict[str, Any], jira_out: dict[str, Any], *, sf_ids: Collection[str] | None = None,
+               jira_keys: Collection[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both extracts (counterparts included once fetched) as the sync's frames; with ids / keys, only
+    those rows (read part by part)."""
+    return read_parts(sf_out["parts"], "Id", sf_ids), read_parts(jira_out["parts"], "key", jira_keys)
 
 
 def read_identity_sides(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any]
