@@ -1,24 +1,34 @@
-"""Reconciliation compare: 1,000,000 Salesforce records against 1,000,000 Jira issues, in memory.
+"""Reconciliation compare: 1,000,000 Salesforce records against 1,000,000 Jira issues, streamed by bucket.
 
 Both sides are generated the way the hooks deliver them (Salesforce: +0000 date-times, floats from
 JSON, ";"-joined multi-picklists, CRLF text; Jira: the API user's offset around the Europe/Berlin
 DST change, options as values, lists, LF text, the `sfid` property), all linked in the state store's
 shape, with drift seeded behind the sync's back in a known number of rows (some edited on both
 sides since the last sync: pending conflicts, found through the synced state's field hashes).
-Times `compare` end to end (both canonical transforms, pairing, field diff, conflict look-up),
-checks it found exactly the seeded drift, and prints time, pairs/s and peak RSS.
 
-    .venv/bin/python bench/reconcile.py [--rows 1000000] [--drift 0.001]
+By default the world is written a chunk at a time as extract parts (Parquet, under a temp dir) and a
+SQLite state store (links, synced state), then timed as the DAG's compare step runs it
+(reconcile.buckets): the identity columns of every part and the links -> the bucket plan -> both
+sides' parts split by bucket -> `compare` bucket by bucket, each bucket's synced state asked of the
+store -> drift rows written as parts. `--in-memory` times the old path instead: `compare` on both
+whole sides held in memory. Either checks it found exactly the seeded drift, and prints time,
+pairs/s and peak RSS (the process's high-water mark: generation is chunked so it stays below).
+The parts are not PII-sealed here (the DAG's are: sealing and opening cost extra time, not memory).
+
+    .venv/bin/python bench/reconcile.py [--rows 1000000] [--drift 0.001] [--part-records 100000] [--in-memory]
 Target: <= 30 s for 1,000,000 pairs on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import math
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,15 +38,33 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
+from airflow.sdk import ObjectStoragePath  # noqa: E402
+
 from sfjira.emulator_env import crypto_connection  # noqa: E402
 from sfjira.mapping import Mapping, load_mapping  # noqa: E402
 from sfjira.pii import PiiProtection  # noqa: E402
 from sfjira.reconcile import compare  # noqa: E402
+from sfjira.reconcile.buckets import (  # noqa: E402
+    JIRA,
+    SALESFORCE,
+    Totals,
+    bucket_count,
+    compare_buckets,
+    identity_columns,
+    partition,
+    plan_buckets,
+    read_identities,
+)
+from sfjira.reconcile.steps import LINK_IDENTITY  # noqa: E402
+from sfjira.state import StateStore  # noqa: E402
+from sfjira.storage import make_folder, read_frame, write_frame  # noqa: E402
 from sfjira.transform import to_jira, to_salesforce  # noqa: E402
 
 # The mixed-type test world's mapping (every field type, both directions, PII, a parent field).
 MAPPING_FILE = Path(__file__).resolve().parents[1] / "tests" / "sfjira" / "reconcile" / "mixed_mapping.yaml"
 
+# bench/reconcile.py --in-memory at 1,000,000 pairs before the buckets (issue 14): the whole window in memory.
+LAST_IN_MEMORY = "30 s, peak RSS 2.5 GB"
 DST_START = pd.Timestamp("2026-03-29T01:00:00Z")  # Europe/Berlin: +0100 before, +0200 after
 SUBJECTS = np.array(["Login fails 😀", "שלום עולם", "Cafe\u0301 crash", "Ünïcode ✓", "plain subject",
                      "👍🏽 thumbs", "Zoë's report"], dtype=object)
@@ -64,12 +92,13 @@ def _api_text(instants: pd.DatetimeIndex, jira: bool) -> pd.Series:
     return text + pd.Series(suffix)
 
 
-def make_sides(n: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Salesforce records, Jira issues and links of n cleanly synced pairs."""
+def make_sides(n: int, seed: int = 11, start: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Salesforce records, Jira issues and links of n cleanly synced pairs (numbered from `start`)."""
     rng = np.random.default_rng(seed)
-    i = pd.Series(np.arange(n)).astype("str")
+    numbers = pd.Series(np.arange(start, start + n))
+    i = numbers.astype("str")
     ids = "500" + i.str.zfill(15)
-    keys = "SUP-" + (pd.Series(np.arange(n)) + 1).astype("str")
+    keys = "SUP-" + (numbers + 1).astype("str")
     pick = rng.integers(0, 4, n)
     subject = pd.Series(SUBJECTS[rng.integers(0, len(SUBJECTS), n)]) + " " + i
     amount = np.round(rng.uniform(0, 5e6, n), 2)
@@ -94,7 +123,7 @@ def make_sides(n: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
         "Account.Name": account, "Discount__c": discount,
     })
     jira = pd.DataFrame({
-        "id": (pd.Series(np.arange(n)) + 10_000).astype("str"), "key": keys, "updated": modified,
+        "id": (numbers + 10_000).astype("str"), "key": keys, "updated": modified,
         "customfield_10050": ids, "summary": subject, "description": "Line one\nline two " + i,
         "customfield_10052": amount, "customfield_10053": days, "customfield_10060": _api_text(review, jira=True),
         "customfield_10061": np.where(approved, "Yes", "No"),
@@ -142,29 +171,105 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--drift", type=float, default=0.001, help="share of issues with one seeded change")
-    args = parser.parse_args()
-    # The mapping declares PII: a key generated for this run (never one kept in the repository).
-    os.environ.setdefault("AIRFLOW_CONN_SFJIRA_CRYPTO", json.dumps(crypto_connection()))
-    mapping = load_mapping(MAPPING_FILE)
+def in_memory(mapping: Mapping, rows: int, drift: float) -> bool:
+    """The compare of both whole sides held in memory (what the DAG did before the buckets)."""
     started = time.perf_counter()
-    sf, jira, links = make_sides(args.rows)
-    synced, expected = seed_drift(mapping, sf, jira, args.drift)
-    print(f"generated {args.rows:,} pairs x {len(mapping.synced_fields)} fields in "
+    sf, jira, links = make_sides(rows)
+    synced, expected = seed_drift(mapping, sf, jira, drift)
+    print(f"generated {rows:,} pairs x {len(mapping.synced_fields)} fields in "
           f"{time.perf_counter() - started:.1f} s (not timed); rss {peak_rss_mb():,.0f} MB")
     started = time.perf_counter()
     result = compare(mapping, sf, jira, links, synced_state=synced)
     elapsed = time.perf_counter() - started
     counts = {k: v for k, v in result.counts().items() if v}
-    print(f"compare: {elapsed:.2f} s  ({args.rows / elapsed:,.0f} pairs/s)  pairs {result.pairs:,}  "
+    print(f"in-memory compare: {elapsed:.2f} s  ({rows / elapsed:,.0f} pairs/s)  pairs {result.pairs:,}  "
           f"peak RSS {peak_rss_mb():,.0f} MB")
-    print(f"drift found: {result.total:,} rows {counts}; seeded {expected}")
-    ok = result.pairs == args.rows and counts == {k: v for k, v in expected.items() if v}
+    return _verdict(elapsed, result.pairs, rows, counts, expected)
+
+
+def _verdict(elapsed: float, pairs: int, rows: int, counts: dict[str, int], expected: dict[str, int]) -> bool:
+    print(f"drift found: {sum(counts.values()):,} rows {counts}; seeded {expected}")
+    ok = pairs == rows and counts == {k: v for k, v in expected.items() if v}
     print(f"target <= 30 s: {'met' if elapsed <= 30 else 'MISSED'}; found exactly the seeded drift: {ok}")
-    return 0 if ok else 1
+    return ok
+
+
+def write_world(mapping: Mapping, folder: Path, store: StateStore, rows: int, drift: float,
+                chunk: int) -> dict[str, int]:
+    """The extract parts of both sides (`chunk` records each, as the DAG's extract flushes them) and the
+    state store's links and synced state, generated a chunk at a time. Returns the seeded drift counts."""
+    expected: dict[str, int] = {}
+    run = store.begin_run(mapping.name, "bench__reconcile")
+    for number, start in enumerate(range(0, rows, chunk)):
+        sf, jira, links = make_sides(min(chunk, rows - start), seed=11 + number, start=start)
+        synced, seeded = seed_drift(mapping, sf, jira, drift, seed=1_000 + number)
+        write_frame(make_folder(ObjectStoragePath(str(folder / "sf"))), f"part-{number:05d}", sf)
+        write_frame(make_folder(ObjectStoragePath(str(folder / "jira"))), f"part-{number:05d}", jira)
+        store.upsert_links(mapping.name, links, run)
+        store.save_synced_state(mapping.name, synced, run)
+        expected = {k: expected.get(k, 0) + v for k, v in seeded.items()}
+    return expected
+
+
+def streaming(mapping: Mapping, rows: int, drift: float, part_records: int, chunk: int) -> bool:
+    """What the DAG's compare step does: identity columns of the parts -> bucket plan -> parts split by
+    bucket -> compare bucket by bucket (synced state asked per bucket) -> drift rows as parts."""
+    with tempfile.TemporaryDirectory(prefix="sfjira-bench-") as tmp, \
+            StateStore(f"sqlite:///{Path(tmp) / 'state.db'}") as store:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        expected = write_world(mapping, folder, store, rows, drift, chunk)
+        print(f"generated {rows:,} pairs x {len(mapping.synced_fields)} fields as {math.ceil(rows / chunk)} parts a "
+              f"side + a SQLite state store in {time.perf_counter() - started:.1f} s (not timed); "
+              f"rss {peak_rss_mb():,.0f} MB")
+        read_frame(str(folder / "sf" / "part-00000.parquet"))   # Airflow's object storage set up, as in a task
+        gc.collect()
+        started = time.perf_counter()
+        links = store.links(mapping.name, columns=LINK_IDENTITY)
+        sf_cols, jira_cols = identity_columns(mapping)
+        sf_ids = read_identities(str(folder / "sf"), sf_cols, "Id")
+        jira_ids = read_identities(str(folder / "jira"), jira_cols, "key")
+        plan = plan_buckets(mapping, sf_ids, jira_ids, links, bucket_count(max(len(sf_ids), len(jira_ids)),
+                                                                           part_records))
+        del sf_ids, jira_ids
+        planned, rss_plan = time.perf_counter(), peak_rss_mb()
+        out = str(folder / "buckets")
+        sf_b = partition(plan, str(folder / "sf"), SALESFORCE, out)
+        jira_b = partition(plan, str(folder / "jira"), JIRA, out)
+        split, rss_split = time.perf_counter(), peak_rss_mb()
+        totals = Totals(mapping.name)
+        rows_folder = make_folder(ObjectStoragePath(str(folder / "drift_rows")))
+        for bucket, result in compare_buckets(mapping, plan, sf_b, jira_b, links,
+                                              synced_for=lambda ids: store.synced_state_for(mapping.name, ids)):
+            totals.add(result)
+            if result.total:
+                write_frame(rows_folder, f"part-{bucket:05d}", result.rows)
+        done = time.perf_counter()
+    elapsed = done - started
+    counts = {k: v for k, v in totals.counts.items() if v}
+    print(f"streaming compare in {plan.buckets} buckets of <= ~{part_records:,} records: {elapsed:.2f} s  "
+          f"({rows / elapsed:,.0f} pairs/s)  pairs {totals.pairs:,}  peak RSS {peak_rss_mb():,.0f} MB")
+    print(f"  plan {planned - started:.1f} s (identity columns + links; peak RSS by then {rss_plan:,.0f} MB), "
+          f"split {split - planned:.1f} s ({rss_split:,.0f} MB), compare {done - split:.1f} s")
+    print(f"  in-memory compare (--in-memory; before the buckets, last measured): ~{LAST_IN_MEMORY}")
+    return _verdict(elapsed, totals.pairs, rows, counts, expected)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--drift", type=float, default=0.001, help="share of issues with one seeded change")
+    parser.add_argument("--part-records", type=int, default=100_000,
+                        help="records per bucket ([sfjira] reconcile_part_records)")
+    parser.add_argument("--chunk", type=int, default=20_000, help="records per extract part (as the extract flushes)")
+    parser.add_argument("--in-memory", action="store_true", help="the old path: both whole sides in memory")
+    args = parser.parse_args()
+    # The mapping declares PII: a key generated for this run (never one kept in the repository).
+    os.environ.setdefault("AIRFLOW_CONN_SFJIRA_CRYPTO", json.dumps(crypto_connection()))
+    mapping = load_mapping(MAPPING_FILE)
+    if args.in_memory:
+        return 0 if in_memory(mapping, args.rows, args.drift) else 1
+    return 0 if streaming(mapping, args.rows, args.drift, args.part_records, args.chunk) else 1
 
 
 if __name__ == "__main__":

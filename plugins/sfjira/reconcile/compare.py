@@ -7,6 +7,7 @@ line ends, multi-value order, value-map vocabulary -- never shows up as drift: o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping as MappingABC
 
 import numpy as np
@@ -29,9 +30,11 @@ from sfjira.reconcile.result import (
 )
 from sfjira.transform import TransformResult, canonical_values
 
+SyncedState = pd.DataFrame | Callable[[list[str]], pd.DataFrame]
+
 
 def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, links: pd.DataFrame | None, *,
-            synced_state: pd.DataFrame | None = None,
+            synced_state: SyncedState | None = None,
             user_map: MappingABC[str, str] | None = None, refused: pd.DataFrame | None = None,
             pii: PiiProtection | None = None) -> DriftResult:
     """Every drift between the records in scope on both sides.
@@ -45,13 +48,15 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
         settled one (deleted_sf / deleted_jira) is checked for its delete policy on the side that survives.
         The frames must hold both sides of every link passed (a link whose record is absent is an orphan).
     :param synced_state: `StateStore.synced_state(mapping.name)`; without it no drift is a conflict_pending.
+        Or a function of Salesforce ids giving their rows (`StateStore.synced_state_for`): asked only for
+        the records whose fields differ, so a window's state need not be read to judge its drift.
     :param user_map: Salesforce user -> Jira accountId, as for the sync (fields of type `user`).
     :param pii: the mapping's PII key (default: from the Airflow connection when the mapping declares PII):
         the changes of PII fields are told by their keyed hashes, as the sync keeps them.
     :param refused: the claims `sfjira.identity` refused (identity.rules.REFUSED_COLUMNS): their records and
         issues are not paired; each is one `identity_refused` row with the code and reason, never healed.
     """
-    _check_inputs(sf_frame, jira_frame, links, synced_state)
+    _check_inputs(sf_frame, jira_frame, links, None if callable(synced_state) else synced_state)
     sf_frame, jira_frame = leave_out(refused, sf_frame, jira_frame)
     sf = canonical_values(mapping, sf_frame, "salesforce", user_map=user_map)
     jira = canonical_values(mapping, jira_frame, "jira", user_map=user_map)
@@ -113,11 +118,15 @@ def _sides(sf: TransformResult, jira: TransformResult) -> Sides:
 
 
 def _field_rows(mapping: Mapping, sf: TransformResult, jira: TransformResult, sf_pos: np.ndarray,
-                jira_pos: np.ndarray, keys: tuple[str, ...], synced_state: pd.DataFrame | None,
+                jira_pos: np.ndarray, keys: tuple[str, ...], synced_state: SyncedState | None,
                 pii: PiiProtection | None) -> pd.DataFrame:
     cells = mismatches(keys, sf.frame, jira.frame, sf_pos, jira_pos)
     if not len(cells):
         return cells.iloc[0:0]
+    if callable(synced_state):   # classify reads the state of the differing records only
+        differing = sf.frame.index.to_numpy()[np.unique(sf_pos[cells["pair"].to_numpy()])]
+        synced_state = synced_state([str(i) for i in differing])
+        _check_inputs(sf.frame, jira.frame, None, synced_state)
     s, j = sf_pos[cells["pair"].to_numpy()], jira_pos[cells["pair"].to_numpy()]
     cells = cells.assign(
         sf_id=sf.frame.index.to_numpy()[s], jira_key=jira.frame.index.to_numpy()[j],

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -109,10 +109,12 @@ def write_parts(folder: str, name: str, frames: Iterable[pd.DataFrame], start: i
     return str(target), records, parts
 
 
-def read_parts(folder: str, key: str) -> pd.DataFrame:
-    """All parts of one side, in order, one row per `key` (a record fetched twice is kept once)."""
+def read_parts(folder: str, key: str, only: Collection[str] | None = None) -> pd.DataFrame:
+    """All parts of one side, in order, one row per `key` (a record fetched twice is kept once); with
+    `only`, just the rows of those ids, filtered part by part (what a heal needs, not the window)."""
     paths = sorted(str(p) for p in ObjectStoragePath(folder).iterdir() if str(p).endswith(".parquet"))
-    frames = [read_frame(p) for p in paths]
+    wanted = list(only) if only is not None else None
+    frames = [f if wanted is None else f[f[key].isin(wanted)] for f in map(read_frame, paths)]
     filled = [f for f in frames if len(f)] or frames[:1]
     frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
     return frame.drop_duplicates(subset=[key], keep="first").reset_index(drop=True)

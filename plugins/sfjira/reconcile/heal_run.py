@@ -83,7 +83,9 @@ def _counts(result: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare_and_plan(run: ReconcileRun, plan: HealPlan, sf_out: dict[str, Any],
                       jira_out: dict[str, Any]) -> dict[str, Any]:
-    sf, jira = read_sides(sf_out, jira_out)
+    # Only the rows the heal sends through the sync: its memory follows the drift, not the window.
+    sf, jira = read_sides(sf_out, jira_out, sf_ids=set(plan.sf_ids),
+                          jira_keys=set(plan.jira_keys) | set(plan.relink["jira_key"].dropna().astype(str)))
     store, name = run.state, run.name
     if len(plan.unlink):
         store.delete_links(name, plan.unlink["sf_id"].tolist())

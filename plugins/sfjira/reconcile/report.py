@@ -19,6 +19,7 @@ from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult
 from sfjira.storage import write_text
 
 JSON_NAME, CSV_NAME, HTML_NAME = "drift.json", "drift.csv", "drift_report.html"
+DECISION, DECISION_REASON = "auto_heal", "auto_heal_reason"   # the columns with_decisions adds
 # Spreadsheet formula injection: a cell starting like a formula is opened as text when prefixed with '.
 _FORMULA = r"^(?=[=+@\t\r]|-[^0-9.])"
 
@@ -47,8 +48,8 @@ def with_decisions(rows: pd.DataFrame, actions: pd.DataFrame | None) -> pd.DataF
     if actions is None:
         return rows
     picked = actions.reindex(rows.index)
-    return rows.assign(auto_heal=picked["action"].to_numpy(dtype=object),
-                       auto_heal_reason=picked["reason"].to_numpy(dtype=object))
+    return rows.assign(**{DECISION: picked["action"].to_numpy(dtype=object),
+                          DECISION_REASON: picked["reason"].to_numpy(dtype=object)})
 
 
 def drift_json(result: DriftResult, rows: pd.DataFrame, *, run_id: str | None, generated_at: dt.datetime) -> str:

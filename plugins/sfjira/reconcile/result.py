@@ -67,6 +67,7 @@ class DriftResult:
     pairs: int
     fields: tuple[str, ...]
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rejected: int | None = None      # rejected records when `rejects` is not kept (a bucketed compare's total)
 
     def counts(self) -> dict[str, int]:
         """Every category with its count, zeros included (what the state store's trend keeps)."""
@@ -88,12 +89,20 @@ class DriftResult:
                 "sf_records": self.sf_records, "jira_issues": self.jira_issues, "pairs": self.pairs,
                 "fields_compared": len(self.fields),
                 "top_fields": {str(k): int(v) for k, v in self.by_field().head(top).items()},
-                "rejected_records": int(self.rejects["record_id"].nunique()) if len(self.rejects) else 0}
+                "rejected_records": self.rejected if self.rejected is not None else
+                int(self.rejects["record_id"].nunique()) if len(self.rejects) else 0}
 
     def check_limit(self, limit: int | None) -> None:
         """Raise DriftLimitExceeded when `limit` is set and the drift total is above it."""
-        if limit is not None and self.total > limit:
-            counts = ", ".join(f"{k} {v}" for k, v in self.counts().items() if v)
-            raise DriftLimitExceeded(
-                f"mapping `{self.mapping}`: {self.total} drift rows exceed fail_on_drift_above={limit} ({counts})",
-                fix="read the drift report of this run; heal with auto_heal=true or raise the limit")
+        check_limit(self.mapping, self.counts(), limit)
+
+
+def check_limit(mapping: str, counts: dict[str, int], limit: int | None) -> None:
+    """Raise DriftLimitExceeded when `limit` is set and the drift rows counted are above it (from the
+    counts alone: a run over its limit need not read its rows back)."""
+    total = sum(counts.values())
+    if limit is not None and total > limit:
+        found = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        raise DriftLimitExceeded(
+            f"mapping `{mapping}`: {total} drift rows exceed fail_on_drift_above={limit} ({found})",
+            fix="read the drift report of this run; heal with auto_heal=true or raise the limit")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -20,10 +20,11 @@ LINK_COLUMNS = ("sf_id", "jira_id", "jira_key", "state", "created_run", "updated
 _WHAT = "links"
 
 
-def read(conn: sa.Connection, mapping: str, *, state: str | None) -> pd.DataFrame:
-    return read_frame(conn, links, LINK_COLUMNS, mapping, where=equals(links, "state", state, LINK_STATES),
+def read(conn: sa.Connection, mapping: str, *, state: str | None,
+         columns: Sequence[str] = LINK_COLUMNS) -> pd.DataFrame:
+    return read_frame(conn, links, columns, mapping, where=equals(links, "state", state, LINK_STATES),
                       order_by=("sf_id",),
-                      datetimes=("created_at", "updated_at"))
+                      datetimes=tuple(c for c in ("created_at", "updated_at") if c in columns))
 
 
 def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:

@@ -206,10 +206,12 @@ class StateStore:
 
     # -- links --------------------------------------------------------------------------------------
 
-    def links(self, mapping: str, *, state: str | None = None) -> pd.DataFrame:
-        """sf_id, jira_id, jira_key, state, created_run, updated_run, created_at, updated_at."""
+    def links(self, mapping: str, *, state: str | None = None,
+              columns: Sequence[str] = _links.LINK_COLUMNS) -> pd.DataFrame:
+        """sf_id, jira_id, jira_key, state, created_run, updated_run, created_at, updated_at (or only
+        `columns` of them: a reconciliation of a million links needs four)."""
         with self._tx(write=False) as conn:
-            return _links.read(conn, mapping, state=state)
+            return _links.read(conn, mapping, state=state, columns=columns)
 
     def upsert_links(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_id, jira_key (+ optional jira_id, state). Raises STATE_LINK_CONFLICT when a Jira key
@@ -232,6 +234,11 @@ class StateStore:
         """sf_id, direction, hash, field_hashes (dict), run_id, synced_at."""
         with self._tx(write=False) as conn:
             return _synced.read(conn, mapping, direction=direction)
+
+    def synced_state_for(self, mapping: str, sf_ids: Sequence[str]) -> pd.DataFrame:
+        """synced_state() of these records only (chunked IN lists): a reconciliation bucket's share."""
+        with self._tx(write=False) as conn:
+            return _synced.read_for(conn, mapping, sf_ids)
 
     def save_synced_state(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_id, direction, hash (+ optional field_hashes dict)."""

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sfjira.values.arrowcol import STRING, as_text, bool_mask, is_text_array, null_mask
+from sfjira.values.arrowcol import STRING, as_text, bool_mask, combine, is_text_array, null_mask
 from sfjira.values.missing import is_missing
 
 # Canonical separator of multi-picklist values (Salesforce's own multipicklist separator).
@@ -65,6 +65,9 @@ def _mixed_to_lists(values: np.ndarray, separator: str) -> tuple[pa.Array, np.nd
 
 def flatten(lists: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Values of all lists, trimmed, and the row each came from."""
+    # A column concatenated from several Parquet parts can reach here as chunks (seen when every list of
+    # one chunk is null); the ranking below needs one array.
+    lists = combine(lists)
     flat = pc.utf8_trim_whitespace(as_text(pc.list_flatten(lists)))
     parents = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
     return flat, parents
