@@ -39,7 +39,9 @@ lint: $(STAMP)
 
 # Three workers on 2 cores, whole files per worker (module fixtures stay together): the live-Airflow files
 # spend most of their minutes waiting on a scheduler, so a third worker overlaps them with CPU-bound files.
-PYTEST_ARGS ?= -n 3 --dist loadfile --durations=25
+# In collection order (live-Airflow files first, tests/conftest.py), not xdist's most-tests-first order,
+# which left the one-test files of several minutes to the end of the run.
+PYTEST_ARGS ?= -n 3 --dist loadfile --no-loadscope-reorder --durations=25
 
 test: $(STAMP) lint
 	bash .ci/pytest.sh $(BIN)/python $(PYTEST_ARGS)

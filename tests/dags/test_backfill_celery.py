@@ -49,7 +49,7 @@ from tests.live_airflow import (
     task_errors,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.live_airflow]
 
 PG = sa.make_url(os.environ.get("SFJIRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 REDIS = os.environ.get("SFJIRA_TEST_REDIS_URL", "redis://127.0.0.1:6379")

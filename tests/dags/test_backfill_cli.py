@@ -37,7 +37,7 @@ from tests.live_airflow import (
     task_errors,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.live_airflow]
 
 DAG_ID = "sfjira_sync__opportunity_to_epic"
 DAY = dt.datetime.now(dt.UTC).replace(hour=10, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)

@@ -33,7 +33,7 @@ from tests.dags.resync_world import (
 )
 from tests.live_airflow import Services, airflow_environment, prepare, task_errors, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.live_airflow]
 
 
 @pytest.mark.timeout(1500)
