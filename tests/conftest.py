@@ -27,6 +27,16 @@ os.environ.setdefault("AIRFLOW_CONN_SFJIRA_CRYPTO", json.dumps(
 from emulators.common.process import EmulatorProcess  # noqa: E402
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of `live_airflow` tests first, in their order, then the rest in theirs: `make test` hands
+    whole files to its xdist workers in this order (with --no-loadscope-reorder), so the few files of
+    several minutes start at once, on different workers, and the many short files fill in around them.
+    xdist's own order (most tests per file first) put them last, where one worker could take two of
+    them in a row while the others ran out of work."""
+    live = {item.path for item in items if item.get_closest_marker("live_airflow")}
+    items.sort(key=lambda item: item.path not in live)  # a stable sort: each group keeps its order
+
+
 @pytest.fixture(scope="session")
 def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One CA for the whole test world, so one bundle file trusts both emulators."""

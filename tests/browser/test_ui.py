@@ -33,7 +33,7 @@ from tests.browser.conftest import (
     sync_dag,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.live_airflow]
 
 SFJIRA_DAGS = [f"sfjira_{kind}__{m}" for m in (BACKFILLED, DASH) for kind in ("sync", "reconcile", "rollback")]
 DAY = dt.datetime.now(dt.UTC).replace(hour=10, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)

@@ -45,12 +45,11 @@ from tests.live_airflow import (
     Services,
     airflow,
     airflow_environment,
-    list_runs,
     prepare,
     task_errors,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.live_airflow]
 
 PG = sa.make_url(os.environ.get("SFJIRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 REDIS = os.environ.get("SFJIRA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -122,12 +121,14 @@ def airflow_env(tmp_path: Path, profile: CeleryProfile, sf_emulator: EmulatorPro
             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60"}
 
 
-def backfill(env: dict[str, str]) -> list[dict]:
-    """Create a backfill over the twelve intervals, two runs at a time, and wait for its runs to finish.
+def backfill(services: Services) -> list[dict]:
+    """Create a backfill over the twelve intervals, two runs at a time, and wait for its runs to finish
+    (polled through the REST API: a CLI call per poll would take a core from the scheduler and workers).
 
     A mapping's runs write one after another (its writer lease spans extract to load), so more runs at once
     would not go faster: the waiting runs' extracts would take the worker slots from the lease holder's next
     task, whose priority is lower (docs/celery.md). Two at a time keeps the lease contended."""
+    env = services.env
     to_date = DAY + dt.timedelta(minutes=15 * (WINDOWS - 1))
     proc = subprocess.run([str(AIRFLOW), "backfill", "create", "--dag-id", DAG_ID, "--from-date", DAY.isoformat(),
                            "--to-date", to_date.isoformat(), "--max-active-runs", "2"], env=env,
@@ -135,11 +136,12 @@ def backfill(env: dict[str, str]) -> list[dict]:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
-        runs = [r for r in list_runs(env, DAG_ID) if r["run_id"].startswith("backfill__")]
+        runs = services.dag_runs(DAG_ID, run_type="backfill")
         if len(runs) >= WINDOWS and all(r["state"] in ("success", "failed") for r in runs):
             return runs
         time.sleep(3)
-    raise AssertionError(f"backfill runs did not finish: {list_runs(env, DAG_ID)}\n{task_errors(env)}")
+    raise AssertionError(f"backfill runs did not finish: {services.dag_runs(DAG_ID)}\n{task_errors(env)}\n"
+                         f"{services.explain()}")
 
 
 # A live Airflow's start, one ordinary run, twelve backfill runs (1800 s at most). On 2 cores it took 4.6 min
@@ -163,12 +165,12 @@ def test_backfill_of_twelve_windows_fans_out_over_two_celery_workers(airflow_env
 
     started = time.monotonic()
     with Services(env, workers=celery_workers(env, profile, count=2, concurrency=2)) as services:
-        runs = backfill(env)
+        runs = backfill(services)
         elapsed = time.monotonic() - started
         assert sorted(r["state"] for r in runs) == ["success"] * WINDOWS, task_errors(env)
         hosts: dict[str, int] = {}
         for run in runs:
-            for ti in services.task_instances(DAG_ID, run["run_id"]):
+            for ti in services.task_instances(DAG_ID, run["dag_run_id"]):
                 hosts[ti["hostname"]] = hosts.get(ti["hostname"], 0) + 1
     print(f"12-window backfill on two Celery workers: {elapsed:.0f} s; task instances per worker: {hosts}")
     assert set(hosts) == {"worker-1", "worker-2"}, hosts  # fanned out: each worker ran some of them

@@ -35,7 +35,7 @@ from tests.realtime import (
     runs,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.live_airflow]
 
 YEARLY = "0 0 1 1 *"  # no scheduled run within the test: every run but the first is an event's
 BURST = 20

@@ -13,6 +13,8 @@ import pytest
 from emulators.common.process import EmulatorProcess
 from tests.chaos.scenario import Chaos, Config, table
 
+pytestmark = pytest.mark.live_airflow
+
 
 # About 4 minutes alone on 2 cores (a live Airflow, five DAG runs, retries); more beside other workers.
 @pytest.mark.timeout(1200)

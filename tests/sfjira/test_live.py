@@ -85,6 +85,7 @@ def sync_run(rest: Rest, run_id: str, end: dt.datetime) -> str:
 
 
 @pytest.mark.e2e
+@pytest.mark.live_airflow
 def test_make_airflow_serves_runs_restarts_and_stops_cleanly(tmp_path: Path) -> None:
     mappings = tmp_path / "mappings"
     mappings.mkdir()
