@@ -91,7 +91,7 @@ def read_frame(path: str) -> pd.DataFrame:
     """A frame written by write_frame, sealed columns opened (with the key of the connection it names);
     of a part-set folder (`write_parts`), all its parts in order as one frame."""
     if is_part_set(path):
-        return concat_parts(list(iter_parts(path)))
+        return _whole_part_set(path)
     with ObjectStoragePath(path).open("rb") as fh:
         meta = pq.read_metadata(fh).metadata or {}
         fh.seek(0)
@@ -156,6 +156,11 @@ def iter_parts(path: str) -> Iterator[pd.DataFrame]:
         yield read_frame(part)
 
 
+def _whole_part_set(path: str) -> pd.DataFrame:
+    """All parts of a part set as one frame: what `read_frame` of a part-set folder materialises."""
+    return concat_parts(list(iter_parts(path)))
+
+
 def concat_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Frames as one (empty ones dropped unless all are empty: their columns are the frame's shape)."""
     filled = [f for f in frames if len(f)] or list(frames[:1])
@@ -200,22 +205,26 @@ def write_parts(folder: ObjectStoragePath | str, name: str, frames: Iterable[pd.
 def rechunk(frames: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
     """Frames regrouped into frames of `size` rows (the last one shorter); at least one frame (maybe
     empty, the first input's columns) when any came in. Holds at most `size` rows plus one input frame."""
+    if size < 1:
+        raise ValueError(f"part size must be >= 1, got {size}")
     held: list[pd.DataFrame] = []
     count, yielded, first = 0, False, None
     for frame in frames:
         if first is None:
             first = frame.iloc[:0]
-        if not len(frame):
-            continue
-        held.append(frame)
-        count += len(frame)
-        while count >= size:
-            whole = pd.concat(held, ignore_index=True) if len(held) > 1 else held[0].reset_index(drop=True)
-            yield whole.iloc[:size].reset_index(drop=True)
-            yielded = True
-            rest = whole.iloc[size:]
-            held, count = ([rest] if len(rest) else []), len(rest)
+        start = 0
+        while start < len(frame):
+            take = min(size - count, len(frame) - start)
+            held.append(frame.iloc[start:start + take])
+            start, count = start + take, count + take
+            if count == size:
+                yield _joined(held)
+                held, count, yielded = [], 0, True
     if held:
-        yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0].reset_index(drop=True)
+        yield _joined(held)
     elif not yielded and first is not None:
         yield first
+
+
+def _joined(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)

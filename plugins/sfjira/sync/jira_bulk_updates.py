@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sfjira import settings
@@ -58,6 +59,25 @@ def use_bulk(run: SyncRun, updates: pd.DataFrame) -> bool:
     if not ((targets > limit).any() or (fields > limit).any()):
         return False
     return run.jira.is_cloud
+
+
+def use_bulk_parts(run: SyncRun, parts: Iterable[pd.DataFrame]) -> bool:
+    """`use_bulk` over a plan table read part by part: only the targets and a 64-bit hash of each change
+    are kept across the parts (8 bytes a row), never the parts themselves."""
+    limit = threshold()
+    statuses: list[np.ndarray] = []
+    changes: list[np.ndarray] = []
+    for part in parts:
+        if not len(part):
+            continue
+        if "status" in part:
+            statuses.append(pd.util.hash_array(part["status"].dropna().astype(str).to_numpy(dtype=object)))
+        changed = part.loc[part["fields"] != "{}", "fields"].astype(str).to_numpy(dtype=object)
+        changes.append(pd.util.hash_array(changed))
+    above = any(len(h) and np.unique(h, return_counts=True)[1].max() > limit
+                for h in (np.concatenate(statuses) if statuses else np.array([], np.uint64),
+                          np.concatenate(changes) if changes else np.array([], np.uint64)))
+    return bool(above) and run.jira.is_cloud
 
 
 def chunk_size(run: SyncRun, updates: pd.DataFrame, per_issue: int) -> int:

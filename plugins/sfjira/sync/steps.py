@@ -21,7 +21,6 @@ from sfjira.storage import (
     concat_parts,
     iter_parts,
     part_records,
-    read_frame,
     write_frame,
     write_text,
 )
@@ -247,8 +246,9 @@ def render_diff(run: SyncRun, plan: Plan, counts: dict[str, int] | None = None) 
 def record_plan_rejects(run: SyncRun, plan_out: dict[str, Any]) -> int:
     """The plan's rejects (transform: bad values, unmapped picklist values...; identity refusals), already
     in the one reject shape (sfjira.rejects), go to the dead-letter table."""
-    rejects = read_frame(plan_out["tables"]["rejects"])
-    if not len(rejects):
-        return 0
-    run.state.upsert_rejects(rejects[REJECT_COLUMNS], run_id=run.run_id, mapping=run.name)
-    return len(rejects)
+    total = 0
+    for rejects in iter_parts(plan_out["tables"]["rejects"]):  # one plan part at a time
+        if len(rejects):
+            run.state.upsert_rejects(rejects[REJECT_COLUMNS], run_id=run.run_id, mapping=run.name)
+            total += len(rejects)
+    return total
