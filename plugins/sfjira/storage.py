@@ -170,13 +170,19 @@ def concat_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 class PartSet:
-    """A part set written one frame at a time: `add` writes `<folder>/<name>/part-NNNNN.parquet`.
+    """A part set written one frame at a time: `add` writes `<folder>/<name>/part-NNNNN.parquet`. Started at
+    part 0 it replaces the set (an earlier attempt's parts are removed); started further on it appends.
 
     `close` writes `empty` as the only part when nothing was added, so a reader still finds the columns."""
 
     def __init__(self, folder: ObjectStoragePath | str, name: str, *, start: int = 0,
                  pii: PiiProtection | None = None, sealed: Sequence[str] = ()) -> None:
         self.path = make_folder(ObjectStoragePath(str(folder)) / name)
+        if start == 0:
+            # A retried step writes its part set again: parts an earlier attempt wrote beyond this one's
+            # last part must not be read back with it.
+            for stale in part_paths(str(self.path)):
+                ObjectStoragePath(stale).unlink()
         self.pii, self.sealed = pii, tuple(sealed)
         self.number, self.records, self.parts = start, 0, 0
 

@@ -59,3 +59,13 @@ def test_part_records_must_be_a_whole_number_of_at_least_one(monkeypatch: pytest
         monkeypatch.setenv("AIRFLOW__SFJIRA__PART_RECORDS", bad)
         with pytest.raises(SfJiraError, match="part_records"):
             part_records()
+
+
+def test_a_part_set_written_again_from_part_zero_drops_the_earlier_attempts_parts(storage: Path) -> None:  # noqa: F811
+    folder = run_path("dag", "run")
+    frames = [pd.DataFrame({"a": [i]}) for i in range(3)]
+    write_parts(folder, "set", frames)
+    path, _, _ = write_parts(folder, "set", frames[:1])
+    assert len(part_paths(path)) == 1 and list(read_frame(path)["a"]) == [0]
+    write_parts(folder, "set", frames[1:], start=1)  # appending (the reconcile's by-id fetches)
+    assert list(read_frame(path)["a"]) == [0, 1, 2]

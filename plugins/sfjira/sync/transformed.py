@@ -16,7 +16,7 @@ from airflow.sdk import ObjectStoragePath
 
 from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
-from sfjira.storage import make_folder, read_frame, write_frame
+from sfjira.storage import make_folder, part_paths, read_frame, write_frame
 from sfjira.transform import TransformResult, to_jira, to_salesforce
 
 Side = Literal["salesforce", "jira"]
@@ -46,6 +46,9 @@ def write_bucket(folder: str, side: Side, result: TransformResult, pii: PiiProte
     for part in PARTS:
         frame = getattr(result, part)
         target = make_folder(ObjectStoragePath(folder) / f"transform_{side}_{part}")
+        if bucket == 0:  # a re-run transform (fewer buckets, maybe) replaces every part of the last one
+            for stale in part_paths(str(target)):
+                ObjectStoragePath(stale).unlink()
         write_frame(target, f"part-{bucket:05d}", frame if part == "rejects" else frame.reset_index(), pii=pii)
         paths[part] = str(target)
     return paths
