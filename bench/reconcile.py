@@ -240,7 +240,7 @@ def streaming(mapping: Mapping, rows: int, drift: float, part_records: int, chun
         totals = Totals(mapping.name)
         rows_folder = make_folder(ObjectStoragePath(str(folder / "drift_rows")))
         for bucket, result in compare_buckets(mapping, plan, sf_b, jira_b, links,
-                                              synced_for=lambda ids: store.synced_state_for(mapping.name, ids)):
+                                              synced_for=lambda ids: store.synced_state_of(mapping.name, ids)):
             totals.add(result)
             if result.total:
                 write_frame(rows_folder, f"part-{bucket:05d}", result.rows)
@@ -260,7 +260,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--drift", type=float, default=0.001, help="share of issues with one seeded change")
     parser.add_argument("--part-records", type=int, default=100_000,
-                        help="records per bucket ([sfjira] reconcile_part_records)")
+                        help="records per bucket ([sfjira] part_records, default 50000)")
     parser.add_argument("--chunk", type=int, default=20_000, help="records per extract part (as the extract flushes)")
     parser.add_argument("--in-memory", action="store_true", help="the old path: both whole sides in memory")
     args = parser.parse_args()

@@ -64,9 +64,9 @@ SETTINGS = {s.key: s for s in (
             "(salesforce_api, jira_api), so a pool needs at least this many slots or the loads never start; a load "
             "narrows to one at a time while the API pushes back (429/503 retries, Jira's X-RateLimit-Remaining under "
             "20 % of the limit). Salesforce Bulk API 2.0 writes go one job at a time"),
-    Setting("reconcile_part_records", "100000", "the reconciliation compares its window in buckets of about this "
-            "many records (whole identity groups: a record, its issues and its links stay together), so its peak "
-            "memory is one bucket's, whatever the window; the extract parts are split into these buckets first"),
+    Setting("part_records", "50000", "rows per Parquet part of a sync run's frames (extracts, plan buckets, "
+            "plan tables; the reconciliation's buckets of whole identity groups): the extract writes its window part by part and the transform, plan and loads work on one "
+            "part or bucket of about this many records at a time, so a task's memory follows this, not the window"),
     Setting("crypto_conn_id", "sfjira_crypto", "the Airflow connection holding the keys that encrypt PII"),
     Setting("salesforce_conn_id", "salesforce_default", "Salesforce connection of `sfjira validate --live`",
             alias="SFJIRA_SALESFORCE_CONN_ID"),

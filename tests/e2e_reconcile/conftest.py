@@ -38,7 +38,7 @@ def open_world(sf_emulator: EmulatorProcess, jira_emulator: EmulatorProcess, fol
     for key, value in {**env, "SFJIRA_STORAGE": f"file://{folder / 'runs'}", "SFJIRA_TASK_RETRIES": "0",
                        "SFJIRA_RETRY_DELAY_S": "0.1",
                        # a few records per compare bucket: the DAG compares these small worlds bucket by bucket
-                       "AIRFLOW__SFJIRA__RECONCILE_PART_RECORDS": "4",
+                       "AIRFLOW__SFJIRA__PART_RECORDS": "4",
                        "SFJIRA_MAPPINGS_DIR": str(copy_shipped_mappings(folder / "mappings"))}.items():
         monkeypatch.setenv(key, value)
     world = Recon(sf_emulator, jira_emulator, folder / "mappings", folder / "runs")

@@ -252,7 +252,7 @@ def compare_buckets(mapping: Mapping, plan: BucketPlan, sf: Partitioned, jira: P
                     refused: pd.DataFrame | None = None, pii: PiiProtection | None = None,
                     user_map: dict[str, str] | None = None) -> Iterator[tuple[int, DriftResult]]:
     """`compare` of each bucket that holds anything; `synced_for(sf_ids)` gives the synced state of those
-    records (StateStore.synced_state_for), asked for a bucket's records whose fields differ. Results come
+    records (StateStore.synced_state_of), asked for a bucket's records whose fields differ. Results come
     bucket by bucket, never held together."""
     links = links if links is not None and len(links) else None
     if links is not None and not plan.jira_ids_unique and "jira_id" in links.columns:

@@ -48,7 +48,7 @@ def compare(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, 
         settled one (deleted_sf / deleted_jira) is checked for its delete policy on the side that survives.
         The frames must hold both sides of every link passed (a link whose record is absent is an orphan).
     :param synced_state: `StateStore.synced_state(mapping.name)`; without it no drift is a conflict_pending.
-        Or a function of Salesforce ids giving their rows (`StateStore.synced_state_for`): asked only for
+        Or a function of Salesforce ids giving their rows (`StateStore.synced_state_of`): asked only for
         the records whose fields differ, so a window's state need not be read to judge its drift.
     :param user_map: Salesforce user -> Jira accountId, as for the sync (fields of type `user`).
     :param pii: the mapping's PII key (default: from the Airflow connection when the mapping declares PII):

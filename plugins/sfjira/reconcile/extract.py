@@ -22,7 +22,6 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
-from airflow.sdk import ObjectStoragePath
 
 from sfjira.hooks.by_id import CHUNK, by_id_soqls
 from sfjira.hooks.jira_frames import issues_to_frame
@@ -31,10 +30,9 @@ from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import WATERMARK_FIELD, check_fields, check_sobject, soql_datetime
 from sfjira.hooks.soql_condition import where_clause
 from sfjira.mapping.model import Mapping
-from sfjira.pii import PiiProtection
 from sfjira.reconcile.deletes import salesforce_columns
 from sfjira.reconcile.run import ReconcileRun
-from sfjira.storage import make_folder, read_frame, write_frame
+from sfjira.storage import concat_parts, iter_parts, part_paths, write_parts
 from sfjira.sync.writer import auto_heal, one_writer
 
 log = logging.getLogger(__name__)
@@ -96,32 +94,16 @@ def _batches(pages: Iterable[Sequence[Any]], size: int = FLUSH_RECORDS) -> Itera
         yield held
 
 
-def write_parts(folder: str, name: str, frames: Iterable[pd.DataFrame], start: int = 0,
-                pii: PiiProtection | None = None) -> tuple[str, int, int]:
-    """Each frame as `<folder>/<name>/part-NNNNN.parquet` (PII columns sealed with `pii`); returns (parts
-    folder, records, parts written)."""
-    target = make_folder(ObjectStoragePath(folder) / name)
-    records = parts = 0
-    for number, frame in enumerate(frames, start=start):
-        write_frame(target, f"part-{number:05d}", frame, pii=pii)
-        records += len(frame)
-        parts += 1
-    return str(target), records, parts
-
-
 def read_parts(folder: str, key: str, only: Collection[str] | None = None) -> pd.DataFrame:
     """All parts of one side, in order, one row per `key` (a record fetched twice is kept once); with
     `only`, just the rows of those ids, filtered part by part (what a heal needs, not the window)."""
-    paths = sorted(str(p) for p in ObjectStoragePath(folder).iterdir() if str(p).endswith(".parquet"))
     wanted = list(only) if only is not None else None
-    frames = [f if wanted is None else f[f[key].isin(wanted)] for f in map(read_frame, paths)]
-    filled = [f for f in frames if len(f)] or frames[:1]
-    frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
+    frame = concat_parts([f if wanted is None else f[f[key].isin(wanted)] for f in iter_parts(folder)])
     return frame.drop_duplicates(subset=[key], keep="first").reset_index(drop=True)
 
 
 def _next_part(folder: str) -> int:
-    return sum(1 for p in ObjectStoragePath(folder).iterdir() if str(p).endswith(".parquet"))
+    return len(part_paths(folder))
 
 
 # -- Salesforce --------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from typing import Any
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
-from sfjira import settings
 from sfjira.http import insecure_tls_connections
 from sfjira.identity.lookup import judge
 from sfjira.identity.rules import leave_out
@@ -45,7 +44,7 @@ from sfjira.reconcile.report import DECISION, DECISION_REASON, with_decisions, w
 from sfjira.reconcile.result import CATEGORIES, DRIFT_COLUMNS, DriftResult, check_limit, empty_rows
 from sfjira.reconcile.run import ReconcileRun
 from sfjira.reconcile.scope import counterparts, in_scope_links
-from sfjira.storage import make_folder, read_frame, write_frame
+from sfjira.storage import make_folder, part_records, read_frame, write_frame
 from sfjira.sync.writer import auto_heal, one_writer
 
 log = logging.getLogger(__name__)
@@ -119,7 +118,7 @@ def _buckets(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, Any]
     sf, jira, fetched, refused = _with_counterparts(run, sf_out, jira_out, links)
     if run.since is not None:
         links = in_scope_links(links, sf, jira)
-    count = bucket_count(max(len(sf), len(jira)), settings.get_int("reconcile_part_records"))
+    count = bucket_count(max(len(sf), len(jira)), part_records())
     plan = plan_buckets(run.mapping, sf, jira, links, count)
     log.info("Compare: %d Salesforce records and %d Jira issues in %d bucket(s)", len(sf), len(jira), plan.buckets)
     del sf, jira
@@ -135,7 +134,7 @@ def compare_step(run: ReconcileRun, sf_out: dict[str, Any], jira_out: dict[str, 
     rows_folder = _fresh(ObjectStoragePath(str(run.folder)) / ROWS_NAME)
     totals, would = Totals(mapping.name), Counter[str]()
     for bucket, result in compare_buckets(mapping, plan, sf, jira, links, refused=refused, pii=run.pii,
-                                          synced_for=lambda ids: store.synced_state_for(mapping.name, ids)):
+                                          synced_for=lambda ids: store.synced_state_of(mapping.name, ids)):
         totals.add(result)
         decisions = heal_plan(result, mapping)
         would.update(decisions.counts())

@@ -110,6 +110,26 @@ def read_frame(conn: sa.Connection, table: sa.Table, columns: Sequence[str], map
 
 
 _READ_ROWS = 100_000
+IN_CHUNK = 500  # ids per `IN (...)` list: far below SQLite's and PostgreSQL's bind-parameter limits
+
+
+def read_frame_in(conn: sa.Connection, table: sa.Table, columns: Sequence[str], mapping: str,
+                  any_of: dict[str, Iterable[str]], *, key: Sequence[str], order_by: Sequence[str],
+                  datetimes: Sequence[str] = ()) -> pd.DataFrame:
+    """One mapping's rows of `table` whose `column` is one of the given values, for any of the columns of
+    `any_of` (IN lists of IN_CHUNK values, several statements); one row per `key`, in `order_by` order."""
+    frames = []
+    for column, values in any_of.items():
+        wanted = sorted({str(v) for v in values if v is not None and v == v})
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start:start + IN_CHUNK]
+            frames.append(read_frame(conn, table, columns, mapping, where=[table.c[column].in_(chunk)],
+                                     order_by=order_by, datetimes=datetimes))
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        return read_frame(conn, table, columns, mapping, where=[sa.false()], order_by=order_by, datetimes=datetimes)
+    frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
+    return frame.drop_duplicates(subset=list(key)).sort_values(list(order_by), kind="stable").reset_index(drop=True)
 
 
 def to_frame(result: sa.CursorResult[Any], *, datetimes: Sequence[str] = ()) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from sfjira.state import links as _links
 from sfjira.state import migrations, overview, sealing
 from sfjira.state import rejects as _rejects
 from sfjira.state import runs as _runs
+from sfjira.state import schema as _schema
 from sfjira.state import synced as _synced
 from sfjira.state import watermarks as _watermarks
 from sfjira.state.engine import (
@@ -44,6 +45,7 @@ from sfjira.state.engine import (
     transaction,
     url_from_airflow,
 )
+from sfjira.state.frames import read_frame_in
 from sfjira.state.intents import Intent
 from sfjira.state.types import utcnow
 
@@ -213,6 +215,13 @@ class StateStore:
         with self._tx(write=False) as conn:
             return _links.read(conn, mapping, state=state, columns=columns)
 
+    def links_of(self, mapping: str, *, sf_ids: Iterable[str] = (), jira_keys: Iterable[str] = ()) -> pd.DataFrame:
+        """The links (any state) of these Salesforce ids or Jira keys: `links` for one plan bucket."""
+        with self._tx(write=False) as conn:
+            return read_frame_in(conn, _schema.links, _links.LINK_COLUMNS, mapping,
+                                 {"sf_id": sf_ids, "jira_key": jira_keys}, key=("sf_id",), order_by=("sf_id",),
+                                 datetimes=("created_at", "updated_at"))
+
     def upsert_links(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_id, jira_key (+ optional jira_id, state). Raises STATE_LINK_CONFLICT when a Jira key
         or id is already linked to another Salesforce id; nothing of the call is written then."""
@@ -235,10 +244,12 @@ class StateStore:
         with self._tx(write=False) as conn:
             return _synced.read(conn, mapping, direction=direction)
 
-    def synced_state_for(self, mapping: str, sf_ids: Sequence[str]) -> pd.DataFrame:
-        """synced_state() of these records only (chunked IN lists): a reconciliation bucket's share."""
+    def synced_state_of(self, mapping: str, sf_ids: Iterable[str]) -> pd.DataFrame:
+        """The synced state of these Salesforce ids (both directions): `synced_state` for one plan or
+        reconciliation bucket."""
         with self._tx(write=False) as conn:
-            return _synced.read_for(conn, mapping, sf_ids)
+            return read_frame_in(conn, _schema.synced_state, _synced.SYNCED_COLUMNS, mapping, {"sf_id": sf_ids},
+                                 key=("sf_id", "direction"), order_by=("sf_id", "direction"), datetimes=("synced_at",))
 
     def save_synced_state(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_id, direction, hash (+ optional field_hashes dict)."""
@@ -359,6 +370,14 @@ class StateStore:
         created_at, updated_at."""
         with self._tx(write=False) as conn:
             return _comments.read(conn, mapping, jira_key=jira_key, sf_parent_id=sf_parent_id)
+
+    def comment_links_of(self, mapping: str, *, sf_parent_ids: Iterable[str] = (),
+                         jira_keys: Iterable[str] = ()) -> pd.DataFrame:
+        """The comment links of these parent records or issues: `comment_links` for one plan bucket."""
+        with self._tx(write=False) as conn:
+            return read_frame_in(conn, _schema.comment_links, _comments.COMMENT_COLUMNS, mapping,
+                                 {"sf_parent_id": sf_parent_ids, "jira_key": jira_keys}, key=("sf_comment_id",),
+                                 order_by=("sf_comment_id",), datetimes=("created_at", "updated_at"))
 
     def upsert_comment_links(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_comment_id, jira_comment_id, sf_parent_id, jira_key, origin (+ optional hash)."""

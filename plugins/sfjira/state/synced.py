@@ -5,12 +5,9 @@ both sides since this point is a conflict."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 import sqlalchemy as sa
 
-from sfjira.batching import batches
 from sfjira.state.frames import check_vocab, equals, prepare, read_frame, records
 from sfjira.state.schema import synced_state
 from sfjira.state.types import utcnow
@@ -25,18 +22,6 @@ def read(conn: sa.Connection, mapping: str, *, direction: str | None) -> pd.Data
     return read_frame(conn, synced_state, SYNCED_COLUMNS, mapping,
                       where=equals(synced_state, "direction", direction, DIRECTIONS), order_by=("sf_id", "direction"),
                       datetimes=("synced_at",))
-
-
-def read_for(conn: sa.Connection, mapping: str, sf_ids: Sequence[str]) -> pd.DataFrame:
-    """The rows of these records only, asked 500 ids at a time (a reconciliation bucket's records)."""
-    wanted = sorted(set(sf_ids))
-    frames = [read_frame(conn, synced_state, SYNCED_COLUMNS, mapping, where=[synced_state.c.sf_id.in_(batch)],
-                         order_by=("sf_id", "direction"), datetimes=("synced_at",)) for batch in batches(wanted, 500)]
-    filled = [f for f in frames if len(f)]
-    if not filled:
-        return read_frame(conn, synced_state, SYNCED_COLUMNS, mapping, where=[sa.false()],
-                          order_by=("sf_id", "direction"), datetimes=("synced_at",))
-    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
 
 
 def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:

@@ -9,13 +9,18 @@ and filters on the exact instant), with the `sfjira` entity property and, when c
 the issues' comments inline; and the issues a `jira:issue_deleted` webhook reported, each read to confirm
 it is gone (sfjira.sync.jira_deleted).
 With the `replay_rejects` Param both also read the records of the open rejects by id (sfjira.sync.replay).
+
+Memory: pages are written as they arrive, as Parquet parts of `[sfjira] part_records` rows (part sets,
+sfjira.storage), so the window is never held whole: records, deleted ids and comments each get their own
+part set, split part by part. Only the window rows of the records a replay reads again are held back
+(a replay's ids are few), to be merged with the by-id read, which is the newer.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -24,7 +29,7 @@ from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import count_soql, incremental_soql
 from sfjira.mapping.model import Mapping
-from sfjira.storage import write_frame
+from sfjira.storage import PartSet, part_records, rechunk, write_frame
 from sfjira.sync import budget, bulk, jira_deleted, lanes
 from sfjira.sync.replay import merged, replay_ids, salesforce_by_id
 from sfjira.sync.run import SyncRun
@@ -38,14 +43,47 @@ log = logging.getLogger(__name__)
 COMMENT_FIELDS = ("Id", "CreatedDate", "CreatedBy.Name")
 
 
-def _log_pages(side: str, pages: Iterable[Page]) -> list[Page]:
-    kept: list[Page] = []
+def _log_pages(side: str, pages: Iterable[Page]) -> Iterator[Page]:
+    """The pages, passed on as they arrive, with a log line each."""
     records = 0
     for number, page in enumerate(pages, start=1):
-        kept.append(page)
         records += len(page)
         log.info("%s: page %d read, %d records so far", side, number, records)
-    return kept
+        yield page
+
+
+def _page_batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
+    """Pages regrouped into lists of about `size` records (always at least one list, maybe empty)."""
+    held: list[Page] = []
+    count, yielded = 0, False
+    for page in pages:
+        held.append(page)
+        count += len(page)
+        if count >= size:
+            yield held
+            held, count, yielded = [], 0, True
+    if held or not yielded:
+        yield held
+
+
+class _Replay:
+    """The window rows of the records a replay reads again, held back (few) and merged with the by-id read."""
+
+    def __init__(self, ids: list[str], key: str) -> None:
+        self.ids, self.key = set(ids), key
+        self.held: list[pd.DataFrame] = []
+
+    def keep(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not self.ids or not len(frame):
+            return frame
+        mine = frame[self.key].astype(str).isin(self.ids).to_numpy()
+        if mine.any():
+            self.held.append(frame[mine])
+        return frame[~mine]
+
+    def merged(self, replayed: pd.DataFrame, side: str) -> pd.DataFrame:
+        window = pd.concat(self.held, ignore_index=True) if self.held else replayed.iloc[:0]
+        return merged(window, replayed, self.key, side)
 
 
 @one_writer(keep=True)
@@ -53,16 +91,23 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
     mapping, hook, window = run.mapping, run.salesforce, run.window
     budget.check_salesforce(run, "extract_salesforce reads")
     fields = [*mapping.salesforce_columns(), "IsDeleted"]
-    frame, path = _salesforce_window(run, fields)
+    size = part_records()
+    records = PartSet(run.folder, "sf_records", pii=run.pii)
+    deleted = PartSet(run.folder, "sf_deleted")
+    replay = _Replay(replay_ids(run).salesforce if run.replay else [], "Id")
+    frames, path = _salesforce_window(run, fields)
+    for frame in rechunk(frames, size):
+        _split_deleted(replay.keep(frame), records, deleted)
     if run.replay:
-        frame = merged(frame, salesforce_by_id(run, fields, replay_ids(run).salesforce), "Id", "Salesforce")
-    deleted = frame["IsDeleted"].fillna(False).astype(bool) if len(frame) else pd.Series([], dtype=bool)
+        _split_deleted(replay.merged(salesforce_by_id(run, fields, sorted(replay.ids)), "Salesforce"),
+                       records, deleted)
+    empty = records_to_frame([], fields)
     out = {
-        "records": write_frame(run.folder, "sf_records", frame[~deleted.to_numpy()].drop(columns=["IsDeleted"]),
-                               pii=run.pii),
-        "deleted": write_frame(run.folder, "sf_deleted", frame[deleted.to_numpy()][["Id"]]),
-        "changed": int((~deleted).sum()),
-        "deleted_count": int(deleted.sum()),
+        "records": records.close(empty.drop(columns=["IsDeleted"])),
+        "deleted": deleted.close(empty[["Id"]]),
+        "changed": records.records,
+        "deleted_count": deleted.records,
+        "parts": records.parts,
         **path,
     }
     comments = mapping.comments
@@ -70,31 +115,52 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
         sf = comments.salesforce
         cfields = list(dict.fromkeys([*COMMENT_FIELDS, sf.parent_field, sf.body_field]))
         cpages = _log_pages("Salesforce comments", hook.changed_records(sf.object, cfields, window.since, window.until))
-        out["comments"] = write_frame(run.folder, "sf_comments", records_to_frame(cpages, cfields))
-        out["comment_count"] = sum(len(page) for page in cpages)  # its query pages: the report's minimum
+        cparts = PartSet(run.folder, "sf_comments")
+        for batch in _page_batches(cpages, size):
+            cparts.add(records_to_frame(batch, cfields))
+        out["comments"] = cparts.close()
+        out["comment_count"] = cparts.records  # its query pages: the report's minimum
     # The extract's own reads may have reached the share: stop here, before the plan and the loads.
     budget.check_salesforce(run, "the plan and the loads (reached by this extract's reads)")
     out["api_calls"] = hook.calls
     out.update(budget.figures(run))
-    log.info("Salesforce: %d changed and %d deleted %s records in [%s, %s)", out["changed"], out["deleted_count"],
-             mapping.salesforce.object, window.since, window.until)
+    log.info("Salesforce: %d changed and %d deleted %s records in [%s, %s), %d part(s)", out["changed"],
+             out["deleted_count"], mapping.salesforce.object, window.since, window.until, records.parts)
     return out
 
 
-def _salesforce_window(run: SyncRun, fields: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The window's records (deleted ones too), through REST query pages or, when a COUNT() of the window
-    is above `[sfjira] bulk_query_threshold`, a Bulk API 2.0 queryAll job (sfjira.sync.bulk); with the path
-    taken, the count and (bulk) the describes its typing needed, for the report's protocol minimum."""
+def _split_deleted(frame: pd.DataFrame, records: PartSet, deleted: PartSet) -> None:
+    """One part of the window: its live records to `records`, the ids of its deleted ones to `deleted`."""
+    if not len(frame):
+        return
+    gone = frame["IsDeleted"].fillna(False).astype(bool).to_numpy()
+    if (~gone).any():
+        records.add(frame[~gone].drop(columns=["IsDeleted"]).reset_index(drop=True))
+    if gone.any():
+        deleted.add(frame[gone][["Id"]].reset_index(drop=True))
+
+
+def _salesforce_window(run: SyncRun, fields: list[str]) -> tuple[Iterator[pd.DataFrame], dict[str, Any]]:
+    """The window's records (deleted ones too) as frames, through REST query pages or, when a COUNT() of the
+    window is above `[sfjira] bulk_query_threshold`, a Bulk API 2.0 queryAll job (sfjira.sync.bulk); with the
+    path taken, the count and (bulk) the describes its typing needed, for the report's protocol minimum.
+    The frames are read lazily: the figures about the describes are complete once they are consumed."""
     sf, hook, window = run.mapping.salesforce, run.salesforce, run.window
     count = hook.count(count_soql(sf.object, window.since, window.until, sf.where), include_deleted=True)
     soql = incremental_soql(sf.object, fields, window.since, window.until, sf.where)
     if not bulk.use_bulk_query(count):
         pages = _log_pages("Salesforce", hook.query_pages(soql, include_deleted=True))
-        return records_to_frame(pages, fields), {"read_path": "rest", "window_count": count}
+        frames = (records_to_frame(batch, fields) for batch in _page_batches(pages, part_records()))
+        return frames, {"read_path": "rest", "window_count": count}
     log.info("Salesforce: %d records in the window, above the bulk query threshold: Bulk API 2.0 query job", count)
-    parts = list(hook.bulk_query(soql, fields=fields, include_deleted=True))
-    frame = pd.concat(parts, ignore_index=True) if parts else records_to_frame([], fields)
-    return frame, {"read_path": "bulk", "window_count": count, "bulk_describes": hook.bulk.objects_described}
+    figures: dict[str, Any] = {"read_path": "bulk", "window_count": count}
+
+    def parts() -> Iterator[pd.DataFrame]:
+        yield records_to_frame([], fields)  # the columns, should the job return no part
+        yield from hook.bulk_query(soql, fields=fields, include_deleted=True)
+        figures["bulk_describes"] = hook.bulk.objects_described
+
+    return parts(), figures
 
 
 def _issue_fields(mapping: Mapping) -> list[str]:
@@ -118,28 +184,43 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
     if with_comments:
         fields.append("comment")
     prop = mapping.jira.salesforce_id_property
+    frame_fields = [f for f in fields if f != "comment"]
     pages = _log_pages("Jira", hook.changed_issues(mapping.jira.project, mapping.jira.issue_type, window.since,
                                                    window.until, fields, properties=(prop,) if prop else ()))
-    frame = issues_to_frame(pages, [f for f in fields if f != "comment"], sfid_property=prop)
-    frame = frame.drop(columns=[c for c in ("comment",) if c in frame.columns])
+    issues = PartSet(run.folder, "jira_issues", pii=run.pii)
+    comments = PartSet(run.folder, "jira_comments") if with_comments else None
+    replay = _Replay(replay_ids(run).jira if run.replay else [], "key")
+    out: dict[str, Any] = {"comment_reads": 0} if with_comments else {}
+    empty = None
+    for batch in _page_batches(pages, part_records()):
+        frame = issues_to_frame(batch, frame_fields, sfid_property=prop)
+        frame = replay.keep(frame.drop(columns=[c for c in ("comment",) if c in frame.columns]))
+        empty = frame.iloc[:0] if empty is None else empty
+        if len(frame):
+            issues.add(frame)
+        if comments is not None:
+            part, reads = _comments_frame(hook, batch)
+            out["comment_reads"] += reads
+            if len(part):
+                comments.add(part)
     if run.replay:
-        frame = merged(frame, issues_by_key(run, replay_ids(run).jira), "key", "Jira")
-    out: dict[str, Any] = {"issues": write_frame(run.folder, "jira_issues", frame, pii=run.pii),
-                           "changed": len(frame)}
-    if with_comments:
-        comments, out["comment_reads"] = _comments_frame(hook, pages)
-        out["comments"] = write_frame(run.folder, "jira_comments", comments)
+        replayed = replay.merged(issues_by_key(run, sorted(replay.ids)), "Jira")
+        if len(replayed):
+            issues.add(replayed)
+    out.update({"issues": issues.close(empty), "changed": issues.records, "parts": issues.parts})
+    if comments is not None:
+        out["comments"] = comments.close(_comments_frame(hook, [])[0])
     # Deletions the webhook receiver heard of, each confirmed by reading the issue (sfjira.sync.jira_deleted).
     taken, out["delete_checks"] = jira_deleted.confirm(run)
     out["deleted"] = write_frame(run.folder, "jira_deleted", taken)
     out["api_calls"] = hook.calls
     out.update(budget.figures(run))
-    log.info("Jira: %d changed %s/%s issues in [%s, %s)", len(frame), mapping.jira.project, mapping.jira.issue_type,
-             window.since, window.until)
+    log.info("Jira: %d changed %s/%s issues in [%s, %s), %d part(s)", issues.records, mapping.jira.project,
+             mapping.jira.issue_type, window.since, window.until, issues.parts)
     return out
 
 
-def _comments_frame(hook: JiraSyncHook, pages: list[Page]) -> tuple[pd.DataFrame, int]:
+def _comments_frame(hook: JiraSyncHook, pages: Iterable[Page]) -> tuple[pd.DataFrame, int]:
     """Comments of the changed issues: inline from the search, or fetched when Jira truncated them; with
     the comment pages those fetches need (the report's protocol minimum)."""
     rows: list[dict[str, Any]] = []

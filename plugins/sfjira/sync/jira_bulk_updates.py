@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sfjira import settings
@@ -47,29 +48,36 @@ def threshold() -> int:
     return settings.get_int("jira_bulk_threshold")
 
 
-def use_bulk_creates(run: SyncRun, creates: pd.DataFrame) -> bool:
+def use_bulk_creates(run: SyncRun, parts: Iterable[pd.DataFrame]) -> bool:
     """Whether more than the threshold of new issues go to the same status after their creation (Cloud only):
-    their walks from the workflow's initial status then go as bulk transitions. Reads only the plan."""
-    if not len(creates) or "status" not in creates:
-        return False
-    return bool((creates["status"].dropna().value_counts() > threshold()).any()) and run.jira.is_cloud
+    their walks from the workflow's initial status then go as bulk transitions. Reads only the plan's parts."""
+    statuses = [_hashes(part["status"].dropna()) for part in parts if len(part) and "status" in part]
+    return _group_above_threshold(statuses) and run.jira.is_cloud
 
 
-def use_bulk(run: SyncRun, updates: pd.DataFrame) -> bool:
-    """Whether the load's updates hold a group above the threshold worth a bulk task (Cloud only). It decides
-    the chunk size, so it reads only the plan: a retry cuts the same chunks."""
-    if not len(updates):
-        return False
-    limit = threshold()
-    targets = updates["status"].dropna().value_counts() if "status" in updates else pd.Series(dtype=int)
-    fields = updates.loc[updates["fields"] != "{}", "fields"].value_counts()
-    if not ((targets > limit).any() or (fields > limit).any()):
-        return False
-    return run.jira.is_cloud
+def use_bulk_parts(run: SyncRun, parts: Iterable[pd.DataFrame]) -> bool:
+    """Whether the load's updates hold a group above the threshold worth a bulk task (Cloud only): the same
+    target status, or the same field values. It decides the chunk size, so it reads only the plan (a retry
+    cuts the same chunks), part by part: only a 64-bit hash of each target and change is kept across the
+    parts (8 bytes a row), never the parts themselves."""
+    statuses: list[np.ndarray] = []
+    changes: list[np.ndarray] = []
+    for part in parts:
+        if not len(part):
+            continue
+        if "status" in part:
+            statuses.append(_hashes(part["status"].dropna()))
+        changes.append(_hashes(part.loc[part["fields"] != "{}", "fields"]))
+    return (_group_above_threshold(statuses) or _group_above_threshold(changes)) and run.jira.is_cloud
 
 
-def chunk_size(run: SyncRun, updates: pd.DataFrame, per_issue: int) -> int:
-    return MAX_ISSUES if use_bulk(run, updates) else per_issue
+def _hashes(values: pd.Series) -> np.ndarray:
+    return pd.util.hash_array(values.astype(str).to_numpy(dtype=object))
+
+
+def _group_above_threshold(hashes: list[np.ndarray]) -> bool:
+    joined = np.concatenate(hashes) if hashes else np.array([], np.uint64)
+    return bool(len(joined)) and int(np.unique(joined, return_counts=True)[1].max()) > threshold()
 
 
 @dataclass

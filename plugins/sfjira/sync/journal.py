@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -23,7 +23,7 @@ import pandas as pd
 from sfjira.batching import batches
 from sfjira.rows import each_row
 from sfjira.state.intents import Intent
-from sfjira.storage import read_frame
+from sfjira.storage import read_frame, rechunk
 from sfjira.sync import budget
 from sfjira.sync.lanes import Lanes
 from sfjira.sync.run import SyncRun
@@ -59,10 +59,14 @@ class _Flight:
     outcome: Future[ChunkOutcome]
 
 
-def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, writer: Writer,
-               ids: str = "sf_id", decisions: pd.DataFrame | None = None,
+def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame | Iterable[pd.DataFrame], size: int,
+               writer: Writer, ids: str = "sf_id", decisions: pd.DataFrame | None = None,
                on_intent: Callable[[Intent], None] | None = None) -> dict[str, int]:
     """Write `rows` `size` at a time; `writer(chunk, resumed_pending)` performs the API calls.
+
+    `rows` may be a frame or frames one after another (the parts of a plan table, read one at a time): they
+    are cut as if they were one frame (a chunk may span two parts; at most a part and a chunk are held), so
+    the chunks and their numbers are those of the whole table and a retry meets the same intents again.
 
     Up to `[sfjira] load_concurrency` writers run at once (sfjira.sync.lanes), in worker threads: intents
     are begun here in chunk order, and each chunk is saved (its intent completed) here, in chunk order, so
@@ -78,7 +82,7 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
     lanes = Lanes.for_load(getattr(run, side, None), f"{side} {op}", sequential=on_intent is not None)
     flights: deque[_Flight] = deque()
     try:
-        for number, chunk in enumerate(batches(rows, size)):
+        for number, chunk in enumerate(_chunks(rows, size)):
             # Room first: an intent is begun only when its writer can start (a pending intent may have written).
             while flights and len(flights) >= lanes.allowed():
                 _save(run, flights.popleft(), ids, decisions, totals, lanes)
@@ -99,6 +103,15 @@ def run_chunks(run: SyncRun, side: str, op: str, rows: pd.DataFrame, size: int, 
     finally:
         lanes.close(wait=not flights)
     return totals
+
+
+def _chunks(rows: pd.DataFrame | Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
+    if isinstance(rows, pd.DataFrame):
+        yield from batches(rows, size)
+        return
+    for chunk in rechunk(rows, size):
+        if len(chunk):
+            yield chunk
 
 
 def _save(run: SyncRun, flight: _Flight, ids: str, decisions: pd.DataFrame | None, totals: dict[str, int],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -15,7 +16,7 @@ from sfjira.hooks.results import WriteResult
 from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.state.intents import Intent
-from sfjira.storage import read_frame, write_frame
+from sfjira.storage import iter_parts, write_frame
 from sfjira.sync import budget, jira_bulk_updates
 from sfjira.sync.before import conflict_reasons, jira_images, plain, reads_needed
 from sfjira.sync.journal import (
@@ -46,15 +47,16 @@ def load_jira(run: SyncRun, plan_out: dict[str, Any]) -> dict[str, Any]:
     plan = plan_out["tables"]
     counts: dict[str, Any] = {"transform_rejects": record_plan_rejects(run, plan_out)}
     counts["recovered"] = recover_pending_creates(run)
-    adopt = read_frame(plan["adopt"])
-    if len(adopt):
-        run.state.upsert_links(run.name, adopt[["sf_id", "jira_key", "jira_id"]], run.run_id)
-        counts["adopted"] = len(adopt)
-    counts.update(_creates(run, read_frame(plan["jira_create"])))
+    # Plan tables are part sets (one part per plan bucket): read one part at a time (sfjira.storage).
+    for adopt in iter_parts(plan["adopt"]):
+        if len(adopt):
+            run.state.upsert_links(run.name, adopt[["sf_id", "jira_key", "jira_id"]], run.run_id)
+            counts["adopted"] = counts.get("adopted", 0) + len(adopt)
+    counts.update(_creates(run, plan["jira_create"]))
     gone: list[str] = []
-    counts.update(_updates(run, read_frame(plan["jira_update"]), gone, conflicts_written_to(plan, "jira")))
-    counts.update(_deletes(run, read_frame(plan["deletes"])))
-    counts.update(_comments(run, read_frame(plan["comments_to_jira"])))
+    counts.update(_updates(run, plan["jira_update"], gone, conflicts_written_to(plan, "jira")))
+    counts.update(_deletes(run, plan["deletes"]))
+    counts.update(_comments(run, plan["comments_to_jira"]))
     counts["superseded"] = close_superseded(run, "jira", ("update", "transition", "delete", "comment"))
     counts["jira_gone"] = write_frame(run.folder, "jira_gone", pd.DataFrame({"sf_id": gone}, dtype=object))
     counts["api_calls"] = run.jira.calls
@@ -89,18 +91,18 @@ def recover_pending_creates(run: SyncRun) -> int:
     return found_total
 
 
-def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, Any]:
+def _creates(run: SyncRun, table: str) -> dict[str, Any]:
     # Records linked by a recovery or another run are not created again. Records of this run's own create
     # chunks stay, so a retry cuts the same chunks and meets its intents again.
     links = run.state.links(run.name, state="active")
     intents = run.state.intents(run.name, side="jira", run_id=run.run_id)
     mine = {i for ids in intents.loc[intents["op"] == "create", "record_ids"] for i in ids} if len(intents) else set()
-    elsewhere = set(links["sf_id"]) - mine if len(links) else set()
-    creates = creates[~creates["sf_id"].isin(list(elsewhere))]
+    elsewhere = list(set(links["sf_id"]) - mine) if len(links) else []
+    creates = (part[~part["sf_id"].isin(elsewhere)] for part in iter_parts(table))
     mapping = run.mapping
     # Many new issues bound for one status: created 1,000 per chunk (50 per request) and walked there by bulk
     # transitions (Cloud), the chunk's intent keeping the tasks' ids.
-    bulk_on = jira_bulk_updates.use_bulk_creates(run, creates)
+    bulk_on = jira_bulk_updates.use_bulk_creates(run, iter_parts(table))
     current: dict[str, Intent] = {}
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
@@ -139,7 +141,7 @@ def _creates(run: SyncRun, creates: pd.DataFrame) -> dict[str, Any]:
 
     size = jira_bulk_updates.MAX_ISSUES if bulk_on else run.jira.BULK_CREATE_MAX
     counts: dict[str, Any] = run_chunks(run, "jira", "create", creates, size, write,
-                        on_intent=(lambda intent: current.update(intent=intent)) if bulk_on else None)
+                                        on_intent=(lambda intent: current.update(intent=intent)) if bulk_on else None)
     return {**counts, "create_status_path": "bulk" if bulk_on else "per_issue"}
 
 
@@ -218,12 +220,13 @@ def _transition(run: SyncRun, sf_id: str, key: str, status: str, outcome: ChunkO
     return True
 
 
-def _updates(run: SyncRun, updates: pd.DataFrame, gone: list[str], conflicts: pd.DataFrame) -> dict[str, int]:
+def _updates(run: SyncRun, table: str, gone: list[str], conflicts: pd.DataFrame) -> dict[str, int]:
     """Field updates and status walks, issue by issue; on Jira Cloud, groups of issues getting the same change
     above `[sfjira] jira_bulk_threshold` go as bulk tasks (sfjira.sync.jira_bulk_updates)."""
     decided = conflict_reasons(run, conflicts, "jira")
     current: dict[str, Intent] = {}
-    bulk_on = jira_bulk_updates.use_bulk(run, updates)
+    bulk_on = jira_bulk_updates.use_bulk_parts(run, iter_parts(table))
+    updates = iter_parts(table)
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"updated": 0, "rejected": 0, "before_reads": _reads(chunk)})
@@ -317,12 +320,19 @@ def _update_row(run: SyncRun, sf_id: str, key: str, field: str, before: Any, aft
                       cause="conflict" if why else run.cause)
 
 
-def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
+def _deletes(run: SyncRun, table: str) -> dict[str, int]:
     """Salesforce deleted a linked record: apply the mapping's policy on the issue."""
-    acting = deletes[deletes["action"] != "ignore"] if len(deletes) else deletes
-    if len(deletes) > len(acting):
-        ignored = deletes.loc[deletes["action"] == "ignore", "sf_id"].tolist()
-        run.state.set_link_state(run.name, ignored, "deleted_sf", run_id=run.run_id)
+
+    def acting() -> Iterator[pd.DataFrame]:
+        for deletes in iter_parts(table):
+            ignored = (deletes["action"] == "ignore").to_numpy(dtype=bool) if len(deletes) else None
+            if ignored is None:
+                yield deletes
+                continue
+            if ignored.any():
+                run.state.set_link_state(run.name, deletes["sf_id"][ignored].tolist(), "deleted_sf",
+                                         run_id=run.run_id)
+            yield deletes[~ignored]
 
     def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
         outcome = ChunkOutcome(counts={"deletes_applied": 0, "delete_before_reads": _reads(chunk)})
@@ -350,7 +360,7 @@ def _deletes(run: SyncRun, deletes: pd.DataFrame) -> dict[str, int]:
             outcome.saves.append(partial(run.state.set_link_state, run.name, applied, "deleted_sf", run_id=run.run_id))
         return outcome
 
-    return run_chunks(run, "jira", "delete", acting, UPDATE_CHUNK, write)
+    return run_chunks(run, "jira", "delete", acting(), UPDATE_CHUNK, write)
 
 
 def _delete_issue(run: SyncRun, key: str) -> None:
@@ -362,8 +372,9 @@ def _delete_issue(run: SyncRun, key: str) -> None:
             raise
 
 
-def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
-    comments = _with_new_keys(run, comments)
+def _comments(run: SyncRun, table: str) -> dict[str, int]:
+    keys: dict[str, pd.Series] = {}
+    comments = (_with_new_keys(run, part, keys) for part in iter_parts(table))
     suspects = pending_ids(run, "jira", "comment")  # a killed attempt may have added these already
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
@@ -388,14 +399,17 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
     return run_chunks(run, "jira", "comment", comments, UPDATE_CHUNK, write, ids="comment_id")
 
 
-def _with_new_keys(run: SyncRun, comments: pd.DataFrame) -> pd.DataFrame:
+def _with_new_keys(run: SyncRun, comments: pd.DataFrame, known: dict[str, pd.Series]) -> pd.DataFrame:
     """Comments whose parent was created in this run get the new issue's key; those whose parent could
-    not be created are left out (logged), as there is no issue to hold them."""
+    not be created are left out (logged), as there is no issue to hold them. `known` caches the keys of
+    the active links across the parts of the table."""
     missing = comments["jira_key"].isna()
     if not missing.any():
         return comments
-    links = run.state.links(run.name, state="active")
-    keys = pd.Series(links["jira_key"].to_numpy(), index=links["sf_id"].to_numpy())
+    if "keys" not in known:
+        links = run.state.links(run.name, state="active")
+        known["keys"] = pd.Series(links["jira_key"].to_numpy(), index=links["sf_id"].to_numpy())
+    keys = known["keys"]
     comments = comments.assign(jira_key=comments["jira_key"].fillna(comments["sf_id"].map(keys)))
     orphans = comments[comments["jira_key"].isna()]
     if len(orphans):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sfjira import error_catalog
@@ -28,7 +29,7 @@ from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.state.intents import Intent
-from sfjira.storage import read_frame
+from sfjira.storage import concat_parts, iter_parts, read_frame
 from sfjira.sync import budget, bulk, cursor, jira_deleted
 from sfjira.sync.before import conflict_reasons, reads_needed, salesforce_images
 from sfjira.sync.extract import issues_by_key
@@ -60,17 +61,19 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     plan = plan_out["tables"]
     counts: dict[str, Any] = {}
     gone = _jira_deleted(run, jira_result, plan)
-    writes = pd.concat([_write_back(run, plan), _field_updates(read_frame(plan["sf_update"])), gone],
-                       ignore_index=True)
-    counts.update(_write(run, _merge(writes), conflicts_written_to(plan, "salesforce")))
+    # The key write-backs and policy writes (as many as the links this run made: held whole) join the field
+    # updates, which are read one plan part at a time (sfjira.storage part sets).
+    extra = pd.concat([_write_back(run, plan), gone], ignore_index=True)
+    records, total = _merged_parts(plan["sf_update"], extra)
+    counts.update(_write(run, records, total, conflicts_written_to(plan, "salesforce")))
     # The policy writes are done: the webhook-reported deletions this run took can be settled.
     counts["jira_deleted_reports"] = jira_deleted.settle(run, plan_out, set(gone["sf_id"]))
-    counts.update(_comments(run, read_frame(plan["comments_to_sf"])))
+    counts.update(_comments(run, plan["comments_to_sf"]))
     counts["superseded"] = close_superseded(run, "salesforce", ("update", "comment"))
-    quiet = read_frame(plan["state_only"])
-    if len(quiet):
-        run.state.save_synced_state(run.name, state_rows(quiet), run.run_id)
-        counts["converged"] = len(quiet)
+    for quiet in iter_parts(plan["state_only"]):
+        if len(quiet):
+            run.state.save_synced_state(run.name, state_rows(quiet), run.run_id)
+            counts["converged"] = counts.get("converged", 0) + len(quiet)
     # Every write of the run is done: the rejects of the records it carried through close.
     counts["rejects_closed"] = close_settled(run, plan_out)
     # Both loads completed (this task runs only after load_jira succeeded): the cursor may move.
@@ -78,7 +81,7 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     counts["api_calls"] = run.salesforce.calls
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls
-        counts["jira_read_back"] = int((writes["kind"] == "jira_owned").sum()) if len(writes) else 0
+        counts["jira_read_back"] = int((extra["kind"] == "jira_owned").sum()) if len(extra) else 0
     counts.update(budget.figures(run))
     return counts
 
@@ -89,10 +92,11 @@ def _write_back(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
     found stale. Records whose issue was created in this run also get the values Jira owns (status...)
     that the new issue holds."""
     links = run.state.links(run.name, state="active")
-    adopt = read_frame(plan["adopt"])
-    carried: pd.Series | list[str] = adopt.loc[adopt["source"] == "salesforce_key", "sf_id"] if len(adopt) else []
-    made = links[(links["updated_run"] == run.run_id) & ~links["sf_id"].isin(list(carried))]
-    stale = links[links["sf_id"].isin(read_frame(plan["sf_rekey"])["sf_id"])]
+    # The plan tables part by part (part sets), keeping ids only.
+    carried = [i for adopt in iter_parts(plan["adopt"]) if len(adopt)
+               for i in adopt.loc[adopt["source"] == "salesforce_key", "sf_id"]]
+    made = links[(links["updated_run"] == run.run_id) & ~links["sf_id"].isin(carried)]
+    stale = links[links["sf_id"].isin([i for rekey in iter_parts(plan["sf_rekey"]) for i in rekey["sf_id"]])]
     new = pd.concat([made, stale, _unconfirmed_keys(run, links)]).drop_duplicates("sf_id")
     sf = run.mapping.salesforce
     fields = pd.DataFrame({sf.jira_key_field: new["jira_key"].to_numpy()})
@@ -101,7 +105,12 @@ def _write_back(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
         fields[sf.jira_url_field] = base + new["jira_key"].to_numpy()
     out = pd.DataFrame({"sf_id": new["sf_id"].to_numpy(), "jira_key": new["jira_key"].to_numpy(),
                         "fields": [json.dumps(r) for r in fields.to_dict("records")], "kind": "link"})
-    creates = read_frame(plan["jira_create"])
+    # Of the creates, only the rows of the links made here (and only what _jira_owned_values reads).
+    wanted = new["sf_id"]
+    creates = concat_parts([part.loc[part["sf_id"].isin(wanted), ["sf_id", "js_hashes"]]
+                            for part in iter_parts(plan["jira_create"]) if "js_hashes" in part.columns])
+    if not len(creates.columns):
+        creates = pd.DataFrame({"sf_id": pd.Series([], dtype=object), "js_hashes": pd.Series([], dtype=object)})
     owned = _jira_owned_values(run, new[new["sf_id"].isin(creates["sf_id"])], creates)
     return pd.concat([out, owned], ignore_index=True) if len(owned) else out
 
@@ -172,6 +181,32 @@ def _jira_deleted(run: SyncRun, jira_result: dict[str, Any], plan: dict[str, str
                          "kind": "jira_deleted"})
 
 
+def _merged_parts(table: str, extra: pd.DataFrame) -> tuple[Iterator[pd.DataFrame], int]:
+    """The records to update, one frame per part of the plan's `sf_update` (its rows merged with the `extra`
+    writes of the same records), then the `extra` writes of records no part updates; and their count
+    (which decides REST or Bulk API 2.0 before the first chunk). A plan table has one row per record."""
+    extra_ids = set(extra["sf_id"].astype(str)) if len(extra) else set()
+    updated = 0
+    for part in iter_parts(table):
+        updated += len(part)
+        extra_ids -= set(part["sf_id"].astype(str))
+    total = updated + len(extra_ids)
+
+    def frames() -> Iterator[pd.DataFrame]:
+        done: set[str] = set()
+        for part in iter_parts(table):
+            ids = part["sf_id"].astype(str)
+            mine = extra[extra["sf_id"].astype(str).isin(ids)] if len(extra) else extra
+            done |= set(ids)
+            # The order the merge keeps (a later value wins): key write-backs, field updates, policy writes.
+            policy = (mine["kind"] == "jira_deleted").to_numpy(dtype=bool) if len(mine) else np.zeros(0, bool)
+            yield _merge(pd.concat([mine[~policy], _field_updates(part), mine[policy]], ignore_index=True))
+        rest = extra[~extra["sf_id"].astype(str).isin(done)] if len(extra) else extra
+        yield _merge(rest)
+
+    return frames(), total
+
+
 def _merge(writes: pd.DataFrame) -> pd.DataFrame:
     """One record per Salesforce id: the key write-back and field updates go in the same call."""
     if not len(writes):
@@ -186,12 +221,12 @@ def _merge(writes: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index()
 
 
-def _write(run: SyncRun, records: pd.DataFrame, conflicts: pd.DataFrame) -> dict[str, Any]:
+def _write(run: SyncRun, records: Iterable[pd.DataFrame], total: int, conflicts: pd.DataFrame) -> dict[str, Any]:
     """The updates by Id: sObject Collections of 200, or, above `[sfjira] bulk_write_threshold` records,
     Bulk API 2.0 ingest jobs of `bulk.WRITE_CHUNK` (one per intent; sfjira.sync.bulk)."""
     sobject = run.mapping.salesforce.object
     decided = conflict_reasons(run, conflicts, "salesforce")
-    use_bulk = bulk.use_bulk_write(len(records))
+    use_bulk = bulk.use_bulk_write(total)
     current: dict[str, Intent] = {}
 
     def send(payload: list[dict[str, Any]]) -> list[WriteResult]:
@@ -302,9 +337,9 @@ def _sf_fix(err: WriteError | None) -> str:
     return "fix the value on the Jira side or the mapping; the next run retries the record"
 
 
-def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
+def _comments(run: SyncRun, table: str) -> dict[str, int]:
     cm = run.mapping.comments
-    if cm is None or not len(comments):
+    if cm is None:
         return {}
     sf = cm.salesforce
     suspects = pending_ids(run, "salesforce", "comment")  # a killed attempt may have created these already
@@ -342,4 +377,5 @@ def _comments(run: SyncRun, comments: pd.DataFrame) -> dict[str, int]:
                              cause=run.cause) for link in links]
         return ChunkOutcome(ledger=ledger, counts={"comments_to_sf": len(links)}, saves=saves)
 
-    return run_chunks(run, "salesforce", "comment", comments, run.salesforce.COLLECTION_MAX, write, ids="comment_id")
+    return run_chunks(run, "salesforce", "comment", iter_parts(table), run.salesforce.COLLECTION_MAX, write,
+                      ids="comment_id")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sfjira.storage import read_frame
+from sfjira.storage import iter_parts
 from sfjira.sync.replay import is_jira_key
 from sfjira.sync.run import SyncRun
 from sfjira.transform.rejects import REASONS
@@ -62,8 +62,9 @@ def close_settled(run: SyncRun, plan_out: dict[str, Any]) -> int:
     read = plan_out.get("read")
     if not len(open_rejects) or not read:
         return 0
-    sf_read = set(read_frame(read["salesforce"])["Id"].astype(str))
-    keys = read_frame(read["jira"])["key"].astype(str)
+    # Ids only, part by part: the extracts are part sets (sfjira.storage).
+    sf_read = {i for part in iter_parts(read["salesforce"]) for i in part["Id"].astype(str)}
+    keys = pd.Series([k for part in iter_parts(read["jira"]) for k in part["key"].astype(str)], dtype=object)
     links = run.state.links(run.name, state="active")
     linked: pd.Series | list[str] = links.loc[links["jira_key"].isin(keys), "sf_id"] if len(links) else []
     done = settled(open_rejects, run.run_id, sf_read, set(keys) | set(linked))

@@ -165,7 +165,7 @@ def test_buckets_find_what_one_compare_finds(case_mapping: Mapping, store: State
         sf_b, jira_b = partition(plan, sf_parts, SALESFORCE, out), partition(plan, jira_parts, JIRA, out)
         totals, parts = Totals(name), []
         for _, result in compare_buckets(case_mapping, plan, sf_b, jira_b, links, refused=refused,
-                                         synced_for=lambda ids: store.synced_state_for(name, ids)):
+                                         synced_for=lambda ids: store.synced_state_of(name, ids)):
             totals.add(result)
             parts.append(result.rows)
         rows = pd.concat(parts, ignore_index=True)
@@ -176,13 +176,13 @@ def test_buckets_find_what_one_compare_finds(case_mapping: Mapping, store: State
                {k: expected[k] for k in ("total", "counts", "sf_records", "jira_issues", "pairs", "rejected_records")}
 
 
-def test_synced_state_for_reads_only_the_records_asked(case_mapping: Mapping, store: StateStore) -> None:
+def test_synced_state_of_reads_only_the_records_asked(case_mapping: Mapping, store: StateStore) -> None:
     world = World.clean(case_mapping, 12)
     world.save_sync(store)
     every = store.synced_state(case_mapping.name)
     asked = [sf_id(2), sf_id(5), "500Qy9999999999999"]
-    some = store.synced_state_for(case_mapping.name, asked)
+    some = store.synced_state_of(case_mapping.name, asked)
     assert set(some["sf_id"]) == {sf_id(2), sf_id(5)}
     pd.testing.assert_frame_equal(some.reset_index(drop=True),
                                   every[every["sf_id"].isin(asked)].reset_index(drop=True))
-    assert store.synced_state_for(case_mapping.name, []).empty
+    assert store.synced_state_of(case_mapping.name, []).empty

@@ -54,7 +54,7 @@ def test_the_compare_step_holds_one_bucket_at_a_time(case_mapping: Mapping, stor
     whole = compare(case_mapping, read_parts(sf_parts, "Id"), read_parts(jira_parts, "key"),
                     store.links(case_mapping.name), synced_state=store.synced_state(case_mapping.name))
 
-    monkeypatch.setenv("AIRFLOW__SFJIRA__RECONCILE_PART_RECORDS", "5")
+    monkeypatch.setenv("AIRFLOW__SFJIRA__PART_RECORDS", "5")
     seen: list[tuple[weakref.ref[pd.DataFrame], weakref.ref[pd.DataFrame]]] = []
     plans: list[buckets.BucketPlan] = []
     real_plan, real_compare = buckets.plan_buckets, buckets.compare

@@ -70,3 +70,30 @@ def test_a_resumed_chunk_says_its_before_images_may_show_the_written_value(tmp_p
     ledger = store.ledger(mapping=MAPPING)
     assert list(ledger["reason"].fillna("-")) == [RESUMED, "-"]
     assert list(ledger["before"]) == ["held", "held"]
+
+
+def test_parts_are_chunked_as_one_table_and_a_retry_meets_the_same_chunks(tmp_path: Path) -> None:
+    """A plan table read part by part (frames one after another) is cut as if it were one frame: chunks may
+    span parts and their numbers run on, so the retry of a run skips exactly the chunks it completed."""
+    import pandas as pd
+
+    from sfjira.sync.journal import ChunkOutcome, run_chunks
+
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    run = _run(store, "parts")
+    run.salesforce = SimpleNamespace(current_usage=lambda: {"used": None, "max": None})
+    ids = [f"500{i:02d}" for i in range(7)]
+    parts = [pd.DataFrame({"sf_id": ids[:3]}), pd.DataFrame({"sf_id": []}), pd.DataFrame({"sf_id": ids[3:]})]
+    seen: list[list[str]] = []
+
+    def write(chunk: pd.DataFrame, _resumed: bool) -> ChunkOutcome:
+        seen.append(list(chunk["sf_id"]))
+        return ChunkOutcome(counts={"written": len(chunk)})
+
+    assert run_chunks(run, "jira", "update", iter(parts), 2, write) == {"written": 7}  # type: ignore[arg-type]
+    assert seen == [ids[0:2], ids[2:4], ids[4:6], ids[6:7]]
+    intents = store.intents(MAPPING, run_id=run.run_id)
+    assert list(intents["chunk"]) == [0, 1, 2, 3] and list(intents["record_ids"].iloc[1]) == ids[2:4]
+    seen.clear()
+    assert run_chunks(run, "jira", "update", iter(parts), 2, write) == {}  # type: ignore[arg-type]
+    assert seen == []
