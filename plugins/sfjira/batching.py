@@ -6,12 +6,13 @@ by-id reads, the loads' chunks under intents, the state store's `IN (...)` batch
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import TypeVar, overload
 
 import pandas as pd
 
 T = TypeVar("T")
+P = TypeVar("P", bound=Sized)
 
 
 @overload
@@ -33,3 +34,19 @@ def batches(items: pd.DataFrame | Sequence[T], size: int) -> Iterator[pd.DataFra
     if isinstance(items, pd.DataFrame):
         return (items.iloc[start:start + size] for start in range(0, len(items), size))
     return (items[start:start + size] for start in range(0, len(items), size))
+
+
+def page_batches(pages: Iterable[P], size: int) -> Iterator[list[P]]:
+    """API pages regrouped into lists holding about `size` records (a page is never split), as the extracts
+    flush them to Parquet parts; always at least one list, maybe empty, so an empty read still writes its
+    (empty) part."""
+    held: list[P] = []
+    count, yielded = 0, False
+    for page in pages:
+        held.append(page)
+        count += len(page)
+        if count >= size:
+            yield held
+            held, count, yielded = [], 0, True
+    if held or not yielded:
+        yield held

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sfjira.batching import batches
+from sfjira.batching import batches, page_batches
 
 
 def test_lists_are_cut_in_order_with_a_short_last_batch() -> None:
@@ -26,3 +26,14 @@ def test_frames_are_cut_by_rows_keeping_their_index() -> None:
 def test_a_batch_size_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="batch size"):
         batches([1], 0)
+
+
+def test_pages_are_grouped_whole_into_parts_of_about_the_size() -> None:
+    pages = [[1, 2], [3], [4, 5, 6], [7]]
+    assert list(page_batches(pages, 3)) == [[[1, 2], [3]], [[4, 5, 6]], [[7]]]
+    assert list(page_batches(pages, 100)) == [pages]
+
+
+def test_no_pages_still_give_one_empty_part() -> None:
+    assert list(page_batches([], 3)) == [[]]
+    assert list(page_batches([[1, 2, 3]], 3)) == [[[1, 2, 3]]], "no empty part after a full one"

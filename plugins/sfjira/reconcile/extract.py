@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from sfjira.batching import page_batches
 from sfjira.hooks.by_id import CHUNK, by_id_soqls
 from sfjira.hooks.jira_frames import issues_to_frame
 from sfjira.hooks.jql import SfidLocation, jql_string, minute_bounds, user_zone
@@ -80,20 +81,6 @@ def jira_fields(mapping: Mapping) -> list[str]:
 
 # -- parts -------------------------------------------------------------------------------------------
 
-def _batches(pages: Iterable[Sequence[Any]], size: int = FLUSH_RECORDS) -> Iterator[list[Any]]:
-    """Pages regrouped into lists of about `size` records (always at least one, maybe empty)."""
-    held: list[Any] = []
-    count, yielded = 0, False
-    for page in pages:
-        held.append(page)
-        count += len(page)
-        if count >= size:
-            yield held
-            held, count, yielded = [], 0, True
-    if held or not yielded:
-        yield held
-
-
 def read_parts(folder: str, key: str, only: Collection[str] | None = None) -> pd.DataFrame:
     """All parts of one side, in order, one row per `key` (a record fetched twice is kept once); with
     `only`, just the rows of those ids, filtered part by part (what a heal needs, not the window)."""
@@ -111,7 +98,7 @@ def _next_part(folder: str) -> int:
 def _sf_frames(run: ReconcileRun, soqls: Iterable[str]) -> Iterator[pd.DataFrame]:
     columns = salesforce_columns(run.mapping)
     pages = (page for soql in soqls for page in run.salesforce.query_pages(soql))
-    for batch in _batches(pages):
+    for batch in page_batches(pages, FLUSH_RECORDS):
         yield records_to_frame(batch, columns)
 
 
@@ -168,7 +155,7 @@ def _jira_frames(run: ReconcileRun, searches: Iterable[Iterable[Sequence[Any]]],
                  belongs: _Belongs | None) -> Iterator[pd.DataFrame]:
     fields = jira_fields(run.mapping)
     pages = ([i for i in page if belongs is None or belongs(i)] for search in searches for page in search)
-    for batch in _batches(pages):
+    for batch in page_batches(pages, FLUSH_RECORDS):
         frame = issues_to_frame(batch, fields, sfid_property=run.mapping.jira.salesforce_id_property)
         yield frame.drop(columns=[c for c in _FILTER_FIELDS if c in frame.columns and c not in fields])
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sfjira.batching import page_batches
 from sfjira.hooks.jira_frames import adf_to_text, issues_to_frame
 from sfjira.hooks.salesforce_frames import records_to_frame
 from sfjira.hooks.soql import count_soql, incremental_soql
@@ -50,20 +51,6 @@ def _log_pages(side: str, pages: Iterable[Page]) -> Iterator[Page]:
         records += len(page)
         log.info("%s: page %d read, %d records so far", side, number, records)
         yield page
-
-
-def _page_batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
-    """Pages regrouped into lists of about `size` records (always at least one list, maybe empty)."""
-    held: list[Page] = []
-    count, yielded = 0, False
-    for page in pages:
-        held.append(page)
-        count += len(page)
-        if count >= size:
-            yield held
-            held, count, yielded = [], 0, True
-    if held or not yielded:
-        yield held
 
 
 class _Replay:
@@ -116,7 +103,7 @@ def extract_salesforce(run: SyncRun) -> dict[str, Any]:
         cfields = list(dict.fromkeys([*COMMENT_FIELDS, sf.parent_field, sf.body_field]))
         cpages = _log_pages("Salesforce comments", hook.changed_records(sf.object, cfields, window.since, window.until))
         cparts = PartSet(run.folder, "sf_comments")
-        for batch in _page_batches(cpages, size):
+        for batch in page_batches(cpages, size):
             cparts.add(records_to_frame(batch, cfields))
         out["comments"] = cparts.close()
         out["comment_count"] = cparts.records  # its query pages: the report's minimum
@@ -150,7 +137,7 @@ def _salesforce_window(run: SyncRun, fields: list[str]) -> tuple[Iterator[pd.Dat
     soql = incremental_soql(sf.object, fields, window.since, window.until, sf.where)
     if not bulk.use_bulk_query(count):
         pages = _log_pages("Salesforce", hook.query_pages(soql, include_deleted=True))
-        frames = (records_to_frame(batch, fields) for batch in _page_batches(pages, part_records()))
+        frames = (records_to_frame(batch, fields) for batch in page_batches(pages, part_records()))
         return frames, {"read_path": "rest", "window_count": count}
     log.info("Salesforce: %d records in the window, above the bulk query threshold: Bulk API 2.0 query job", count)
     figures: dict[str, Any] = {"read_path": "bulk", "window_count": count}
@@ -192,7 +179,7 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
     replay = _Replay(replay_ids(run).jira if run.replay else [], "key")
     out: dict[str, Any] = {"comment_reads": 0} if with_comments else {}
     empty = None
-    for batch in _page_batches(pages, part_records()):
+    for batch in page_batches(pages, part_records()):
         frame = issues_to_frame(batch, frame_fields, sfid_property=prop)
         frame = replay.keep(frame.drop(columns=[c for c in ("comment",) if c in frame.columns]))
         empty = frame.iloc[:0] if empty is None else empty
