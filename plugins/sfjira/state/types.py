@@ -23,6 +23,8 @@ def as_utc(value: Any) -> dt.datetime | None:
     """Any datetime-ish value (datetime, pandas Timestamp, ISO string) as an aware UTC datetime.
 
     Naive values are taken as UTC, which is what Airflow hands out everywhere."""
+    if type(value) is dt.datetime and value.tzinfo is UTC:  # utcnow(): every row a chunk's save writes
+        return value
     if is_missing(value):  # None, NaT
         return None
     if isinstance(value, str):
