@@ -9,22 +9,26 @@ import sqlalchemy as sa
 
 from sfjira.batching import batches
 from sfjira.exceptions import StateStoreError
+from sfjira.state.frames import last_of_each
 
 _LOOKUP_BATCH = 500
 
 
 def dedupe(df: pd.DataFrame, what: str, *, owner: str, keys: tuple[str, ...]) -> pd.DataFrame:
     """Drop repeated identical rows; refuse a frame that maps one id to two counterparts."""
-    df = df.drop_duplicates(subset=[owner, *keys], keep="last")
+    df = last_of_each(df, [owner, *keys])
     for column in (owner, *keys):
-        values = df[column].dropna()
-        repeated = values[values.duplicated(keep=False)]
-        if not repeated.empty:
-            raise StateStoreError(
-                f"{what}: {column} value(s) {', '.join(sorted(set(map(str, repeated))))} appear in more than "
-                "one row with different counterparts", code="STATE_LINK_CONFLICT",
-                fix=f"each {column} may appear once per call: resolve the duplicate before saving links",
-                record=sorted(set(map(str, repeated)))[:20])
+        values = df[column].to_numpy(dtype=object)
+        values = values[~pd.isna(values)]
+        if len(set(values)) == len(values):  # the usual case, told without pandas' duplicated()
+            continue
+        repeated = pd.Series(values, dtype=object)
+        repeated = repeated[repeated.duplicated(keep=False)]
+        raise StateStoreError(
+            f"{what}: {column} value(s) {', '.join(sorted(set(map(str, repeated))))} appear in more than "
+            "one row with different counterparts", code="STATE_LINK_CONFLICT",
+            fix=f"each {column} may appear once per call: resolve the duplicate before saving links",
+            record=sorted(set(map(str, repeated)))[:20])
     return df
 
 

@@ -338,7 +338,7 @@ class StateStore:
             intent = _intents.close(conn, intent_id, "completed", result)
             run = run_id or intent.run_id
             _save_chunk(conn, intent.mapping, run, links=links, state=state, ledger_rows=ledger,
-                        reject_rows=rejects, pii=self._pii)
+                        reject_rows=rejects, pii=self._pii, known_run=intent.run_id)
             return intent
 
     def note_intent(self, intent_id: int, result: Mapping[str, Any]) -> Intent:
@@ -483,12 +483,14 @@ class StateStore:
 
 def _save_chunk(conn: sa.Connection, mapping: str, run_id: str, *, links: pd.DataFrame | None,
                 state: pd.DataFrame | None, ledger_rows: pd.DataFrame | None,
-                reject_rows: pd.DataFrame | None, pii: sealing.Guards) -> None:
+                reject_rows: pd.DataFrame | None, pii: sealing.Guards, known_run: str | None = None) -> None:
+    """`known_run`: a run id just read in this transaction (the closed intent's; its foreign key holds it)."""
     if links is not None:
         _links.save(conn, mapping, links, run_id)
     if state is not None:
         _synced.save(conn, mapping, state, run_id)
     if ledger_rows is not None:
-        _ledger.append(conn, ledger_rows, run_id=run_id, mapping=mapping, pii=pii)
+        _ledger.append(conn, ledger_rows, run_id=run_id, mapping=mapping, pii=pii,
+                       known_runs=() if known_run is None else (known_run,))
     if reject_rows is not None:
         _rejects.save(conn, reject_rows, run_id=run_id, mapping=mapping, pii=pii)

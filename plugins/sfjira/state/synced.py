@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from sfjira.state.frames import check_vocab, equals, prepare, read_frame, records
+from sfjira.state.frames import check_vocab, equals, last_of_each, prepare, read_frame, records
 from sfjira.state.schema import synced_state
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert
@@ -28,7 +28,7 @@ def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None
     frame = prepare(df, _WHAT, required=("sf_id", "direction", "hash"), optional={"field_hashes": None})
     check_vocab(frame, "direction", DIRECTIONS, _WHAT)
     # The last row for a record and direction is the latest write in the chunk.
-    frame = frame.drop_duplicates(subset=["sf_id", "direction"], keep="last")
+    frame = last_of_each(frame, ["sf_id", "direction"])
     rows = records(frame, mapping=mapping, run_id=run_id, synced_at=utcnow())
     return upsert(conn, synced_state, rows, keys=("mapping", "sf_id", "direction"),
                   update=("hash", "field_hashes", "run_id", "synced_at"))

@@ -23,6 +23,11 @@ def as_utc(value: Any) -> dt.datetime | None:
     """Any datetime-ish value (datetime, pandas Timestamp, ISO string) as an aware UTC datetime.
 
     Naive values are taken as UTC, which is what Airflow hands out everywhere."""
+    if type(value) is dt.datetime:  # the common cases first: utcnow() on every row saved, SQLite's naive reads
+        if value.tzinfo is UTC:
+            return value
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
     if is_missing(value):  # None, NaT
         return None
     if isinstance(value, str):

@@ -194,7 +194,9 @@ def conflicts_written_to(plan: dict[str, str], side: str) -> pd.DataFrame:
 def _frame(rows: list[dict[str, Any]], run: SyncRun) -> pd.DataFrame | None:
     if not rows:
         return None
-    return pd.DataFrame(rows).assign(run_id=run.run_id, mapping=run.name)
+    # Object columns, as the store keeps them: inferring text and numbers per column only to undo it costs
+    # more than the rows (and would turn an integer image next to a missing one into a float).
+    return pd.DataFrame([{**row, "run_id": run.run_id, "mapping": run.name} for row in rows], dtype=object)
 
 
 def state_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -60,16 +60,20 @@ def record_hash(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd
         return pc.binary_join_element_wise(header, _lengths(texts, size), *texts, pa.scalar(b"", BINARY),
                                            null_handling="replace", null_replacement="")
 
-    # Serialising (Arrow, GIL released) the next block overlaps hashing (Python) this one.
+    # Serialising (Arrow, GIL released) the next block overlaps hashing (Python) this one. One block (a
+    # load's chunk, most calls) is serialised here: a thread started per call costs more than its rows.
     starts = list(range(0, len(frame), BLOCK_ROWS))
-    hashed = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sfjira-hash") as pool:
-        ahead = pool.submit(serialise, starts[0]) if starts else None
-        for i in range(len(starts)):
-            assert ahead is not None  # submitted for every start: the first above, the next below
-            serial = ahead.result()
-            ahead = pool.submit(serialise, starts[i + 1]) if i + 1 < len(starts) else None
-            hashed.append(_sha(serial))
+    if len(starts) <= 1:
+        hashed = [_sha(serialise(start)) for start in starts]
+    else:
+        hashed = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sfjira-hash") as pool:
+            ahead = pool.submit(serialise, starts[0])
+            for i in range(len(starts)):
+                serial = ahead.result()
+                if i + 1 < len(starts):
+                    ahead = pool.submit(serialise, starts[i + 1])
+                hashed.append(_sha(serial))
     hashes = pa.chunked_array(hashed, STRING)
     return pd.Series(pd.array(hashes, dtype=STR_DTYPE), index=frame.index, name="record_hash")
 
