@@ -70,7 +70,7 @@ def test_an_embedded_sync_runs_between_the_teams_own_tasks(world: World, tmp_pat
     assert keys == dict(zip(links["sf_id"], links["jira_key"], strict=True))
     # The group's files are in a folder of its own inside the run folder.
     assert (first.folder / GROUP / "plan_diff.md").is_file()
-    assert (first.folder / GROUP / "transform_salesforce_frame.parquet").is_file()
+    assert list((first.folder / GROUP / "transform_salesforce_frame").glob("part-*.parquet"))  # a part per bucket
     assert not (first.folder / "plan_diff.md").exists()
     assert first.summary["status"] == "success"
 

@@ -120,7 +120,7 @@ def test_the_scan_covers_every_kind_of_place(leftovers: Leftovers) -> None:
     assert sum(n.label == "PII Contact.Email" for n in leftovers.needles) >= 4 * (1 + bool(leftovers.pg_schema))
     files = {p.relative_to(leftovers.folder).as_posix() for p in leftovers.folder.rglob("*") if p.is_file()}
     assert "airflow/airflow.db" in files and "sqlite/state.db" in files
-    for name in ("sf_records.parquet", "plan_diff.md", "drift.json", "drift_report.html"):
+    for name in ("sf_records/part-00000.parquet", "plan_diff.md", "drift.json", "drift_report.html"):
         assert any(f.startswith("sqlite/runs/") and f.endswith(name) for f in files), name
     assert leftovers.console.stat().st_size > 0
 
