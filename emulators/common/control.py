@@ -174,11 +174,26 @@ class ControlMiddleware:
                                         "fault": rule.fault if rule else None})
             control.in_flight += 1
             control.max_in_flight = max(control.max_in_flight, control.in_flight)
-        try:
-            await self._answer(scope, receive, send, rule)
-        finally:
+        answered = False
+
+        def done() -> None:
+            nonlocal answered
             with control.lock:
-                control.in_flight -= 1
+                if not answered:
+                    answered = True
+                    control.in_flight -= 1
+
+        async def count_then_send(message: Any) -> None:
+            # The call stops counting as its last bytes are handed over, not when this task next runs: a
+            # client may read the answer and send its next call before then, and that is not two at once.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                done()
+            await send(message)
+
+        try:
+            await self._answer(scope, receive, count_then_send, rule)
+        finally:
+            done()
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, rule: FaultRule | None) -> None:
         control = self.control
