@@ -30,13 +30,14 @@ def _parts(folder: Path) -> list[Path]:
 
 @pytest.fixture
 def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """The largest frame (rows) read from one Parquet file, and made by `read_frame` of a whole part set.
-    (The transform's identity columns of the whole window -- ids and keys only, for the duplicate-claim
-    rules -- are concatenated on purpose and not counted here.)"""
+    """The largest frame (rows) read from one Parquet file, made by `read_frame` of a whole part set, and
+    the largest identity frame the transform gathered across the window (`identity`: the records that
+    carry a key and the issues, for the duplicate-claim rules; a first sync's records carry none)."""
     import sfjira.storage as storage
+    import sfjira.sync.steps as steps
 
-    seen = {"file": 0, "part_set": 0}
-    read_parquet, whole_part_set = pd.read_parquet, storage._whole_part_set
+    seen = {"file": 0, "part_set": 0, "identity": 0}
+    read_parquet, whole_part_set, concat = pd.read_parquet, storage._whole_part_set, steps.concat_parts
 
     def counted_read(*args: Any, **kwargs: Any) -> pd.DataFrame:
         frame = read_parquet(*args, **kwargs)
@@ -48,7 +49,13 @@ def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         seen["part_set"] = max(seen["part_set"], len(frame))
         return frame
 
+    def counted_concat(frames: Any) -> pd.DataFrame:
+        frame = concat(frames)
+        seen["identity"] = max(seen["identity"], len(frame))
+        return frame
+
     monkeypatch.setattr(pd, "read_parquet", counted_read)
+    monkeypatch.setattr(steps, "concat_parts", counted_concat)
     monkeypatch.setattr(storage, "_whole_part_set", counted_whole)
     monkeypatch.setenv("AIRFLOW__SFJIRA__PART_RECORDS", str(PART_RECORDS))
     return seen
@@ -74,6 +81,8 @@ def test_a_window_is_extracted_planned_and_loaded_part_by_part(world: World, lar
 
     # (b) No step after the extract held the window: the largest frame is a bucket's, far under it.
     assert 0 < largest["file"] <= WINDOW // 2 and largest["part_set"] <= WINDOW // 2, largest
+    # No case carried a key: the transform's identity check gathered no window-sized frame either.
+    assert largest["identity"] == 0, largest
 
     # A second run over the same interval finds nothing to do, bucket by bucket as well.
     again = world.run("case_to_bug")

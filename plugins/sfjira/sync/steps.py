@@ -43,11 +43,14 @@ def transform_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any
 
     Memory: the extracts are read part by part and split into plan buckets (sfjira.sync.buckets), then
     transformed one bucket at a time. Only the identity columns of the whole window are held at once
-    (ids and keys: duplicate claims are judged across the window), and the links of those ids."""
+    (duplicate claims are judged across the window): the id and key of the records that carry a key (none in
+    a first sync), the key and carried ids of the issues, and the links of those."""
     mapping = run.mapping
     out: dict[str, Any] = {}
-    sf_ids = _columns(sf_out["records"], ["Id", mapping.salesforce.jira_key_field])
-    jira_ids = _columns(jira_out["issues"], ["key", *_sfid_columns(run)])
+    key_field = mapping.salesforce.jira_key_field
+    # A record without a key claims nothing, and the links of ids that claim nothing decide nothing here.
+    sf_ids, sf_read = _columns(sf_out["records"], ["Id", key_field], only_with=key_field)
+    jira_ids, _ = _columns(jira_out["issues"], ["key", *_sfid_columns(run)])
     links = run.state.links_of(mapping.name, sf_ids=_present(sf_ids["Id"], buckets.carried_sf_ids(mapping, jira_ids)),
                                jira_keys=_present(jira_ids["key"], sf_ids[mapping.salesforce.jira_key_field]))
     # Keys and ids no link backs are checked before anything can be adopted by them.
@@ -57,7 +60,7 @@ def transform_step(run: SyncRun, sf_out: dict[str, Any], jira_out: dict[str, Any
     out["lookup_calls"] = {"jira": run.jira.calls, "salesforce": run.salesforce.calls}
     out.update(budget.figures(run))  # what the look-ups cost, for the report's api_usage
     deleted = _count(sf_out.get("deleted"))
-    count = buckets.bucket_count(max(len(sf_ids) + deleted, len(jira_ids)), part_records())
+    count = buckets.bucket_count(max(sf_read + deleted, len(jira_ids)), part_records())
     of_key = buckets.issue_buckets(mapping, jira_ids, links, count)
     del sf_ids, jira_ids
     out["buckets"] = _split(run, sf_out, jira_out, verdict.refused, of_key, count)
@@ -79,14 +82,25 @@ def _sfid_columns(run: SyncRun) -> list[str]:
     return [c for c in (jira.jira.salesforce_id_field, jira.jira_property_column()) if c]
 
 
-def _columns(path: str, columns: list[str]) -> pd.DataFrame:
-    """Only `columns` (those present) of every part of `path`, as one frame: the window's identity columns."""
-    frames = [part[[c for c in dict.fromkeys(columns) if c in part.columns]] for part in iter_parts(path)]
+def _columns(path: str, columns: list[str], *, only_with: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Only `columns` (those present) of every part of `path`, as one frame: the window's identity columns;
+    with `only_with`, only the rows where that column holds a value. And the number of rows read."""
+    frames, read = [], 0
+    for part in iter_parts(path):
+        read += len(part)
+        if only_with is not None:
+            part = part[_has_value(part[only_with])] if only_with in part.columns else part.iloc[:0]
+        frames.append(part[[c for c in dict.fromkeys(columns) if c in part.columns]])
     frame = concat_parts(frames)
     for column in columns:
         if column not in frame.columns:
             frame[column] = pd.Series([None] * len(frame), dtype=object)
-    return frame
+    return frame, read
+
+
+def _has_value(values: pd.Series) -> np.ndarray:
+    """Not None, NaN or "": as `sfjira.identity.rules` reads a carried key."""
+    return (values.notna() & (values.astype(str).str.len() > 0)).to_numpy(dtype=bool)
 
 
 def _present(*values: pd.Series) -> list[str]:
