@@ -95,21 +95,24 @@ class SalesforceBulk:
     # -- queries ---------------------------------------------------------------------------------
 
     def query(self, soql: str, *, fields: Sequence[str] | None = None, include_deleted: bool = False,
-              on_job: OnJob | None = None) -> Iterator[pd.DataFrame]:
-        """Run SOQL as a query job and yield its results one set (<= `query_page` records) at a time, as
-        DataFrames typed like `records_to_frame` of REST pages. `on_job` gets the job id as soon as it exists."""
+              on_job: OnJob | None = None, page: int | None = None) -> Iterator[pd.DataFrame]:
+        """Run SOQL as a query job and yield its results one set (<= `page` records, by default the settings'
+        `query_page`) at a time, as DataFrames typed like `records_to_frame` of REST pages. `on_job` gets
+        the job id as soon as it exists. A set is held whole while it is typed, so `page` bounds the memory."""
         sobject = _sobject_of(soql)
         client = self._client(sobject)
         operation = Operation.query_all if include_deleted else Operation.query
         job = self.hook._call("bulk query job", client.create_job, operation, soql)
         if on_job is not None:
             on_job(str(job["id"]))
-        yield from self.resume_query(str(job["id"]), sobject, fields=fields)
+        yield from self.resume_query(str(job["id"]), sobject, fields=fields, page=page)
 
-    def resume_query(self, job_id: str, sobject: str, *, fields: Sequence[str] | None = None
-                     ) -> Iterator[pd.DataFrame]:
-        """The results of an existing query job (waited for if still running), without creating another."""
+    def resume_query(self, job_id: str, sobject: str, *, fields: Sequence[str] | None = None,
+                     page: int | None = None) -> Iterator[pd.DataFrame]:
+        """The results of an existing query job (waited for if still running), without creating another,
+        in sets of <= `page` records as `query` reads them."""
         client = self._client(check_sobject(sobject))
+        page = page or self.settings.query_page
         info = self._wait(client, job_id, is_query=True)
         if info["state"] != "JobComplete":
             raise ApiError(f"Salesforce Bulk API query job {job_id} ended {info['state']}: "
@@ -117,8 +120,7 @@ class SalesforceBulk:
                            fix="run the task again: a new query job is created")
         locator = ""
         while True:
-            result = self.hook._call("bulk query results", client.get_query_results, job_id, locator,
-                                     self.settings.query_page)
+            result = self.hook._call("bulk query results", client.get_query_results, job_id, locator, page)
             rows = list(csv.DictReader(io.StringIO(result["records"])))
             if rows:
                 yield records_to_frame([self._typed(sobject, rows)], fields)
