@@ -88,6 +88,23 @@ def test_a_window_above_the_threshold_is_read_and_written_through_bulk_jobs(
 
 
 @pytest.mark.usefixtures("low_thresholds")
+def test_a_query_job_is_read_in_result_sets_of_a_part(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A result set is held whole while it is typed: the extract asks for sets of `[sfjira] part_records`
+    # records, so its memory is a part's, and the report's minimum counts one results read per set.
+    monkeypatch.setenv("AIRFLOW__SFJIRA__PART_RECORDS", "4")
+    make_opportunities(world.sf, 6)
+    world.sf_emulator.admin("DELETE", "requests")
+
+    run = world.run(MAPPING)
+
+    extract = world.xcom(run, "extract_salesforce")
+    assert (extract["read_path"], extract["bulk_page"], extract["changed"], extract["parts"]) == ("bulk", 4, 6, 2)
+    calls = world.xcom(run, "report")["api_calls"]
+    assert calls["salesforce"]["GET /services/data/v62.0/jobs/query/{id}/results"] == 2
+    assert calls["used"]["salesforce"] == calls["minimum"]["salesforce"], calls["salesforce"]
+
+
+@pytest.mark.usefixtures("low_thresholds")
 def test_a_refused_row_of_an_ingest_job_becomes_a_reject_and_the_rest_land(world: World) -> None:
     world.variant(MAPPING, MAPPING, [REFUSED_FLAG])
     opps = make_opportunities(world.sf, 5)

@@ -318,9 +318,10 @@ class SalesforceSyncHook(SalesforceHook):
         return SalesforceBulk(self)
 
     def bulk_query(self, soql: str, *, fields: Sequence[str] | None = None, include_deleted: bool = False,
-                   on_job: OnJob | None = None) -> Iterator[pd.DataFrame]:
-        """SOQL as a Bulk API 2.0 query job: typed DataFrame parts, one per result set (by Sforce-Locator)."""
-        return self.bulk.query(soql, fields=fields, include_deleted=include_deleted, on_job=on_job)
+                   on_job: OnJob | None = None, page: int | None = None) -> Iterator[pd.DataFrame]:
+        """SOQL as a Bulk API 2.0 query job: typed DataFrame parts, one per result set (by Sforce-Locator) of
+        <= `page` records (default `bulk.settings.query_page`)."""
+        return self.bulk.query(soql, fields=fields, include_deleted=include_deleted, on_job=on_job, page=page)
 
     def bulk_update(self, sobject: str, records: Sequence[Mapping[str, Any]], *, on_job: OnJob | None = None,
                     resume: str | None = None) -> list[WriteResult]:

@@ -7,7 +7,9 @@ task left behind needs its lower steps (create, upload, close, poll, results), w
 `SFBulk2Type._client`: that is the one private attribute used here.
 
 CSV loses types: query results come back typed by the sObjects' describe (numbers, booleans, nulls,
-datetimes in the REST API's `+0000` form), so a Bulk API part looks like a REST API page. Ingest
+datetimes in the REST API's `+0000` form), so a Bulk API part is the frame `records_to_frame` makes of
+the same records from REST API pages. The typing is column by column (pandas), not cell by cell: a set
+of 50,000 records with a few dozen fields is over a million cells. Ingest
 results come back in no particular order: rows are matched to the input by the key column (Id for
 updates, the external id for upserts), which is why one job never holds two rows with the same key.
 """
@@ -22,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from simple_salesforce.bulk2 import Operation
 
 from sfjira.exceptions import ApiError
 from sfjira.hooks.results import WriteError, WriteResult
-from sfjira.hooks.salesforce_frames import records_to_frame
+from sfjira.hooks.salesforce_frames import shaped_frame
 from sfjira.hooks.soql import check_fields, check_sobject
 
 if TYPE_CHECKING:
@@ -95,21 +98,24 @@ class SalesforceBulk:
     # -- queries ---------------------------------------------------------------------------------
 
     def query(self, soql: str, *, fields: Sequence[str] | None = None, include_deleted: bool = False,
-              on_job: OnJob | None = None) -> Iterator[pd.DataFrame]:
-        """Run SOQL as a query job and yield its results one set (<= `query_page` records) at a time, as
-        DataFrames typed like `records_to_frame` of REST pages. `on_job` gets the job id as soon as it exists."""
+              on_job: OnJob | None = None, page: int | None = None) -> Iterator[pd.DataFrame]:
+        """Run SOQL as a query job and yield its results one set (<= `page` records, by default the settings'
+        `query_page`) at a time, as DataFrames typed like `records_to_frame` of REST pages. `on_job` gets
+        the job id as soon as it exists. A set is held whole while it is typed, so `page` bounds the memory."""
         sobject = _sobject_of(soql)
         client = self._client(sobject)
         operation = Operation.query_all if include_deleted else Operation.query
         job = self.hook._call("bulk query job", client.create_job, operation, soql)
         if on_job is not None:
             on_job(str(job["id"]))
-        yield from self.resume_query(str(job["id"]), sobject, fields=fields)
+        yield from self.resume_query(str(job["id"]), sobject, fields=fields, page=page)
 
-    def resume_query(self, job_id: str, sobject: str, *, fields: Sequence[str] | None = None
-                     ) -> Iterator[pd.DataFrame]:
-        """The results of an existing query job (waited for if still running), without creating another."""
+    def resume_query(self, job_id: str, sobject: str, *, fields: Sequence[str] | None = None,
+                     page: int | None = None) -> Iterator[pd.DataFrame]:
+        """The results of an existing query job (waited for if still running), without creating another,
+        in sets of <= `page` records as `query` reads them."""
         client = self._client(check_sobject(sobject))
+        page = page or self.settings.query_page
         info = self._wait(client, job_id, is_query=True)
         if info["state"] != "JobComplete":
             raise ApiError(f"Salesforce Bulk API query job {job_id} ended {info['state']}: "
@@ -117,35 +123,24 @@ class SalesforceBulk:
                            fix="run the task again: a new query job is created")
         locator = ""
         while True:
-            result = self.hook._call("bulk query results", client.get_query_results, job_id, locator,
-                                     self.settings.query_page)
-            rows = list(csv.DictReader(io.StringIO(result["records"])))
-            if rows:
-                yield records_to_frame([self._typed(sobject, rows)], fields)
+            result = self.hook._call("bulk query results", client.get_query_results, job_id, locator, page)
+            frame = self.result_frame(sobject, result["records"], fields)
+            if len(frame):
+                yield frame
             locator = result["locator"]
             if not locator:
                 return
 
-    def _typed(self, sobject: str, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
-        converters = {column: self._converter(sobject, column) for column in rows[0]}
-        return [{column: converters[column](value) for column, value in row.items()} for row in rows]
+    def result_frame(self, sobject: str, text: str, fields: Sequence[str] | None = None) -> pd.DataFrame:
+        """One result set (CSV `text` of `sobject` records) as `records_to_frame` makes the same records of
+        REST pages: same columns, dtypes and nulls. No records: a frame without rows."""
+        cells = _cells(text)
+        return shaped_frame(self._typed(sobject, cells), fields) if len(cells) else cells
 
-    def _converter(self, sobject: str, column: str) -> Callable[[str], Any]:
-        kind = self._field_type(sobject, column.split("."))
-
-        def convert(value: str) -> Any:
-            if value == "":
-                return None
-            if kind == "boolean":
-                return value == "true"
-            if kind in _NUMBERS:
-                number = float(value)
-                return int(number) if _NUMBERS[kind] is int else number
-            if kind == "datetime" and value.endswith("Z"):
-                return value[:-1] + "+0000"  # the REST API's form, as the extract's pages have it
-            return value
-
-        return convert
+    def _typed(self, sobject: str, cells: pd.DataFrame) -> pd.DataFrame:
+        """A result set's cells (strings) typed by the describe, as `records_to_frame` types REST records."""
+        return pd.DataFrame({column: typed_column(cells[column], self._field_type(sobject, column.split(".")))
+                             for column in cells.columns})
 
     def _field_type(self, sobject: str, path: list[str]) -> str:
         fields = self._describe_fields(sobject)
@@ -276,6 +271,49 @@ class _Outcome:
     error: str = ""
     results: dict[int, WriteResult] = field(default_factory=dict)
     unprocessed: list[int] = field(default_factory=list)
+
+
+def _cells(text: str) -> pd.DataFrame:
+    """A Bulk API CSV result set as strings, "" where a field is null; its dotted headers (`Account.Name`)
+    are flat column names, as `records_to_frame` makes of a REST record's nested parent."""
+    if not text.strip():
+        return pd.DataFrame()
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+
+
+def typed_column(cells: pd.Series, kind: str) -> pd.Series:
+    """One column of CSV cells as the REST API would have typed its values (describe type `kind`), with the
+    dtype pandas infers for such values from REST records (json_normalize of dicts): "" is null; a
+    column of nulls only stays None (object); booleans are `== "true"`, bool or, with nulls, Python bools
+    and None (object); numbers float64, int kinds truncated and int64 unless a null makes them float64
+    NaN; datetimes in the REST API's `+0000` form; strings str, NaN for null."""
+    null = (cells == "").to_numpy(dtype=bool)
+    if null.all():
+        return pd.Series(np.full(len(cells), None, dtype=object), index=cells.index)
+    if kind == "boolean":
+        return _with_nulls((cells == "true").to_numpy(dtype=bool), null, cells.index)
+    if kind in _NUMBERS:
+        return _numbers(cells, null, whole=_NUMBERS[kind] is int)
+    if kind == "datetime":
+        zulu = cells.str.endswith("Z")
+        cells = cells.where(~zulu, cells.str[:-1] + "+0000")  # the REST API's form, as the REST pages have it
+    return cells.where(~null) if null.any() else cells
+
+
+def _with_nulls(values: np.ndarray[Any, Any], null: np.ndarray[Any, Any], index: pd.Index) -> pd.Series:
+    if not null.any():
+        return pd.Series(values, index=index)
+    boxed = values.astype(object)  # Python bools, as REST records hold them; pandas keeps them beside None
+    boxed[null] = None
+    return pd.Series(boxed, index=index, dtype=object)
+
+
+def _numbers(cells: pd.Series, null: np.ndarray[Any, Any], whole: bool) -> pd.Series:
+    values = np.full(len(cells), np.nan)
+    values[~null] = cells.to_numpy(dtype=object)[~null].astype(float)  # float() of each string, as before
+    if whole:
+        values = np.trunc(values) + 0.0  # int(float(cell)): toward zero; + 0.0 turns -0.0 into int's 0
+    return pd.Series(values.astype(np.int64) if whole and not null.any() else values, index=cells.index)
 
 
 def _sobject_of(soql: str) -> str:

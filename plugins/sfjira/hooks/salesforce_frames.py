@@ -19,7 +19,12 @@ def records_to_frame(pages: Iterable[Sequence[dict[str, Any]]], fields: Sequence
     UTC timestamp; all other values stay as the API returned them.
     """
     frames = [pd.json_normalize(list(page), sep=".") for page in pages if page]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return shaped_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), fields)
+
+
+def shaped_frame(frame: pd.DataFrame, fields: Sequence[str] | None = None) -> pd.DataFrame:
+    """A frame of flat `Parent.Field` columns given `records_to_frame`'s columns and watermark type. It is
+    that function's second half, shared with the Bulk API's CSV parts, which are flat from the start."""
     frame = frame.drop(columns=[c for c in frame.columns if _is_attributes(c)])
     if fields is not None:
         ordered = list(dict.fromkeys([c for c in ("Id", WATERMARK_FIELD) if c in frame.columns or c in fields]

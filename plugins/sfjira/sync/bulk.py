@@ -9,8 +9,10 @@ several calls (create, status, results...) before the first record, a REST page 
 Protocol minimum of each path (sfjira.sync.report), calls:
 - REST read: one query page per 2,000 records (at least one).
 - Bulk read: one describe of each object the fields reach (CSV carries no types; the hook types the
-  cells back by the describes: the queried object and the distinct parents of its relationship fields), the job create, one status read (the job done), one
-  results read per `QUERY_PAGE` records (at least one). Further status polls while the job runs are the
+  cells back by the describes: the queried object and the distinct parents of its relationship fields),
+  the job create, one status read (the job done), one results read per result set (at least one). A set
+  is `[sfjira] part_records` records, as the extract asks for sets of a part's size (`bulk_page` in its
+  figures; reports that predate it read `QUERY_PAGE`). Further status polls while the job runs are the
   server's pace, not the protocol's need, so they are above the minimum.
 - Bulk write, per job of at most `WRITE_CHUNK` records: create, upload, close, one status read, the
   successful and the failed results (six). A job sent again for rows left unprocessed is above it.
@@ -38,10 +40,11 @@ def use_bulk_write(records: int) -> bool:
     return records > settings.get_int("bulk_write_threshold")
 
 
-def query_read_calls(path: str, records: int, describes: int, rest_page: int) -> int:
-    """The fewest calls the extract's read of `records` records needs on `path` ("rest" or "bulk")."""
+def query_read_calls(path: str, records: int, describes: int, rest_page: int, bulk_page: int | None = None) -> int:
+    """The fewest calls the extract's read of `records` records needs on `path` ("rest" or "bulk"); a query
+    job's results are read `bulk_page` records at a time (the size the extract asked for)."""
     if path == "bulk":
-        return describes + QUERY_JOB_CALLS + max(1, math.ceil(records / QUERY_PAGE))
+        return describes + QUERY_JOB_CALLS + max(1, math.ceil(records / (bulk_page or QUERY_PAGE)))
     return max(1, math.ceil(records / rest_page))
 
 

@@ -130,8 +130,10 @@ def _split_deleted(frame: pd.DataFrame, records: PartSet, deleted: PartSet) -> N
 def _salesforce_window(run: SyncRun, fields: list[str]) -> tuple[Iterator[pd.DataFrame], dict[str, Any]]:
     """The window's records (deleted ones too) as frames, through REST query pages or, when a COUNT() of the
     window is above `[sfjira] bulk_query_threshold`, a Bulk API 2.0 queryAll job (sfjira.sync.bulk); with the
-    path taken, the count and (bulk) the describes its typing needed, for the report's protocol minimum.
-    The frames are read lazily: the figures about the describes are complete once they are consumed."""
+    path taken, the count and (bulk) the describes its typing needed and its result set size, for the report's
+    protocol minimum. The frames are read lazily: the figures about the describes are complete once they are
+    consumed. Either path holds at most `[sfjira] part_records` records at a time: a bulk result set is read
+    and typed whole, so its size is the part's, not the Bulk API's usual 50,000."""
     sf, hook, window = run.mapping.salesforce, run.salesforce, run.window
     count = hook.count(count_soql(sf.object, window.since, window.until, sf.where), include_deleted=True)
     soql = incremental_soql(sf.object, fields, window.since, window.until, sf.where)
@@ -140,11 +142,12 @@ def _salesforce_window(run: SyncRun, fields: list[str]) -> tuple[Iterator[pd.Dat
         frames = (records_to_frame(batch, fields) for batch in page_batches(pages, part_records()))
         return frames, {"read_path": "rest", "window_count": count}
     log.info("Salesforce: %d records in the window, above the bulk query threshold: Bulk API 2.0 query job", count)
-    figures: dict[str, Any] = {"read_path": "bulk", "window_count": count}
+    page = part_records()
+    figures: dict[str, Any] = {"read_path": "bulk", "window_count": count, "bulk_page": page}
 
     def parts() -> Iterator[pd.DataFrame]:
         yield records_to_frame([], fields)  # the columns, should the job return no part
-        yield from hook.bulk_query(soql, fields=fields, include_deleted=True)
+        yield from hook.bulk_query(soql, fields=fields, include_deleted=True, page=page)
         figures["bulk_describes"] = hook.bulk.objects_described
 
     return parts(), figures

@@ -96,7 +96,8 @@ def _extract_reads(extract_sf: dict[str, Any]) -> int:
     read = extract_sf.get("changed", 0) + extract_sf.get("deleted_count", 0)
     path = extract_sf.get("read_path", "rest")
     counted = 1 if "window_count" in extract_sf else 0  # reports of runs before the COUNT() existed
-    return counted + bulk.query_read_calls(path, read, int(extract_sf.get("bulk_describes", 0)), SF_QUERY_PAGE)
+    return counted + bulk.query_read_calls(path, read, int(extract_sf.get("bulk_describes", 0)), SF_QUERY_PAGE,
+                                           extract_sf.get("bulk_page"))
 
 
 def _update_writes(load_sf: dict[str, Any]) -> int:

@@ -74,6 +74,17 @@ def test_bulk_query_with_fields_orders_columns_like_the_rest_extract(sf: Salesfo
     assert list(part.columns) == ["Id", "SystemModstamp", "Name", "Account.Name"]
 
 
+def test_the_result_set_size_is_a_parameter_of_the_query_and_of_its_resumption(sf: SalesforceSyncHook) -> None:
+    # The sync's extract asks for sets of `[sfjira] part_records` records: one set in memory is one part.
+    _opportunities(sf, 5)
+    jobs: list[str] = []
+    parts = list(sf.bulk_query("SELECT Id, Name FROM Opportunity", page=2, on_job=jobs.append))
+    assert [len(p) for p in parts] == [2, 2, 1]
+    again = list(sf.bulk.resume_query(jobs[0], "Opportunity", page=3))
+    assert [len(p) for p in again] == [3, 2]
+    pd.testing.assert_frame_equal(pd.concat(again, ignore_index=True), pd.concat(parts, ignore_index=True))
+
+
 def test_bulk_update_maps_results_to_input_order_with_error_codes(sf: SalesforceSyncHook) -> None:
     ids = _opportunities(sf, 4, Amount=7)
     results = sf.bulk_update("Opportunity", [

@@ -50,6 +50,8 @@ def test_the_minimum_of_a_query_job_is_describes_create_status_and_a_read_per_re
                "bulk_describes": 2}
     # Token and /limits, COUNT(), 2 describes, create, status, 3 result sets of 50,000.
     assert _salesforce_minimum(extract) == 2 + 1 + 2 + 2 + 3
+    # The extract asks for result sets of a part (`bulk_page`): 12 sets of 10,000.
+    assert _salesforce_minimum({**extract, "bulk_page": 10_000}) == 2 + 1 + 2 + 2 + 12
 
 
 def test_the_minimum_of_a_bulk_write_is_six_calls_per_job_of_ten_thousand() -> None:
