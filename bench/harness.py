@@ -71,8 +71,26 @@ def step_in_process(name: str, run: Any, results: dict[str, Any], env: dict[str,
     if quiet:
         logging.getLogger("sfjira").setLevel(logging.WARNING)
     started = time.perf_counter()
-    out = call_step(name, run, results)
+    out = _profiled(name, lambda: call_step(name, run, results))
     return out, time.perf_counter() - started, peak_rss_mb()
+
+
+def _profiled(name: str, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The step; with SFJIRA_BENCH_PROFILE=<folder>, under cProfile, its stats written to <folder>/<step>-<n>.prof
+    (n: 1 for the step's first run in that folder, 2 for its next...; read with `python -m pstats`): where a
+    step's time goes at scale, without a profiler to install."""
+    folder = os.environ.get("SFJIRA_BENCH_PROFILE")
+    if not folder:
+        return step()
+    import cProfile
+
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(step)
+    finally:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        n = 1 + sum(1 for _ in Path(folder).glob(f"{name}-*.prof"))
+        profile.dump_stats(str(Path(folder) / f"{name}-{n}.prof"))
 
 
 def make_run(tag: str, window: Any, *, dry_run: bool = False) -> Any:
