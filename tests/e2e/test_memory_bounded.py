@@ -10,6 +10,7 @@ shape before this change) materialises all the window's rows and fails (b). No t
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     (The transform's identity columns of the whole window -- ids and keys only, for the duplicate-claim
     rules -- are concatenated on purpose and not counted here.)"""
     import sfjira.storage as storage
+    from sfjira.state import StateStore
 
-    seen = {"file": 0, "part_set": 0}
+    seen = {"file": 0, "part_set": 0, "load_salesforce_links": 0}
     read_parquet, whole_part_set = pd.read_parquet, storage._whole_part_set
 
     def counted_read(*args: Any, **kwargs: Any) -> pd.DataFrame:
@@ -48,7 +50,17 @@ def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         seen["part_set"] = max(seen["part_set"], len(frame))
         return frame
 
+    def counted_links(read: Any) -> Any:
+        def links(*args: Any, **kwargs: Any) -> pd.DataFrame:
+            frame = read(*args, **kwargs)
+            if any(f.f_code.co_filename.endswith("load_salesforce.py") for f, _ in traceback.walk_stack(None)):
+                seen["load_salesforce_links"] = max(seen["load_salesforce_links"], len(frame))
+            return frame
+        return links
+
     monkeypatch.setattr(pd, "read_parquet", counted_read)
+    monkeypatch.setattr(StateStore, "links", counted_links(StateStore.links))
+    monkeypatch.setattr(StateStore, "links_of", counted_links(StateStore.links_of))
     monkeypatch.setattr(storage, "_whole_part_set", counted_whole)
     monkeypatch.setenv("AIRFLOW__SFJIRA__PART_RECORDS", str(PART_RECORDS))
     return seen
@@ -74,6 +86,8 @@ def test_a_window_is_extracted_planned_and_loaded_part_by_part(world: World, lar
 
     # (b) No step after the extract held the window: the largest frame is a bucket's, far under it.
     assert 0 < largest["file"] <= WINDOW // 2 and largest["part_set"] <= WINDOW // 2, largest
+    # Nor did the Salesforce load's key write-back read every link of the mapping: a bucket's at a time.
+    assert 0 < largest["load_salesforce_links"] <= WINDOW // 2, largest
 
     # A second run over the same interval finds nothing to do, bucket by bucket as well.
     again = world.run("case_to_bug")
