@@ -10,6 +10,7 @@ shape before this change) materialises all the window's rows and fails (b). No t
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,9 @@ def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     carry a key and the issues, for the duplicate-claim rules; a first sync's records carry none)."""
     import sfjira.storage as storage
     import sfjira.sync.steps as steps
+    from sfjira.state import StateStore
 
-    seen = {"file": 0, "part_set": 0, "identity": 0}
+    seen = {"file": 0, "part_set": 0, "identity": 0, "load_salesforce_links": 0}
     read_parquet, whole_part_set, concat = pd.read_parquet, storage._whole_part_set, steps.concat_parts
 
     def counted_read(*args: Any, **kwargs: Any) -> pd.DataFrame:
@@ -54,8 +56,18 @@ def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         seen["identity"] = max(seen["identity"], len(frame))
         return frame
 
+    def counted_links(read: Any) -> Any:
+        def links(*args: Any, **kwargs: Any) -> pd.DataFrame:
+            frame = read(*args, **kwargs)
+            if any(f.f_code.co_filename.endswith("load_salesforce.py") for f, _ in traceback.walk_stack(None)):
+                seen["load_salesforce_links"] = max(seen["load_salesforce_links"], len(frame))
+            return frame
+        return links
+
     monkeypatch.setattr(pd, "read_parquet", counted_read)
     monkeypatch.setattr(steps, "concat_parts", counted_concat)
+    monkeypatch.setattr(StateStore, "links", counted_links(StateStore.links))
+    monkeypatch.setattr(StateStore, "links_of", counted_links(StateStore.links_of))
     monkeypatch.setattr(storage, "_whole_part_set", counted_whole)
     monkeypatch.setenv("AIRFLOW__SFJIRA__PART_RECORDS", str(PART_RECORDS))
     return seen
@@ -83,6 +95,8 @@ def test_a_window_is_extracted_planned_and_loaded_part_by_part(world: World, lar
     assert 0 < largest["file"] <= WINDOW // 2 and largest["part_set"] <= WINDOW // 2, largest
     # No case carried a key: the transform's identity check gathered no window-sized frame either.
     assert largest["identity"] == 0, largest
+    # Nor did the Salesforce load's key write-back read every link of the mapping: a bucket's at a time.
+    assert 0 < largest["load_salesforce_links"] <= WINDOW // 2, largest
 
     # A second run over the same interval finds nothing to do, bucket by bucket as well.
     again = world.run("case_to_bug")

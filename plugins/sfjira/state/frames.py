@@ -168,15 +168,17 @@ IN_CHUNK = 500  # ids per `IN (...)` list: far below SQLite's and PostgreSQL's b
 
 def read_frame_in(conn: sa.Connection, table: sa.Table, columns: Sequence[str], mapping: str,
                   any_of: dict[str, Iterable[str]], *, key: Sequence[str], order_by: Sequence[str],
-                  datetimes: Sequence[str] = ()) -> pd.DataFrame:
+                  datetimes: Sequence[str] = (), where: Iterable[Any] = ()) -> pd.DataFrame:
     """One mapping's rows of `table` whose `column` is one of the given values, for any of the columns of
-    `any_of` (IN lists of IN_CHUNK values, several statements); one row per `key`, in `order_by` order."""
+    `any_of` (IN lists of IN_CHUNK values, several statements), that also meet `where`; one row per `key`,
+    in `order_by` order."""
+    where = list(where)
     frames = []
     for column, values in any_of.items():
         wanted = sorted({str(v) for v in values if v is not None and v == v})
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start:start + IN_CHUNK]
-            frames.append(read_frame(conn, table, columns, mapping, where=[table.c[column].in_(chunk)],
+            frames.append(read_frame(conn, table, columns, mapping, where=[table.c[column].in_(chunk), *where],
                                      order_by=order_by, datetimes=datetimes))
     filled = [f for f in frames if len(f)]
     if not filled:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from sfjira.batching import batches
 from sfjira.state import idmap
-from sfjira.state.frames import check_value, check_vocab, equals, prepare, read_frame, records
+from sfjira.state.frames import check_value, check_vocab, equals, prepare, read_frame, records, to_frame
 from sfjira.state.schema import links, synced_state
 from sfjira.state.types import utcnow
 from sfjira.state.upsert import upsert
@@ -25,6 +26,28 @@ def read(conn: sa.Connection, mapping: str, *, state: str | None,
     return read_frame(conn, links, columns, mapping, where=equals(links, "state", state, LINK_STATES),
                       order_by=("sf_id",),
                       datetimes=tuple(c for c in ("created_at", "updated_at") if c in columns))
+
+
+def matching(*, state: str | None, updated_run: str | None) -> list[Any]:
+    """Filters for `read_frame`: the links in `state`, last saved by run `updated_run` (each when given)."""
+    return [*equals(links, "state", state, LINK_STATES),
+            *([links.c.updated_run == updated_run] if updated_run is not None else [])]
+
+
+def made_in(conn: sa.Connection, mapping: str, run_id: str, *, after: str | None, limit: int) -> pd.DataFrame:
+    """Up to `limit` active links run `run_id` last saved, sf_id and jira_key, the next ones after sf_id
+    `after` (keyset paging: each page continues down the primary key where the last one stopped, so
+    reading all pages walks the mapping's links once, whatever their number)."""
+    where = [links.c.mapping == mapping, *matching(state="active", updated_run=run_id),
+             *([links.c.sf_id > after] if after is not None else [])]
+    query = sa.select(links.c.sf_id, links.c.jira_key).where(*where).order_by(links.c.sf_id).limit(limit)
+    return to_frame(conn.execute(query))
+
+
+def count(conn: sa.Connection, mapping: str, *, state: str | None, updated_run: str | None) -> int:
+    query = sa.select(sa.func.count()).select_from(links).where(
+        links.c.mapping == mapping, *matching(state=state, updated_run=updated_run))
+    return int(conn.execute(query).scalar() or 0)
 
 
 def save(conn: sa.Connection, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:

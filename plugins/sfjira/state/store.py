@@ -215,12 +215,32 @@ class StateStore:
         with self._tx(write=False) as conn:
             return _links.read(conn, mapping, state=state, columns=columns)
 
-    def links_of(self, mapping: str, *, sf_ids: Iterable[str] = (), jira_keys: Iterable[str] = ()) -> pd.DataFrame:
-        """The links (any state) of these Salesforce ids or Jira keys: `links` for one plan bucket."""
+    def links_of(self, mapping: str, *, sf_ids: Iterable[str] = (), jira_keys: Iterable[str] = (),
+                 state: str | None = None, updated_run: str | None = None) -> pd.DataFrame:
+        """The links of these Salesforce ids or Jira keys: `links` for one plan bucket. Only those in `state`
+        and last saved by run `updated_run`, when given (the links a run made, of one bucket's ids)."""
         with self._tx(write=False) as conn:
             return read_frame_in(conn, _schema.links, _links.LINK_COLUMNS, mapping,
                                  {"sf_id": sf_ids, "jira_key": jira_keys}, key=("sf_id",), order_by=("sf_id",),
-                                 datetimes=("created_at", "updated_at"))
+                                 datetimes=("created_at", "updated_at"),
+                                 where=_links.matching(state=state, updated_run=updated_run))
+
+    def links_made_in(self, mapping: str, run_id: str, *, page: int = 10_000) -> Iterator[pd.DataFrame]:
+        """The active links run `run_id` last saved, sf_id and jira_key, `page` at a time in sf_id order (a
+        first sync makes a link per record: a million rows are never read at once)."""
+        after: str | None = None
+        while True:
+            with self._tx(write=False) as conn:
+                frame = _links.made_in(conn, mapping, run_id, after=after, limit=page)
+            if not len(frame):
+                return
+            yield frame
+            after = str(frame["sf_id"].iloc[-1])
+
+    def count_links(self, mapping: str, *, state: str | None = None, updated_run: str | None = None) -> int:
+        """How many links are in `state` and were last saved by run `updated_run` (each when given)."""
+        with self._tx(write=False) as conn:
+            return _links.count(conn, mapping, state=state, updated_run=updated_run)
 
     def upsert_links(self, mapping: str, df: pd.DataFrame, run_id: str | None) -> int:
         """Columns sf_id, jira_key (+ optional jira_id, state). Raises STATE_LINK_CONFLICT when a Jira key

@@ -30,7 +30,7 @@ from sfjira.hooks.results import WriteError, WriteResult
 from sfjira.rejects import reject
 from sfjira.rows import each_row
 from sfjira.state.intents import Intent
-from sfjira.storage import concat_parts, iter_parts, read_frame
+from sfjira.storage import PartSet, concat_parts, is_part_set, iter_parts, part_paths, read_frame
 from sfjira.sync import budget, bulk, cursor, jira_deleted
 from sfjira.sync.before import conflict_reasons, reads_needed, salesforce_images
 from sfjira.sync.extract import issues_by_key
@@ -63,10 +63,8 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     plan = plan_out["tables"]
     counts: dict[str, Any] = {}
     gone = _jira_deleted(run, jira_result, plan)
-    # The key write-backs and policy writes (as many as the links this run made: held whole) join the field
-    # updates, which are read one plan part at a time (sfjira.storage part sets).
-    extra = pd.concat([_write_back(run, plan), gone], ignore_index=True)
-    records, total = _merged_parts(plan["sf_update"], extra)
+    read_back = {"jira_owned": 0}
+    records, total = _merged_parts(run, plan, gone, read_back)
     counts.update(_write(run, records, total, conflicts_written_to(plan, "salesforce")))
     # The policy writes are done: the webhook-reported deletions this run took can be settled.
     counts["jira_deleted_reports"] = jira_deleted.settle(run, plan_out, set(gone["sf_id"]))
@@ -83,46 +81,108 @@ def load_salesforce(run: SyncRun, plan_out: dict[str, Any], jira_result: dict[st
     counts["api_calls"] = run.salesforce.calls
     if "jira" in vars(run):  # new issues were read back: those Jira calls belong in the report too
         counts["jira_api_calls"] = run.jira.calls
-        counts["jira_read_back"] = int((extra["kind"] == "jira_owned").sum()) if len(extra) else 0
+        counts["jira_read_back"] = read_back["jira_owned"]
     counts.update(budget.figures(run))
     return counts
 
 
-def _write_back(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
-    """The Jira key (and URL) onto records that do not carry it: links made (or re-made, after a cleared
-    key) in this run -- except those adopted from the key the record carries -- and links the plan
-    found stale. Records whose issue was created in this run also get the values Jira owns (status...)
-    that the new issue holds."""
-    links = run.state.links(run.name, state="active")
-    # The plan tables part by part (part sets), keeping ids only.
-    carried = [i for adopt in iter_parts(plan["adopt"]) if len(adopt)
-               for i in adopt.loc[adopt["source"] == "salesforce_key", "sf_id"]]
-    made = links[(links["updated_run"] == run.run_id) & ~links["sf_id"].isin(carried)]
-    stale = links[links["sf_id"].isin([i for rekey in iter_parts(plan["sf_rekey"]) for i in rekey["sf_id"]])]
-    new = pd.concat([made, stale, _unconfirmed_keys(run, links)]).drop_duplicates("sf_id")
+# The plan tables read bucket by bucket: what a record is written (field updates) and why its key goes
+# back (links adopted, made by a create, found stale).
+BUCKET_TABLES = ("sf_update", "adopt", "jira_create", "sf_rekey")
+
+
+def _plan_buckets(plan: dict[str, str]) -> Iterator[dict[str, pd.DataFrame]]:
+    """The tables of BUCKET_TABLES one plan bucket at a time. plan_step writes every plan table as a part
+    set of one part per bucket, a record's rows in the same bucket of each table (sfjira.sync.buckets), so
+    part b of each table is bucket b. Tables whose parts do not pair up (not written per bucket) are read
+    as one bucket."""
+    paths = [plan[name] for name in BUCKET_TABLES]
+    if len({len(part_paths(p)) if is_part_set(p) else 1 for p in paths}) == 1:
+        for parts in zip(*(iter_parts(p) for p in paths), strict=True):
+            yield dict(zip(BUCKET_TABLES, parts, strict=True))
+    else:
+        yield {name: concat_parts(list(iter_parts(path))) for name, path in zip(BUCKET_TABLES, paths, strict=True)}
+
+
+def _bucket_ids(tables: dict[str, pd.DataFrame]) -> list[str]:
+    return list(dict.fromkeys(str(i) for frame in tables.values() if "sf_id" in frame for i in frame["sf_id"]))
+
+
+def _merged_parts(run: SyncRun, plan: dict[str, str], gone: pd.DataFrame,
+                  read_back: dict[str, int]) -> tuple[Iterator[pd.DataFrame], int]:
+    """The records to update, one frame per plan bucket: its field updates merged with the key write-backs
+    (and Jira-owned values) of its links and the policy writes of its records; then the write-backs and
+    policy writes of records no bucket holds. Written to a part set of the run folder before the first is
+    sent: their count decides REST or Bulk API 2.0 before the first chunk, and the links and new issues
+    are read, as before any write, while only one bucket is held."""
+    base = _jira_browse_base(run) if run.mapping.salesforce.jira_url_field else ""
+    held = _unconfirmed_keys(run)
+    out = PartSet(run.folder, "sf_writes", pii=run.pii, sealed=("fields",))
+    made_here = 0
+    for tables in _plan_buckets(plan):
+        ids = _bucket_ids(tables)
+        made = _made(run, ids)
+        mine = held["sf_id"].isin(ids)
+        near = gone["sf_id"].astype(str).isin(ids) if len(gone) else np.zeros(0, bool)
+        extra = _write_back(run, tables, made, held[mine], base, read_back)
+        out.add(_merged(extra, gone[near], _field_updates(tables["sf_update"])))
+        held, gone, made_here = held[~mine], gone[~near], made_here + len(made)
+    if run.state.count_links(run.name, state="active", updated_run=run.run_id) > made_here:
+        held = pd.concat([held, _made_outside_plan(run, plan)], ignore_index=True).drop_duplicates("sf_id")
+    out.add(_merged(_write_back(run, {}, held.iloc[:0], held, base, read_back), gone))
+    return iter_parts(out.close()), out.records
+
+
+def _merged(extra: pd.DataFrame, gone: pd.DataFrame, updates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One record per id. The order the merge keeps (a later value wins): key write-backs, field updates,
+    policy writes."""
+    return _merge(pd.concat([extra, *([updates] if updates is not None else []), gone], ignore_index=True))
+
+
+def _made(run: SyncRun, ids: list[str]) -> pd.DataFrame:
+    """The active links of these ids this run made (or re-made, after a cleared key)."""
+    return run.state.links_of(run.name, sf_ids=ids, state="active", updated_run=run.run_id)
+
+
+def _made_outside_plan(run: SyncRun, plan: dict[str, str]) -> pd.DataFrame:
+    """The links this run made for records no plan table holds: a recovery of another run's creates
+    (sfjira.sync.load_jira.recover_pending_creates). Rare, and only then are the plan's ids held at once."""
+    planned = {i for tables in _plan_buckets(plan) for i in _bucket_ids(tables)}
+    pages = (page[~page["sf_id"].astype(str).isin(planned)] for page in run.state.links_made_in(run.name, run.run_id))
+    return concat_parts([*pages, pd.DataFrame({"sf_id": pd.Series([], dtype=object),
+                                                "jira_key": pd.Series([], dtype=object)})])
+
+
+def _write_back(run: SyncRun, tables: dict[str, pd.DataFrame], made: pd.DataFrame, held: pd.DataFrame, base: str,
+                read_back: dict[str, int]) -> pd.DataFrame:
+    """The Jira key (and URL) onto one bucket's records that do not carry it: links `made` (or re-made,
+    after a cleared key) in this run -- except those adopted from the key the record carries -- links the
+    plan found stale, and `held` ones (unconfirmed, or made outside the plan). Records whose issue was
+    created in this run also get the values Jira owns (status...) that the new issue holds."""
+    adopt, rekey = tables.get("adopt", pd.DataFrame()), tables.get("sf_rekey", pd.DataFrame())
+    carried = list(adopt.loc[adopt["source"] == "salesforce_key", "sf_id"]) if len(adopt) else []
+    stale = run.state.links_of(run.name, sf_ids=rekey["sf_id"], state="active") if len(rekey) else held.iloc[:0]
+    new = pd.concat([made[~made["sf_id"].isin(carried)], stale, held]).drop_duplicates("sf_id")
     sf = run.mapping.salesforce
     fields = pd.DataFrame({sf.jira_key_field: new["jira_key"].to_numpy()})
     if sf.jira_url_field:
-        base = _jira_browse_base(run)
         fields[sf.jira_url_field] = base + new["jira_key"].to_numpy()
     out = pd.DataFrame({"sf_id": new["sf_id"].to_numpy(), "jira_key": new["jira_key"].to_numpy(),
                         "fields": [json.dumps(r) for r in fields.to_dict("records")], "kind": "link"})
-    # Of the creates, only the rows of the links made here (and only what _jira_owned_values reads).
-    wanted = new["sf_id"]
-    creates = concat_parts([part.loc[part["sf_id"].isin(wanted), ["sf_id", "js_hashes"]]
-                            for part in iter_parts(plan["jira_create"]) if "js_hashes" in part.columns])
-    if not len(creates.columns):
-        creates = pd.DataFrame({"sf_id": pd.Series([], dtype=object), "js_hashes": pd.Series([], dtype=object)})
+    create = tables.get("jira_create", pd.DataFrame())
+    creates = create[["sf_id", "js_hashes"]] if "js_hashes" in create.columns else \
+        pd.DataFrame({"sf_id": pd.Series([], dtype=object), "js_hashes": pd.Series([], dtype=object)})
     owned = _jira_owned_values(run, new[new["sf_id"].isin(creates["sf_id"])], creates)
+    read_back["jira_owned"] += len(owned)
     return pd.concat([out, owned], ignore_index=True) if len(owned) else out
 
 
-def _unconfirmed_keys(run: SyncRun, links: pd.DataFrame) -> pd.DataFrame:
+def _unconfirmed_keys(run: SyncRun) -> pd.DataFrame:
     """Links whose key write-back another run left pending (killed between the call and its commit) and
     that the record does not carry: read back, and written again only where the key is not there."""
     suspects = pending_ids(run, "salesforce", "update") - set(
         i for ids in _own_intents(run, "update") for i in ids)
-    linked = links[links["sf_id"].isin(list(suspects))]
+    linked = run.state.links_of(run.name, sf_ids=sorted(suspects), state="active")[["sf_id", "jira_key"]]
     if not len(linked):
         return linked
     carried = salesforce_values(run.salesforce, run.mapping.salesforce.object, run.mapping.salesforce.jira_key_field,
@@ -182,32 +242,6 @@ def _jira_deleted(run: SyncRun, jira_result: dict[str, Any], plan: dict[str, str
     change = {key_field: None} if policy.action == "clear_key" else {policy.field: policy.value}
     return pd.DataFrame({"sf_id": gone["sf_id"], "jira_key": gone["jira_key"], "fields": json.dumps(change),
                          "kind": "jira_deleted"})
-
-
-def _merged_parts(table: str, extra: pd.DataFrame) -> tuple[Iterator[pd.DataFrame], int]:
-    """The records to update, one frame per part of the plan's `sf_update` (its rows merged with the `extra`
-    writes of the same records), then the `extra` writes of records no part updates; and their count
-    (which decides REST or Bulk API 2.0 before the first chunk). A plan table has one row per record."""
-    extra_ids = set(extra["sf_id"].astype(str)) if len(extra) else set()
-    updated = 0
-    for part in iter_parts(table):
-        updated += len(part)
-        extra_ids -= set(part["sf_id"].astype(str))
-    total = updated + len(extra_ids)
-
-    def frames() -> Iterator[pd.DataFrame]:
-        done: set[str] = set()
-        for part in iter_parts(table):
-            ids = part["sf_id"].astype(str)
-            mine = extra[extra["sf_id"].astype(str).isin(ids)] if len(extra) else extra
-            done |= set(ids)
-            # The order the merge keeps (a later value wins): key write-backs, field updates, policy writes.
-            policy = (mine["kind"] == "jira_deleted").to_numpy(dtype=bool) if len(mine) else np.zeros(0, bool)
-            yield _merge(pd.concat([mine[~policy], _field_updates(part), mine[policy]], ignore_index=True))
-        rest = extra[~extra["sf_id"].astype(str).isin(done)] if len(extra) else extra
-        yield _merge(rest)
-
-    return frames(), total
 
 
 def _merge(writes: pd.DataFrame) -> pd.DataFrame:

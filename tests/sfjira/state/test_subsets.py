@@ -43,3 +43,23 @@ def test_synced_state_and_comment_links_of_ids(store: StateStore, run_id: str) -
     store.upsert_comment_links("m", comments, run_id)
     got = store.comment_links_of("m", sf_parent_ids=[ids[0]], jira_keys=["SUP-3"])
     assert list(got["sf_comment_id"]) == ["c0", "c3"]
+
+
+def test_the_links_a_run_made_are_read_without_the_others(store: StateStore, run_id: str) -> None:
+    """load_salesforce writes back the keys of the links its run made: read by ids (one bucket), counted,
+    or page by page -- never every active link of the mapping (a million after a big first sync)."""
+    ids = _ids(N)
+    earlier = store.begin_run("accounts", "manual__2024-04-01T00:00:00+00:00")
+    store.upsert_links("m", pd.DataFrame({"sf_id": ids[:7], "jira_key": [f"OLD-{i}" for i in range(7)]}), earlier)
+    store.upsert_links("m", pd.DataFrame({"sf_id": ids[7:], "jira_key": [f"NEW-{i}" for i in range(7, N)]}), run_id)
+    store.set_link_state("m", ids[7:9], "deleted_jira", run_id=run_id)  # the run's own, but no longer active
+    store.upsert_links("other", pd.DataFrame({"sf_id": ids[:3], "jira_key": ["X-1", "X-2", "X-3"]}), run_id)
+    made = ids[9:]
+    got = store.links_of("m", sf_ids=ids[:20], state="active", updated_run=run_id)
+    assert list(got["sf_id"]) == made[:11]
+    assert store.count_links("m", state="active", updated_run=run_id) == len(made)
+    assert store.count_links("m", state="active") == len(made) + 7
+    pages = list(store.links_made_in("m", run_id, page=400))
+    assert [len(p) for p in pages] == [400, 400, len(made) - 800]
+    assert list(pd.concat(pages)["sf_id"]) == made and list(pages[0].columns) == ["sf_id", "jira_key"]
+    assert not list(store.links_made_in("m", "no-such-run"))
