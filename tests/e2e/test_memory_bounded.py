@@ -38,7 +38,7 @@ def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     import sfjira.sync.steps as steps
     from sfjira.state import StateStore
 
-    seen = {"file": 0, "part_set": 0, "identity": 0, "load_salesforce_links": 0}
+    seen = {"file": 0, "part_set": 0, "identity": 0, "load_salesforce_links": 0, "load_jira_links": 0}
     read_parquet, whole_part_set, concat = pd.read_parquet, storage._whole_part_set, steps.concat_parts
 
     def counted_read(*args: Any, **kwargs: Any) -> pd.DataFrame:
@@ -59,8 +59,9 @@ def largest(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     def counted_links(read: Any) -> Any:
         def links(*args: Any, **kwargs: Any) -> pd.DataFrame:
             frame = read(*args, **kwargs)
-            if any(f.f_code.co_filename.endswith("load_salesforce.py") for f, _ in traceback.walk_stack(None)):
-                seen["load_salesforce_links"] = max(seen["load_salesforce_links"], len(frame))
+            for step in ("load_salesforce", "load_jira"):
+                if any(f.f_code.co_filename.endswith(f"{step}.py") for f, _ in traceback.walk_stack(None)):
+                    seen[f"{step}_links"] = max(seen[f"{step}_links"], len(frame))
             return frame
         return links
 
@@ -101,3 +102,9 @@ def test_a_window_is_extracted_planned_and_loaded_part_by_part(world: World, lar
     # A second run over the same interval finds nothing to do, bucket by bucket as well.
     again = world.run("case_to_bug")
     assert sum(world.xcom(again, "plan")["counts"][t] for t in ("jira_create", "jira_update", "sf_update")) == 0
+
+    # Two new cases beside the window's 24 linked ones: the Jira load checks only their links before creating.
+    make_cases(world.sf, 2, Status="New", Priority="Medium")
+    more = world.run("case_to_bug")
+    assert world.xcom(more, "plan")["counts"]["jira_create"] == 2 and len(world.store.links("case_to_bug")) == WINDOW + 2
+    assert largest["load_jira_links"] <= 2, largest

@@ -61,7 +61,7 @@ def settle(run: SyncRun, plan_out: dict[str, Any], applied: set[str]) -> dict[st
     if taken is None or not len(taken):
         return {}
     policy = run.mapping.deletes.jira_deleted
-    active = set(run.state.links(run.name, state="active")["sf_id"])
+    active = set(run.state.links_of(run.name, sf_ids=taken["sf_id"].astype(str).tolist(), state="active")["sf_id"])
     outcomes = {"exists": taken[taken["verdict"] == EXISTS], "out_of_scope": taken[taken["verdict"] == OUT_OF_SCOPE]}
     taken = taken[taken["verdict"] == GONE]
     ids = taken["sf_id"]

@@ -94,11 +94,9 @@ def recover_pending_creates(run: SyncRun) -> int:
 def _creates(run: SyncRun, table: str) -> dict[str, Any]:
     # Records linked by a recovery or another run are not created again. Records of this run's own create
     # chunks stay, so a retry cuts the same chunks and meets its intents again.
-    links = run.state.links(run.name, state="active")
     intents = run.state.intents(run.name, side="jira", run_id=run.run_id)
     mine = {i for ids in intents.loc[intents["op"] == "create", "record_ids"] for i in ids} if len(intents) else set()
-    elsewhere = list(set(links["sf_id"]) - mine) if len(links) else []
-    creates = (part[~part["sf_id"].isin(elsewhere)] for part in iter_parts(table))
+    creates = (_not_linked_elsewhere(run, part, mine) for part in iter_parts(table))
     mapping = run.mapping
     # Many new issues bound for one status: created 1,000 per chunk (50 per request) and walked there by bulk
     # transitions (Cloud), the chunk's intent keeping the tasks' ids.
@@ -373,8 +371,7 @@ def _delete_issue(run: SyncRun, key: str) -> None:
 
 
 def _comments(run: SyncRun, table: str) -> dict[str, int]:
-    keys: dict[str, pd.Series] = {}
-    comments = (_with_new_keys(run, part, keys) for part in iter_parts(table))
+    comments = (_with_new_keys(run, part) for part in iter_parts(table))
     suspects = pending_ids(run, "jira", "comment")  # a killed attempt may have added these already
 
     def write(chunk: pd.DataFrame, resumed: bool) -> ChunkOutcome:
@@ -399,17 +396,26 @@ def _comments(run: SyncRun, table: str) -> dict[str, int]:
     return run_chunks(run, "jira", "comment", comments, UPDATE_CHUNK, write, ids="comment_id")
 
 
-def _with_new_keys(run: SyncRun, comments: pd.DataFrame, known: dict[str, pd.Series]) -> pd.DataFrame:
+def _not_linked_elsewhere(run: SyncRun, part: pd.DataFrame, mine: set[str]) -> pd.DataFrame:
+    """The part's creates but those of records an active link not made by this run's own create chunks
+    backs: the links of the part's ids only, so a mapping's million links are never read at once."""
+    if not len(part):
+        return part
+    linked = run.state.links_of(run.name, sf_ids=part["sf_id"].astype(str).tolist(), state="active")
+    elsewhere = set(linked["sf_id"]) - mine
+    return part[~part["sf_id"].isin(list(elsewhere))] if elsewhere else part
+
+
+def _with_new_keys(run: SyncRun, comments: pd.DataFrame) -> pd.DataFrame:
     """Comments whose parent was created in this run get the new issue's key; those whose parent could
-    not be created are left out (logged), as there is no issue to hold them. `known` caches the keys of
-    the active links across the parts of the table."""
+    not be created are left out (logged), as there is no issue to hold them. Only the links of those
+    parents are read."""
     missing = comments["jira_key"].isna()
     if not missing.any():
         return comments
-    if "keys" not in known:
-        links = run.state.links(run.name, state="active")
-        known["keys"] = pd.Series(links["jira_key"].to_numpy(), index=links["sf_id"].to_numpy())
-    keys = known["keys"]
+    parents = sorted(set(comments.loc[missing, "sf_id"].dropna().astype(str)))
+    links = run.state.links_of(run.name, sf_ids=parents, state="active")
+    keys = pd.Series(links["jira_key"].to_numpy(), index=links["sf_id"].to_numpy())
     comments = comments.assign(jira_key=comments["jira_key"].fillna(comments["sf_id"].map(keys)))
     orphans = comments[comments["jira_key"].isna()]
     if len(orphans):

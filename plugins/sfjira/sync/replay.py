@@ -39,8 +39,8 @@ def replay_ids(run: SyncRun) -> ReplayIds:
     """The Salesforce ids and Jira keys of the open rejects, each with its linked counterpart."""
     ids = run.state.rejects(run.name)["record_id"].astype(str).drop_duplicates()
     keyish = is_jira_key(ids)
-    links = run.state.links(run.name, state="active")
     sf_ids, keys = ids[~keyish], ids[keyish]
+    links = run.state.links_of(run.name, sf_ids=sf_ids.tolist(), jira_keys=keys.tolist(), state="active")
     key_of = pd.Series(links["jira_key"].to_numpy(), index=links["sf_id"].to_numpy(), dtype=object)
     sf_of = pd.Series(links["sf_id"].to_numpy(), index=links["jira_key"].to_numpy(), dtype=object)
     salesforce = set(sf_ids) | set(sf_of.reindex(keys).dropna())

@@ -65,7 +65,7 @@ def close_settled(run: SyncRun, plan_out: dict[str, Any]) -> int:
     # Ids only, part by part: the extracts are part sets (sfjira.storage).
     sf_read = {i for part in iter_parts(read["salesforce"]) for i in part["Id"].astype(str)}
     keys = pd.Series([k for part in iter_parts(read["jira"]) for k in part["key"].astype(str)], dtype=object)
-    links = run.state.links(run.name, state="active")
-    linked: pd.Series | list[str] = links.loc[links["jira_key"].isin(keys), "sf_id"] if len(links) else []
+    # The links of the issues read only (not every link of the mapping).
+    linked = run.state.links_of(run.name, jira_keys=sorted(set(keys)), state="active")["sf_id"]
     done = settled(open_rejects, run.run_id, sf_read, set(keys) | set(linked))
     return run.state.close_rejects(run.name, done["id"].tolist())
