@@ -93,6 +93,23 @@ def get_float(key: str) -> float:
     return float(_number(key, float))
 
 
+def get_whole(key: str, low: int, high: int | None = None, *, hint: str = "") -> int:
+    """`[sfjira] key` as a whole number from `low` (to `high`), else SETTING_INVALID naming the allowed values."""
+    raw = get(key)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if low <= value and (high is None or value <= high):
+        return value
+    allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
+    span = f"{low}..{high}" if high is not None else "a whole number"
+    raise SfJiraError(f"setting [{SECTION}] {key} = {raw!r} is not allowed: it takes a whole number {allowed}",
+                      code="SETTING_INVALID",
+                      fix=f"set AIRFLOW__SFJIRA__{key.upper()} (or airflow.cfg [{SECTION}] {key}) to {span}; "
+                          f"{hint + '; ' if hint else ''}the default is {SETTINGS[key].default}")
+
+
 def _number(key: str, kind: type) -> float:
     raw = get(key)
     try:

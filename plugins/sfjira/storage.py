@@ -27,7 +27,6 @@ import pyarrow.parquet as pq
 from airflow.sdk import ObjectStoragePath
 
 from sfjira import settings
-from sfjira.exceptions import SfJiraError
 from sfjira.files import local_path, make_private, open_private, private_dirs
 from sfjira.pii import cipher_from_airflow
 from sfjira.pii.frames import SEALED_KEY, open_columns, seal_columns, sealed_metadata
@@ -121,17 +120,7 @@ PART_SUFFIX = ".parquet"
 
 def part_records() -> int:
     """`[sfjira] part_records`, validated: rows per Parquet part (and per plan bucket), at least 1."""
-    raw = settings.get("part_records")
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise SfJiraError(f"setting [sfjira] part_records = {raw!r} is not allowed: it takes a whole number of "
-                          "at least 1", code="SETTING_INVALID",
-                          fix="set AIRFLOW__SFJIRA__PART_RECORDS (or airflow.cfg [sfjira] part_records) to a whole "
-                              f"number; the default is {settings.SETTINGS['part_records'].default}")
-    return value
+    return settings.get_whole("part_records", 1)
 
 
 def is_part_set(path: str) -> bool:

@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sfjira import settings
-from sfjira.exceptions import SfJiraError
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +27,7 @@ T = TypeVar("T")
 
 def load_concurrency() -> int:
     """`[sfjira] load_concurrency`, validated: a whole number from 1 to MAX_WIDTH."""
-    raw = settings.get("load_concurrency")
-    try:
-        width = int(raw)
-    except ValueError:
-        width = 0
-    if not 1 <= width <= MAX_WIDTH:
-        raise SfJiraError(f"setting [sfjira] load_concurrency = {raw!r} is not allowed: it takes a whole number "
-                          f"from 1 to {MAX_WIDTH}", code="SETTING_INVALID",
-                          fix=f"set AIRFLOW__SFJIRA__LOAD_CONCURRENCY (or airflow.cfg [sfjira] load_concurrency) "
-                              f"to 1..{MAX_WIDTH}; 1 writes one chunk at a time; the default is "
-                              f"{settings.SETTINGS['load_concurrency'].default}")
-    return width
+    return settings.get_whole("load_concurrency", 1, MAX_WIDTH, hint="1 writes one chunk at a time")
 
 
 def held_pool_slots() -> int | None:
