@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import resource
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.rss import peak_rss_mb, process_peak_rss_mb  # noqa: F401 (re-exported for the benches)
 from emulators.common.process import EmulatorProcess
 from sfjira.emulator_env import environment, sqlite_state
 
@@ -114,22 +114,6 @@ def next_minute() -> dt.datetime:
     boundary = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     time.sleep((boundary - now).total_seconds() + 0.05)
     return dt.datetime.now(dt.UTC)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def process_peak_rss_mb(pid: int) -> float | None:
-    """Another process's peak RSS so far (VmHWM), or None where /proc does not tell."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def api_calls(proc: EmulatorProcess) -> dict[str, int]:

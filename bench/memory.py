@@ -4,7 +4,7 @@
 
 For each window size, fresh emulators are seeded with that many new Opportunities and one full sync runs
 (extract_salesforce -> extract_jira -> transform -> plan -> load_jira -> load_salesforce), each step in a
-process of its own, as Airflow runs each task: its peak RSS (ru_maxrss) is the step's own. `base` is the
+process of its own, as Airflow runs each task: its peak RSS (VmHWM, bench/rss.py) is the step's own. `base` is the
 RSS of that process after its imports, before the step; `step` = peak - base is what the step added.
 With `[sfjira] part_records` = --part-records the steps work part by part, so `step` should stay about
 flat while the window grows 4x. Prints a table; no assertion (figures, not tests: see DEVELOPERS rules).
@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,12 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO)]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="sfjira-bench-airflow-"))
 
+from bench.rss import peak_rss_mb  # noqa: E402
+
 MAPPING = REPO / "include" / "mappings" / "opportunity_to_epic.yaml"
 STEPS = ("extract_salesforce", "extract_jira", "transform", "plan", "load_jira", "load_salesforce")
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(state_file: Path, step: str) -> None:
@@ -48,7 +47,7 @@ def child(state_file: Path, step: str) -> None:
     results: dict[str, Any] = state["results"]
     run = SyncRun(mapping_file=str(MAPPING), dag_id="bench", airflow_run_id=state["tag"],
                   window=Window.from_dict(state["window"]), state_run=(results.get("plan") or {}).get("state_run"))
-    base = rss_mb()
+    base = peak_rss_mb()
     started = time.perf_counter()
     calls = {
         "extract_salesforce": lambda: extract_salesforce(run),
@@ -59,7 +58,7 @@ def child(state_file: Path, step: str) -> None:
         "load_salesforce": lambda: load_salesforce(run, results["plan"], results["load_jira"]),
     }
     results[step] = calls[step]()
-    state["figures"][step] = {"base": base, "peak": rss_mb(), "seconds": time.perf_counter() - started}
+    state["figures"][step] = {"base": base, "peak": peak_rss_mb(), "seconds": time.perf_counter() - started}
     state_file.write_text(json.dumps(state, default=str))
 
 

@@ -26,7 +26,6 @@ import gc
 import json
 import math
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -36,10 +35,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "plugins"), str(Path(__file__).resolve().parents[1])]
 
 from airflow.sdk import ObjectStoragePath  # noqa: E402
 
+from bench.rss import peak_rss_mb  # noqa: E402
 from sfjira.emulator_env import crypto_connection  # noqa: E402
 from sfjira.mapping import Mapping, load_mapping  # noqa: E402
 from sfjira.pii import PiiProtection  # noqa: E402
@@ -167,8 +167,6 @@ def _agreed_hashes(mapping: Mapping, sf: pd.DataFrame, jira: pd.DataFrame, rows:
     return pd.concat(parts, ignore_index=True).drop_duplicates(["sf_id", "direction"], keep="last")
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def in_memory(mapping: Mapping, rows: int, drift: float) -> bool:

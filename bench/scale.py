@@ -8,7 +8,7 @@ Both emulators run as processes over HTTPS on loopback (bench/harness.py). Phase
   2. `updates` Amounts edited in Salesforce and `updates` other epics moved in Jira, synced both ways.
 Each step (extract_salesforce ... report, the functions the DAG's operators call) runs in a process of its
 own started with spawn (a forked child would count the parent's pages), as Airflow runs each task in a
-process of its own; its peak RSS is that process's ru_maxrss, imports included. Per phase it prints the API
+process of its own; its peak RSS is that process's own VmHWM (bench/rss.py), imports included. Per phase it prints the API
 calls the emulators served against the protocol minimum the run's report computed
 (sfjira.sync.report.protocol_minimum), wall time (the steps' processes, start-up included) and records per
 second. In phase 1 the Salesforce extract of the same window also runs with the bulk threshold raised, so it
@@ -201,7 +201,7 @@ def main() -> int:
         started = time.perf_counter()
         seed_opportunities(sf, args.records)
         print(f"sfjira scale benchmark: {args.records:,} records, {args.updates:,} updated on each side, "
-              f"{args.latency_ms:g} ms latency per call; each step in its own spawned process (ru_maxrss)\n"
+              f"{args.latency_ms:g} ms latency per call; each step in its own spawned process (peak RSS: VmHWM)\n"
               f"seeded {args.records:,} Opportunities in {time.perf_counter() - started:.1f} s (setup)", flush=True)
         for proc in (sf, jira):
             proc.set_latency(args.latency_ms)

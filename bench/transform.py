@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -28,8 +27,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "plugins"), str(Path(__file__).resolve().parents[1])]
 
+from bench.rss import peak_rss_mb  # noqa: E402
 from sfjira.mapping import FieldMapping, Mapping, parse_mapping  # noqa: E402
 from sfjira.transform import field_hashes, record_hash, to_jira  # noqa: E402
 from sfjira.values.text import cut_text  # noqa: E402
@@ -303,14 +303,14 @@ def main() -> None:
     print(f"setup: Arrow memory pool {pa.default_memory_pool().backend_name}, {min(4, pa.cpu_count())} transform "
           f"threads, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
-    rss_before = _peak_mib()
+    rss_before = peak_rss_mb()
     runs, result = [], None
     for _ in range(max(1, args.repeat)):
         result = None  # let the previous result go first, so the RSS growth is one transform's
         t0 = time.perf_counter()
         result = to_jira(mapping, frame)
         runs.append(time.perf_counter() - t0)
-    rss_transform = _peak_mib()
+    rss_transform = peak_rss_mb()
     t0 = time.perf_counter()
     hashes = record_hash(result.frame)
     hash_s = time.perf_counter() - t0
@@ -336,14 +336,12 @@ def main() -> None:
     print(f"row-by-row ref.    : {ref_sample_s:6.2f} s for a {args.sample:,}-row sample = "
           f"{args.sample / ref_sample_s:>12,.0f} rows/s -> extrapolated {ref_s:.1f} s for {args.rows:,} rows")
     print(f"speed-up           : {ref_s / vec_s:6.1f}x (transform), {ref_s / (vec_s + hash_s):.1f}x (transform + hash)")
-    print(f"peak RSS           : {_peak_mib():,.0f} MiB in all (input frame and reference included); "
+    print(f"peak RSS           : {peak_rss_mb():,.0f} MiB in all (input frame and reference included); "
           f"the transforms raised it by {rss_transform - rss_before:,.0f} MiB")
     print(f"targets            : <= 5 s {'MET' if vec_s <= 5 else 'MISSED'}, >= 20x "
           f"{'MET' if ref_s / vec_s >= 20 else 'MISSED'}")
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
