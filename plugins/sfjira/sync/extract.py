@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMENT_FIELDS = ("Id", "CreatedDate", "CreatedBy.Name")
+RAW_ISSUES = 2_000  # Jira issues held as JSON at once, before they become a frame
 
 
 def _log_pages(side: str, pages: Iterable[Page]) -> Iterator[Page]:
@@ -181,18 +182,26 @@ def extract_jira(run: SyncRun) -> dict[str, Any]:
     comments = PartSet(run.folder, "jira_comments") if with_comments else None
     replay = _Replay(replay_ids(run).jira if run.replay else [], "key")
     out: dict[str, Any] = {"comment_reads": 0} if with_comments else {}
+    size = part_records()
+
+    def frames() -> Iterator[pd.DataFrame]:
+        # A few thousand issues' JSON at a time: as dicts an issue weighs kilobytes, as a frame's row a
+        # fraction of that, so the part is gathered as frames (at 50,000 issues the dicts alone neared 1 GB).
+        for batch in page_batches(pages, min(size, RAW_ISSUES)):
+            if comments is not None:
+                part, reads = _comments_frame(hook, batch)
+                out["comment_reads"] += reads
+                if len(part):
+                    comments.add(part)
+            frame = issues_to_frame(batch, frame_fields, sfid_property=prop)
+            yield frame.drop(columns=[c for c in ("comment",) if c in frame.columns])
+
     empty = None
-    for batch in page_batches(pages, part_records()):
-        frame = issues_to_frame(batch, frame_fields, sfid_property=prop)
-        frame = replay.keep(frame.drop(columns=[c for c in ("comment",) if c in frame.columns]))
+    for frame in rechunk(frames(), size):
+        frame = replay.keep(frame)
         empty = frame.iloc[:0] if empty is None else empty
         if len(frame):
             issues.add(frame)
-        if comments is not None:
-            part, reads = _comments_frame(hook, batch)
-            out["comment_reads"] += reads
-            if len(part):
-                comments.add(part)
     if run.replay:
         replayed = replay.merged(issues_by_key(run, sorted(replay.ids)), "Jira")
         if len(replayed):
