@@ -178,8 +178,11 @@ def read_frame_in(conn: sa.Connection, table: sa.Table, columns: Sequence[str], 
         wanted = sorted({str(v) for v in values if v is not None and v == v})
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start:start + IN_CHUNK]
+            # Unordered here, sorted once below: with an ORDER BY on the key, SQLite walks the primary key's
+            # index over all the mapping's rows for an IN list on another indexed column (a jira_key list of
+            # 500 against a million links: 0.5 s, not 2 ms).
             frames.append(read_frame(conn, table, columns, mapping, where=[table.c[column].in_(chunk), *where],
-                                     order_by=order_by, datetimes=datetimes))
+                                     order_by=(), datetimes=datetimes))
     filled = [f for f in frames if len(f)]
     if not filled:
         return read_frame(conn, table, columns, mapping, where=[sa.false()], order_by=order_by, datetimes=datetimes)
