@@ -109,5 +109,11 @@ def world(airflow_db: None, sf_emulator: EmulatorProcess, jira_emulator: Emulato
     yield built
     if "store" in built.__dict__:
         built.store.close()
+    # dag.test() works in Airflow's process-wide scoped session: one a failed run left mid-transaction would
+    # fail every later test on this worker with PendingRollbackError. Each test starts from a new one.
+    from airflow import settings
+
+    if settings.Session is not None:
+        settings.Session.remove()
     _fresh(sf_emulator)  # other suites share these processes: leave them empty, in cloud mode, unfaulted
     _fresh(jira_emulator)

@@ -169,12 +169,13 @@ class World:
             conf: dict[str, Any] | None = None) -> Run:
         """One `dag.test()` run over the interval that contains `at` (default now), or a full resync. The
         Airflow run id is made from `run_after` (default now): passing an earlier run's value runs that
-        same run again, as clearing it in Airflow would."""
+        same run again, over its interval, as clearing it in Airflow would."""
         from sfjira.dag_factory import covering_logical_date
         from sfjira.storage import run_path
 
         dag = dag or self.dag(name)
-        logical = covering_logical_date(self.mapping(name).schedule, at or dt.datetime.now(dt.UTC))
+        logical = (self._logical_date_of(dag.dag_id, run_after) if run_after and at is None
+                   else covering_logical_date(self.mapping(name).schedule, at or dt.datetime.now(dt.UTC)))
         dag_run = dag.test(logical_date=logical, run_after=run_after,
                            run_conf={"full_resync": full, "dry_run": dry_run, **(conf or {})})
         states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
@@ -183,6 +184,21 @@ class World:
         run = Run(dag_run, states, summary, Path(str(run_path(dag.dag_id, dag_run.run_id)).removeprefix("file://")))
         self.runs.append(run)
         return run
+
+    @staticmethod
+    def _logical_date_of(dag_id: str, run_after: dt.datetime) -> dt.datetime:
+        """The logical date of the earlier run made at `run_after`. Computing it from the clock again would
+        name the next interval once a 15-minute boundary has passed, and Airflow would then refuse a second
+        run under the same run id (UNIQUE dag_id, run_id) instead of running that run again."""
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from airflow.utils.types import DagRunType
+
+        run_id = DagRun.generate_run_id(run_type=DagRunType.MANUAL, logical_date=run_after, run_after=run_after)
+        with create_session() as session:
+            (logical,) = [r.logical_date for r in session.query(DagRun).filter(DagRun.dag_id == dag_id,
+                                                                                DagRun.run_id == run_id)]
+        return logical
 
     @staticmethod
     def xcom(run: Run, task_id: str) -> Any:
