@@ -90,8 +90,12 @@ class Control:
     lock: threading.Lock = field(default_factory=threading.Lock)
     admin_token: str | None = None
     request_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_MAX))
-    in_flight: int = 0  # API calls being answered now, and the most at once since the counters were cleared
+    # API calls being answered now that came in since the counters were last cleared, and the most at once.
+    # Calls from before a clear are left out: a previous test's held answer (a late_response fault sleeps long
+    # after its client was killed) would otherwise count as a second call at once in the next test's measure.
+    in_flight: int = 0
     max_in_flight: int = 0
+    generation: int = 0  # bumped by each clear
 
     def admits(self, headers: dict[str, str]) -> bool:
         """Whether an admin call carries the admin token (always, when none is configured)."""
@@ -174,6 +178,7 @@ class ControlMiddleware:
                                         "fault": rule.fault if rule else None})
             control.in_flight += 1
             control.max_in_flight = max(control.max_in_flight, control.in_flight)
+            generation = control.generation
         answered = False
 
         def done() -> None:
@@ -181,7 +186,8 @@ class ControlMiddleware:
             with control.lock:
                 if not answered:
                     answered = True
-                    control.in_flight -= 1
+                    if generation == control.generation:
+                        control.in_flight -= 1
 
         async def count_then_send(message: Any) -> None:
             # The call stops counting as its last bytes are handed over, not when this task next runs: a
@@ -245,14 +251,17 @@ def admin_routes(control: Control, handlers: dict[str, AdminHandler],
 
     async def calls(request: Request) -> Response:
         if request.method == "DELETE":
-            control.calls.clear()
-            control.faults_fired.clear()
-            control.request_log.clear()
-            control.max_in_flight = control.in_flight
+            with control.lock:
+                control.calls.clear()
+                control.faults_fired.clear()
+                control.request_log.clear()
+                control.in_flight = control.max_in_flight = 0
+                control.generation += 1
             return JSONResponse({"total": 0, "by_endpoint": {}})
         by_endpoint = dict(sorted(control.calls.items()))
         return JSONResponse({"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint,
-                             "faults_fired": dict(control.faults_fired), "max_in_flight": control.max_in_flight})
+                             "faults_fired": dict(control.faults_fired), "in_flight": control.in_flight,
+                             "max_in_flight": control.max_in_flight})
 
     async def requests(request: Request) -> Response:
         with control.lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -91,3 +92,16 @@ def test_calls_are_counted_per_route_template(jira: EmulatorProcess, rest: JiraR
     rest2("GET", "/issue/SUP-1")
     counts = jira.calls()["by_endpoint"]
     assert counts == {"GET /rest/api/3/issue/{issueIdOrKey}": 3, "GET /rest/api/2/issue/{issueIdOrKey}": 1}
+
+
+def test_a_call_held_from_before_a_clear_is_not_counted_at_once_with_later_ones(jira: EmulatorProcess,
+                                                                               rest: JiraRest) -> None:
+    # An earlier test's held answer (its client killed) must not make this test's one call look like two.
+    jira.set_faults([{"fault": "late_response", "path": "/myself$", "times": 1, "delay_s": 1.5}])
+    with pytest.raises(requests.Timeout):
+        rest("GET", "/myself", timeout=0.5)
+    jira.clear_calls()
+    assert rest("GET", "/serverInfo").status_code == 200
+    assert jira.calls()["max_in_flight"] == 1
+    time.sleep(1.5)  # the held answer goes out now: it must not take the count below zero
+    assert jira.calls()["in_flight"] == 0
