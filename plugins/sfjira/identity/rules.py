@@ -26,6 +26,7 @@ import pandas as pd
 from sfjira.identity.keys import JIRA_KEY, is_sfid, preview
 from sfjira.mapping.model import Mapping
 from sfjira.rows import each_row
+from sfjira.values.missing import text_or_none
 
 KEY_MALFORMED = "IDENTITY_KEY_MALFORMED"
 KEY_OTHER_PROJECT = "IDENTITY_KEY_OTHER_PROJECT"
@@ -78,18 +79,12 @@ def empty_refused() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REFUSED_COLUMNS})
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Non-empty text values (None, NaN and "" are "nothing carried")."""
-    text = values.astype(object).where(values.notna(), None)
-    return text.where(text.astype(str).str.len() > 0, None) if len(text) else text
-
-
 def claims(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, links: pd.DataFrame | None) -> Claims:
     """The claims to judge. A record with any link (active or settled) is decided by its link; an issue
     whose key is actively linked, or whose carried id is linked, is decided by the link too."""
     links = links if links is not None else pd.DataFrame(columns=["sf_id", "jira_key", "state"])
     key_field = mapping.salesforce.jira_key_field
-    carried = _text(sf_frame[key_field]) if key_field in sf_frame.columns else pd.Series(dtype=object)
+    carried = text_or_none(sf_frame[key_field]) if key_field in sf_frame.columns else pd.Series(dtype=object)
     ids = sf_frame["Id"].astype(object) if len(sf_frame) else pd.Series(dtype=object)
     want = carried.notna() & ~ids.isin(list(links["sf_id"]))
     keys = pd.DataFrame({"sf_id": ids[want].to_numpy(dtype=object),
@@ -99,7 +94,7 @@ def claims(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, l
     for column, place in _sfid_places(mapping):
         if column not in jira_frame.columns:
             continue
-        value = _text(jira_frame[column])
+        value = text_or_none(jira_frame[column])
         hit = value.notna() & ~jira_frame["key"].isin(list(active["jira_key"])) & ~value.isin(list(links["sf_id"]))
         parts.append(pd.DataFrame({"jira_key": jira_frame.loc[hit, "key"].to_numpy(dtype=object),
                                    "sf_id": value[hit].astype(str).to_numpy(dtype=object), "place": place}))

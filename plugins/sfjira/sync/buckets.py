@@ -21,20 +21,12 @@ from airflow.sdk import ObjectStoragePath
 from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
 from sfjira.storage import PartSet, read_frame
+from sfjira.values.missing import text_or_none
 
 
 def bucket_count(records: int, per_bucket: int) -> int:
     """Buckets for a window of `records` (the larger side), about `per_bucket` records each; at least one."""
     return max(1, math.ceil(records / per_bucket))
-
-
-def text(values: pd.Series) -> pd.Series:
-    """Non-empty text values; None, NaN and "" are None."""
-    out = values.astype(object).where(values.notna(), None)
-    if not len(out):
-        return out
-    out = out.map(lambda v: None if v is None else str(v))
-    return out.where(out.str.len() > 0, None)
 
 
 def of_ids(ids: pd.Series | pd.Index, count: int) -> np.ndarray:
@@ -52,7 +44,7 @@ def carried_sf_ids(mapping: Mapping, issues: pd.DataFrame) -> pd.Series:
     carried = pd.Series([None] * len(issues), index=issues.index, dtype=object)
     for column in (mapping.jira.salesforce_id_field, mapping.jira_property_column()):
         if column and column in issues.columns:
-            carried = carried.where(carried.notna(), text(issues[column]))
+            carried = carried.where(carried.notna(), text_or_none(issues[column]))
     return carried
 
 

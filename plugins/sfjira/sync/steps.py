@@ -29,6 +29,7 @@ from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
 from sfjira.sync.run import SyncRun
 from sfjira.sync.transformed import read_result, transform_side, write_bucket
 from sfjira.sync.writer import one_writer
+from sfjira.values.missing import has_text
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +90,13 @@ def _columns(path: str, columns: list[str], *, only_with: str | None = None) -> 
     for part in iter_parts(path):
         read += len(part)
         if only_with is not None:
-            part = part[_has_value(part[only_with])] if only_with in part.columns else part.iloc[:0]
+            part = part[has_text(part[only_with])] if only_with in part.columns else part.iloc[:0]
         frames.append(part[[c for c in dict.fromkeys(columns) if c in part.columns]])
     frame = concat_parts(frames)
     for column in columns:
         if column not in frame.columns:
             frame[column] = pd.Series([None] * len(frame), dtype=object)
     return frame, read
-
-
-def _has_value(values: pd.Series) -> np.ndarray:
-    """Not None, NaN or "": as `sfjira.identity.rules` reads a carried key."""
-    return (values.notna() & (values.astype(str).str.len() > 0)).to_numpy(dtype=bool)
 
 
 def _present(*values: pd.Series) -> list[str]:

@@ -1,4 +1,5 @@
-"""The one test for a missing scalar: None, NaN, NaT or pd.NA (what a frame hands over for "no value").
+"""The one test for a missing scalar: None, NaN, NaT or pd.NA (what a frame hands over for "no value"),
+and its column form for text that identifies something (a carried key or id), where "" is nothing too.
 
 A list or array is never missing here (an empty multi-value is a value: it clears the field).
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -17,3 +19,15 @@ def is_missing(value: Any) -> bool:
         return pd.isna(value) is True  # arrays answer with arrays, not True
     except (TypeError, ValueError):
         return False
+
+
+def has_text(values: pd.Series) -> np.ndarray:
+    """Where a column holds text: not None, NaN, NaT, pd.NA or ""."""
+    return (values.notna() & (values.astype(str).str.len() > 0)).to_numpy(dtype=bool)
+
+
+def text_or_none(values: pd.Series) -> pd.Series:
+    """Each value as text, None where it holds none (`has_text`); object dtype, same index."""
+    text = values.astype(str).to_numpy(dtype=object)
+    text[~has_text(values)] = None
+    return pd.Series(text, index=values.index, dtype="object")
