@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from airflow.sdk import ObjectStoragePath
 
 from sfjira.files import open_private
+from sfjira.heap import give_back
 from sfjira.mapping.model import Mapping
 from sfjira.pii import PiiProtection
 from sfjira.pii.frames import SEALED_KEY
@@ -75,7 +76,10 @@ def read_identities(folder: str, columns: Sequence[str], key: str) -> pd.DataFra
     if not filled:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
-    return frame.drop_duplicates(subset=[key], keep="first").reset_index(drop=True)
+    frame = frame.drop_duplicates(subset=[key], keep="first").reset_index(drop=True)
+    del frames, filled
+    give_back()   # the parts' frames: the plan, built next, would peak on top of them
+    return frame
 
 
 def _read_columns(path: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -104,14 +108,14 @@ class BucketPlan:
     jira_ids_unique: bool                # compare finds a moved issue's link by id only when ids are unique
 
     @cached_property
-    def _index(self) -> dict[str, pd.Index]:
+    def _lookup(self) -> dict[str, _IdLookup]:
         # Built once: Arrow's index_in builds its hash table of a million ids again on every call (a
-        # second each, per extract part), a pandas Index keeps its own.
-        return {space: pd.Index(ids.to_pandas()) for space, ids in self.ids.items()}
+        # second each, per extract part).
+        return {space: _IdLookup(ids) for space, ids in self.ids.items()}
 
     def of(self, values: pd.Series | np.ndarray, space: str) -> np.ndarray:
         """Bucket per value (ids in `space`); an id the plan never saw (or none) goes to bucket 0."""
-        at = self._index[space].get_indexer(_text(values).to_pandas())
+        at = self._lookup[space].positions(_text(values))
         return np.where(at >= 0, self.bucket_of_id[space][np.maximum(at, 0)], 0)
 
     def of_links(self, links: pd.DataFrame) -> np.ndarray:
@@ -123,13 +127,56 @@ class BucketPlan:
         return np.where(record_side, self.of(refused["record_id"], SALESFORCE), self.of(refused["record_id"], JIRA))
 
 
+class _IdLookup:
+    """Position of each value among distinct ids, by a pandas Index of their 64-bit hashes: a million ids
+    keep 30 MB of numbers, where an Index of the strings keeps a Python object per id (170 MB) for the
+    whole compare. A hash found is checked against the id's text, so a value the plan never saw is never
+    taken for one that shares its hash; ids whose hashes collide fall back to the Index of strings."""
+
+    def __init__(self, ids: pa.Array) -> None:
+        self.ids = ids
+        hashes = pd.Index(_hashes(ids))
+        self.index = hashes if hashes.is_unique else pd.Index(ids.to_pandas())
+        self.by_hash = hashes.is_unique
+
+    def positions(self, text: pa.Array) -> np.ndarray:
+        """Per value its position in `ids`, -1 where it is none of them (or null)."""
+        if not len(self.ids):
+            return np.full(len(text), -1)
+        if not self.by_hash:
+            return np.asarray(self.index.get_indexer(text.to_pandas()))
+        at = np.asarray(self.index.get_indexer(_hashes(text)))
+        same = pc.equal(self.ids.take(pa.array(np.maximum(at, 0))), text).fill_null(False)
+        return np.where((at >= 0) & same.to_numpy(zero_copy_only=False), at, -1)
+
+
+def _hashes(text: pa.Array) -> np.ndarray:
+    """A 64-bit hash per value (Python strings only for the call: a part's worth, or the plan's ids once)."""
+    return np.asarray(pd.util.hash_array(text.to_numpy(zero_copy_only=False), categorize=False))
+
+
+def _one_dictionary(encoded: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Chunks whose codes all index the last chunk's dictionary. Arrow encodes a chunked array with one
+    memo, so each chunk's dictionary is the start of the next; where one is not, they are unified."""
+    if not encoded.num_chunks:
+        return encoded
+    last = encoded.chunk(encoded.num_chunks - 1).dictionary
+    if all(last.slice(0, len(c.dictionary)).equals(c.dictionary) for c in encoded.chunks):
+        return encoded
+    return encoded.unify_dictionaries()
+
+
 class _Space:
     """The ids of one space (Salesforce ids or Jira keys) from several columns, numbered by first sight."""
 
     def __init__(self, columns: list[pa.Array], offset: int) -> None:
-        encoded = pc.dictionary_encode(pa.concat_arrays(columns) if columns else pa.array([], pa.string()))
-        self.ids: pa.Array = encoded.dictionary
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        # Encoded as chunks, not joined first: joining would copy every id of the window once more
+        # (4,000,000 strings at 1,000,000 pairs, 75 MB more at the peak).
+        encoded = _one_dictionary(pc.dictionary_encode(pa.chunked_array(columns, pa.string())))
+        self.ids: pa.Array = encoded.chunk(encoded.num_chunks - 1).dictionary if encoded.num_chunks else \
+            pa.array([], pa.string())
+        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in encoded.chunks]
+                               ).astype(np.int32) if encoded.num_chunks else np.array([], np.int32)
         self.nodes = np.where(codes >= 0, codes + offset, -1)
         self.bounds = np.cumsum([0, *(len(c) for c in columns)])
         self.offset = offset
@@ -171,22 +218,32 @@ def plan_buckets(mapping: Mapping, sf_ids: pd.DataFrame, jira_ids: pd.DataFrame,
             at = pc.index_in(_text(links["jira_id"]), value_set=issue_ids).fill_null(-1).to_numpy(
                 zero_copy_only=False)
             ends.append((link_sf[at >= 0], issue[at[at >= 0]]))
-    u = np.concatenate([a for a, _ in ends]) if ends else np.array([], np.int32)
-    v = np.concatenate([b for _, b in ends]) if ends else np.array([], np.int32)
-    both = (u >= 0) & (v >= 0)
-    root = _components(len(sf_space.ids) + len(jira_space.ids), u[both], v[both])
+    root = _components(len(sf_space.ids) + len(jira_space.ids), ends)
     # A group goes to the bucket of its first-seen member: records and issues nothing else touches are
     # dealt out in turn, in extract order.
     bucket = (root % buckets).astype(np.int32)
-    return BucketPlan(buckets, {SALESFORCE: sf_space.ids, JIRA: jira_space.ids},
-                      {SALESFORCE: bucket[:len(sf_space.ids)], JIRA: bucket[len(sf_space.ids):]}, unique)
+    ids, records = {SALESFORCE: sf_space.ids, JIRA: jira_space.ids}, len(sf_space.ids)
+    del sf_space, jira_space, record, issue, held, ends, root
+    give_back()   # the plan's window-sized temporaries, before the compare's buckets
+    return BucketPlan(buckets, ids, {SALESFORCE: bucket[:records], JIRA: bucket[records:]}, unique)
 
 
-def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Connected components of the graph (n nodes, edges u-v): each node's smallest member, by hooking
-    the larger root under the smaller and halving paths until no edge joins two roots (vectorized:
-    claim groups are small, so a few rounds do)."""
+def _components(n: int, edges: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Connected components of the graph (n nodes; edges u-v, -1 ends ignored): each node's smallest
+    member. The edge lists are joined in one at a time: a component only ever grows, so the edges already
+    joined stay joined, and only one list's arrays are held (joining all at once held 135 MB of edge
+    arrays at 1,000,000 pairs)."""
     parent = np.arange(n, dtype=np.int32)   # int32: a million pairs' ids and claims in tens of MB
+    for u, v in edges:
+        both = (u >= 0) & (v >= 0)
+        parent = _joined(parent, u[both], v[both])
+    return parent
+
+
+def _joined(parent: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """`parent` with edges u-v joined: the larger root hooked under the smaller and paths halved until no
+    edge joins two roots (vectorized: claim groups are small, so a few rounds do). Returned flat: each
+    node's parent is its root."""
     while True:
         while True:
             grand = parent[parent]
@@ -261,6 +318,7 @@ def compare_buckets(mapping: Mapping, plan: BucketPlan, sf: Partitioned, jira: P
     refused = refused if refused is not None and len(refused) else None
     refused_bucket = plan.of_refused(refused) if refused is not None else np.array([], np.int64)
     for b in range(plan.buckets):
+        give_back(collect=False)   # the last bucket's compare (its frames are freed as they are dropped)
         sf_frame, jira_frame = sf.read(b), jira.read(b)
         bucket_links = links[link_bucket == b].reset_index(drop=True) if links is not None else None
         bucket_refused = refused[refused_bucket == b].reset_index(drop=True) if refused is not None else None
