@@ -13,7 +13,8 @@ calls the emulators served against the protocol minimum the run's report compute
 (sfjira.sync.report.protocol_minimum), wall time (the steps' processes, start-up included) and records per
 second. In phase 1 the Salesforce extract of the same window also runs with the bulk threshold raised, so it
 takes the REST path (a dry run: it writes nothing and takes no lease), and both call counts are compared.
-Last, bench/reconcile.py runs as a subprocess for the reconciliation compare's peak RSS.
+Last, bench/reconcile.py runs as a subprocess for the reconciliation compare's peak RSS, with buckets of
+`[sfjira] part_records` records as the reconciliation DAG's compare task makes them.
 Targets: calls <= 1.1 x the minimum per side; peak RSS <= 1 GiB per task; the bulk extract >= 10 x fewer
 Salesforce calls than the REST one. Every figure is printed next to its target with PASS or MISS.
 """
@@ -167,10 +168,14 @@ def consistent(label: str, expected: dict[str, int], got: dict[str, int]) -> boo
 
 
 def reconciliation(rows: int) -> bool:
-    """bench/reconcile.py in a process of its own; its peak RSS lines, the last one against the bound."""
-    print(f"\n== reconciliation compare of {rows:,} pairs (bench/reconcile.py --rows {rows}; before streaming "
-          "1,000,000 pairs peaked at 2.5 GB)", flush=True)
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "reconcile.py"), "--rows", str(rows)],
+    """bench/reconcile.py in a process of its own, its buckets the size the DAG's compare makes them; its peak
+    RSS lines, the last one against the bound."""
+    from sfjira.storage import part_records
+
+    command = ["--rows", str(rows), "--part-records", str(part_records())]
+    print(f"\n== reconciliation compare of {rows:,} pairs (bench/reconcile.py {' '.join(command)}; before "
+          "streaming 1,000,000 pairs peaked at 2.5 GB)", flush=True)
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "reconcile.py"), *command],
                           capture_output=True, text=True, timeout=3600)
     lines = [line for line in done.stdout.splitlines() if "RSS" in line]
     for line in lines:
