@@ -88,7 +88,7 @@ def claims(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, l
     ids = sf_frame["Id"].astype(object) if len(sf_frame) else pd.Series(dtype=object)
     want = carried.notna() & ~ids.isin(list(links["sf_id"]))
     keys = pd.DataFrame({"sf_id": ids[want].to_numpy(dtype=object),
-                         "jira_key": carried[want].astype(str).to_numpy(dtype=object)})
+                         "jira_key": carried[want].to_numpy(dtype=object)})
     active = links[links["state"] == "active"] if "state" in links.columns else links
     parts = []
     for column, place in _sfid_places(mapping):
@@ -97,7 +97,7 @@ def claims(mapping: Mapping, sf_frame: pd.DataFrame, jira_frame: pd.DataFrame, l
         value = text_or_none(jira_frame[column])
         hit = value.notna() & ~jira_frame["key"].isin(list(active["jira_key"])) & ~value.isin(list(links["sf_id"]))
         parts.append(pd.DataFrame({"jira_key": jira_frame.loc[hit, "key"].to_numpy(dtype=object),
-                                   "sf_id": value[hit].astype(str).to_numpy(dtype=object), "place": place}))
+                                   "sf_id": value[hit].to_numpy(dtype=object), "place": place}))
     sfids = pd.concat(parts, ignore_index=True).drop_duplicates(["jira_key", "sf_id"]) if parts else \
         pd.DataFrame(columns=["jira_key", "sf_id", "place"])
     return Claims(keys, sfids)

@@ -29,7 +29,7 @@ from sfjira.sync.plan import PLAN_TABLES, Plan, plan_transformed
 from sfjira.sync.run import SyncRun
 from sfjira.sync.transformed import read_result, transform_side, write_bucket
 from sfjira.sync.writer import one_writer
-from sfjira.values.missing import has_text
+from sfjira.values.missing import has_text, text_or_none
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,9 @@ def _columns(path: str, columns: list[str], *, only_with: str | None = None) -> 
 
 
 def _present(*values: pd.Series) -> list[str]:
-    return sorted({str(v) for series in values for v in series.dropna() if str(v)})
+    """The distinct texts the columns hold, sorted (for a state-store IN list)."""
+    texts = [text_or_none(v.reset_index(drop=True)) for v in values]
+    return sorted(pd.concat(texts, ignore_index=True).dropna().unique()) if texts else []
 
 
 def _count(path: str | None) -> int:

@@ -23,11 +23,17 @@ def is_missing(value: Any) -> bool:
 
 def has_text(values: pd.Series) -> np.ndarray:
     """Where a column holds text: not None, NaN, NaT, pd.NA or ""."""
-    return (values.notna() & (values.astype(str).str.len() > 0)).to_numpy(dtype=bool)
+    return _texts(values)[1]
 
 
 def text_or_none(values: pd.Series) -> pd.Series:
     """Each value as text, None where it holds none (`has_text`); object dtype, same index."""
-    text = values.astype(str).to_numpy(dtype=object)
-    text[~has_text(values)] = None
-    return pd.Series(text, index=values.index, dtype="object")
+    text, present = _texts(values)
+    out = text.to_numpy(dtype=object)
+    out[~present] = None
+    return pd.Series(out, index=values.index, dtype="object")
+
+
+def _texts(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    text = values.astype(str)
+    return text, (values.notna() & (text.str.len() > 0)).to_numpy(dtype=bool)
